@@ -1,0 +1,203 @@
+#!/usr/bin/env node
+// Executes the notebooks and writes them as self-contained HTML handouts.
+//
+//   node scripts/export.js                 every notebooks/*.ipynb, in file-name order
+//   node scripts/export.js 00-setup 02     only those (by name, with or without .ipynb, or by a
+//                                          unique prefix); the other handouts already in the
+//                                          output directory are kept
+//
+// Each notebook runs from a fresh tslab kernel through `jupyter nbconvert --execute`, in the
+// notebooks/ directory, with this process's environment (so e.g. SSVAE_PROFILE reaches the
+// code in the notebook). The handouts and an index.html listing them are written to a
+// temporary directory first and swapped in only when every notebook ran: a failed export
+// leaves the previous handouts as they were.
+//
+// Environment:
+//   SSVAE_HANDOUT_DIR     output directory (default build/handouts)
+//   SSVAE_CELL_TIMEOUT    seconds one cell may run before the export fails (default 3600;
+//                         -1 for no limit)
+'use strict';
+
+const cp = require('node:child_process');
+const fs = require('node:fs');
+const path = require('node:path');
+const { setupPython, SetupError } = require('./setup-python');
+
+const ROOT = path.resolve(__dirname, '..');
+const NOTEBOOK_DIR = path.join(ROOT, 'notebooks');
+const TEMPLATE = path.join(__dirname, 'templates', 'handout.html.j2');
+
+class ExportError extends Error {}
+
+function log(message) {
+  console.log(`[export] ${message}`);
+}
+
+/** All notebooks, in the order the handouts are read: by file name. */
+function listNotebooks() {
+  return fs
+    .readdirSync(NOTEBOOK_DIR)
+    .filter((name) => name.endsWith('.ipynb') && !name.startsWith('.'))
+    .sort()
+    .map((name) => path.join(NOTEBOOK_DIR, name));
+}
+
+/** Picks the notebooks named on the command line (exact name, or a unique prefix). */
+function selectNotebooks(all, requested) {
+  if (requested.length === 0) return all;
+  const chosen = new Set();
+  for (const arg of requested) {
+    const wanted = path.basename(arg).replace(/\.ipynb$/, '');
+    const stems = all.map((file) => path.basename(file, '.ipynb'));
+    const exact = stems.indexOf(wanted);
+    const matches = exact >= 0 ? [exact] : stems.flatMap((stem, i) => (stem.startsWith(wanted) ? [i] : []));
+    if (matches.length !== 1) {
+      const why = matches.length === 0 ? 'no such notebook' : `ambiguous: ${matches.map((i) => stems[i]).join(', ')}`;
+      throw new ExportError(`${arg}: ${why} in ${path.relative(ROOT, NOTEBOOK_DIR)}/ (have: ${stems.join(', ') || 'none'})`);
+    }
+    chosen.add(all[matches[0]]);
+  }
+  return all.filter((file) => chosen.has(file));
+}
+
+function sourceText(cell) {
+  return Array.isArray(cell.source) ? cell.source.join('') : String(cell.source ?? '');
+}
+
+/** The first markdown heading of a notebook, as plain text (the file name if it has none). */
+function notebookTitle(file) {
+  const notebook = JSON.parse(fs.readFileSync(file, 'utf8'));
+  for (const cell of notebook.cells ?? []) {
+    if (cell.cell_type !== 'markdown') continue;
+    const heading = sourceText(cell).match(/^#{1,6}[ \t]+(.+?)[ \t#]*$/m);
+    if (heading) {
+      return heading[1]
+        .replace(/\[([^\]]*)\]\([^)]*\)/g, '$1') // links: keep the text
+        .replace(/[`*_]/g, '')
+        .trim();
+    }
+  }
+  return path.basename(file, '.ipynb');
+}
+
+function escapeHtml(text) {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+}
+
+function indexHtml(entries) {
+  const items = entries.map(({ html, title }) => `      <li><a href="${escapeHtml(encodeURI(html))}">${escapeHtml(title)}</a></li>`).join('\n');
+  return `<!DOCTYPE html>
+<html lang="en">
+<head>
+  <meta charset="utf-8">
+  <meta name="viewport" content="width=device-width, initial-scale=1">
+  <title>SS-VAE handouts</title>
+  <style>
+    body { font-family: system-ui, sans-serif; max-width: 46rem; margin: 3rem auto; padding: 0 1rem; line-height: 1.5; }
+    li { margin: 0.3rem 0; }
+  </style>
+</head>
+<body>
+  <h1>Semi-supervised VAE (M2) on MNIST: handouts</h1>
+  <ol>
+${items}
+  </ol>
+</body>
+</html>
+`;
+}
+
+/** Runs one notebook through nbconvert into `outDir`; throws an ExportError naming it on failure. */
+function exportNotebook(jupyter, kernelName, file, outDir) {
+  const relative = path.relative(ROOT, file);
+  const timeout = process.env.SSVAE_CELL_TIMEOUT ?? '3600';
+  const args = [
+    'nbconvert',
+    '--to', 'html',
+    '--execute',
+    `--ExecutePreprocessor.kernel_name=${kernelName}`,
+    `--ExecutePreprocessor.timeout=${timeout}`,
+    '--template', 'lab',
+    `--template-file=${TEMPLATE}`,
+    '--no-prompt',
+    '--embed-images',
+    '--output-dir', outDir,
+    file,
+  ];
+  log(`${relative}: executing`);
+  const started = Date.now();
+  const env = {
+    ...process.env,
+    // Use the kernels registered in .venv even if the user has their own tslab kernelspec.
+    JUPYTER_PREFER_ENV_PATH: '1',
+  };
+  const result = cp.spawnSync(jupyter, args, { cwd: ROOT, env, stdio: 'inherit' });
+  if (result.error) throw new ExportError(`${relative}: could not run ${jupyter}: ${result.error.message}`);
+  if (result.status !== 0) {
+    throw new ExportError(`${relative} failed to execute (nbconvert exited with ${result.status ?? result.signal}; see the cell and error above)`);
+  }
+  const html = path.join(outDir, `${path.basename(file, '.ipynb')}.html`);
+  if (!fs.existsSync(html)) throw new ExportError(`${relative}: nbconvert reported success but wrote no ${path.relative(ROOT, html)}`);
+  log(`${relative}: done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+}
+
+/** Replaces directory `target` by `staged` with two renames; the old copy is removed after. */
+function swapIn(staged, target) {
+  const old = `${target}.old-${process.pid}`;
+  const hadOld = fs.existsSync(target);
+  if (hadOld) fs.renameSync(target, old);
+  try {
+    fs.renameSync(staged, target);
+  } catch (error) {
+    if (hadOld) fs.renameSync(old, target);
+    throw error;
+  }
+  if (hadOld) fs.rmSync(old, { recursive: true, force: true });
+}
+
+function main(argv) {
+  const outDir = path.resolve(ROOT, process.env.SSVAE_HANDOUT_DIR || path.join('build', 'handouts'));
+  const all = listNotebooks();
+  if (all.length === 0) throw new ExportError(`no notebooks in ${path.relative(ROOT, NOTEBOOK_DIR)}/`);
+  const selected = selectNotebooks(all, argv);
+
+  const { jupyter, kernelName } = setupPython();
+
+  fs.mkdirSync(path.dirname(outDir), { recursive: true });
+  const staged = fs.mkdtempSync(path.join(path.dirname(outDir), `.${path.basename(outDir)}-tmp-`));
+  fs.chmodSync(staged, 0o755); // mkdtemp makes it private; the handouts are for reading
+  try {
+    // A partial export keeps the handouts of the notebooks it does not run (if they still exist).
+    if (selected.length < all.length && fs.existsSync(outDir)) {
+      for (const file of all) {
+        if (selected.includes(file)) continue;
+        const html = `${path.basename(file, '.ipynb')}.html`;
+        if (fs.existsSync(path.join(outDir, html))) fs.copyFileSync(path.join(outDir, html), path.join(staged, html));
+      }
+    }
+    for (const file of selected) exportNotebook(jupyter, kernelName, file, staged);
+
+    const entries = all
+      .map((file) => ({ html: `${path.basename(file, '.ipynb')}.html`, title: notebookTitle(file) }))
+      .filter(({ html }) => fs.existsSync(path.join(staged, html)));
+    fs.writeFileSync(path.join(staged, 'index.html'), indexHtml(entries));
+    swapIn(staged, outDir);
+  } catch (error) {
+    fs.rmSync(staged, { recursive: true, force: true });
+    throw error;
+  }
+  log(`wrote ${selected.length} handout(s) and index.html to ${path.relative(ROOT, outDir) || outDir}`);
+}
+
+if (require.main === module) {
+  try {
+    main(process.argv.slice(2));
+  } catch (error) {
+    const known = error instanceof ExportError || error instanceof SetupError;
+    console.error(`[export] error: ${known ? error.message : error.stack}`);
+    if (known && !(error instanceof SetupError)) console.error('[export] the handouts in the output directory were left unchanged');
+    process.exit(1);
+  }
+}
+
+module.exports = { listNotebooks, notebookTitle };
