@@ -1,0 +1,103 @@
+/**
+ * Every hyperparameter of a run, in one typed object with the reference defaults
+ * (Pyro's SS-VAE example: batch 200, Adam lr 4.2e-4, β 0.9 / 0.999, α′ 46, 50 epochs,
+ * one hidden layer of 500 softplus units, z of dimension 50).
+ */
+
+export const VARIANTS = ['v1', 'v2', 'v3', 'baseline'] as const;
+/**
+ * v1: y sampled from q(y|x), score-function gradient;  v2: y summed out;
+ * v3: y summed out plus α′·(−log q(y|x)) on labelled data;  baseline: q(y|x) on labels alone.
+ */
+export type Variant = (typeof VARIANTS)[number];
+
+export const SCHEDULES = ['alternating', 'mixed'] as const;
+/**
+ * alternating (Pyro): one labelled batch every int(trainSize / N) steps while labelled batches
+ *   remain in the epoch, an unlabelled batch otherwise.
+ * mixed (Kingma's code, CS236): every step takes one unlabelled batch and one labelled batch
+ *   drawn from the N labelled images, and steps their summed loss.
+ */
+export type Schedule = (typeof SCHEDULES)[number];
+
+export const INITS = ['glorot-normal', 'torch-uniform'] as const;
+/** glorot-normal: TensorFlow's habit; torch-uniform: PyTorch's nn.Linear default, U(±1/√fan_in) for weights and biases. */
+export type Init = (typeof INITS)[number];
+
+export interface ModelConfig {
+  /** Hidden layer sizes of each of the three networks. */
+  hidden: number[];
+  zDim: number;
+  /** Pixels per image (784 for MNIST) and number of classes. */
+  xDim: number;
+  numClasses: number;
+  init: Init;
+}
+
+export interface TrainConfig extends ModelConfig {
+  variant: Variant;
+  /** Number of labelled training images, N. */
+  labels: number;
+  seed: number;
+  epochs: number;
+  batchSize: number;
+  /** Images per labelled batch; default min(batchSize, N) for alternating, 100 (or N if smaller) for mixed. */
+  labelledBatchSize: number;
+  schedule: Schedule;
+  lr: number;
+  beta1: number;
+  beta2: number;
+  /** Weight α′ of the extra classification term (variant 3). */
+  alpha: number;
+  /** 'mnist' or the directory of a dataset stored as MNIST's four IDX files. */
+  dataset: string;
+}
+
+export const DEFAULTS: Omit<TrainConfig, 'labelledBatchSize'> = {
+  variant: 'v3',
+  labels: 3000,
+  seed: 0,
+  epochs: 50,
+  batchSize: 200,
+  schedule: 'alternating',
+  lr: 4.2e-4,
+  beta1: 0.9,
+  beta2: 0.999,
+  alpha: 46,
+  hidden: [500],
+  zDim: 50,
+  xDim: 784,
+  numClasses: 10,
+  init: 'glorot-normal',
+  dataset: 'mnist',
+};
+
+/** Fills in defaults and checks every field; throws one error naming the first bad field. */
+export function resolveConfig(overrides: Partial<TrainConfig> = {}): TrainConfig {
+  const merged = { ...DEFAULTS, ...stripUndefined(overrides) } as Omit<TrainConfig, 'labelledBatchSize'> & { labelledBatchSize?: number };
+  const labelledBatchSize = merged.labelledBatchSize ?? Math.min(merged.schedule === 'mixed' ? 100 : merged.batchSize, merged.labels);
+  const config: TrainConfig = { ...merged, labelledBatchSize };
+  const positiveInt = (name: keyof TrainConfig) => {
+    const v = config[name];
+    if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) throw new Error(`config.${name} must be a positive integer, got ${JSON.stringify(v)}`);
+  };
+  if (!VARIANTS.includes(config.variant)) throw new Error(`config.variant must be one of ${VARIANTS.join(', ')}, got ${JSON.stringify(config.variant)}`);
+  if (!SCHEDULES.includes(config.schedule)) throw new Error(`config.schedule must be one of ${SCHEDULES.join(', ')}, got ${JSON.stringify(config.schedule)}`);
+  if (!INITS.includes(config.init)) throw new Error(`config.init must be one of ${INITS.join(', ')}, got ${JSON.stringify(config.init)}`);
+  (['labels', 'epochs', 'batchSize', 'labelledBatchSize', 'zDim', 'xDim', 'numClasses'] as const).forEach(positiveInt);
+  if (!Number.isInteger(config.seed) || config.seed < 0) throw new Error(`config.seed must be a non-negative integer, got ${config.seed}`);
+  if (!Array.isArray(config.hidden) || config.hidden.length === 0 || !config.hidden.every((h) => Number.isInteger(h) && h > 0)) {
+    throw new Error(`config.hidden must be a non-empty list of positive integers, got ${JSON.stringify(config.hidden)}`);
+  }
+  if (!(config.lr > 0)) throw new Error(`config.lr must be positive, got ${config.lr}`);
+  if (!(config.beta1 >= 0 && config.beta1 < 1) || !(config.beta2 >= 0 && config.beta2 < 1)) throw new Error('config.beta1 and config.beta2 must lie in [0, 1)');
+  if (!(config.alpha >= 0)) throw new Error(`config.alpha must be non-negative, got ${config.alpha}`);
+  if (config.labelledBatchSize > config.labels) {
+    throw new Error(`config.labelledBatchSize (${config.labelledBatchSize}) cannot exceed the number of labelled images (${config.labels})`);
+  }
+  return config;
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

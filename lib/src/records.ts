@@ -1,0 +1,122 @@
+/**
+ * run.json: the record of one training run (its format is described in the README).
+ * Rewritten atomically after every epoch, so a killed run leaves a valid record behind.
+ */
+import * as cp from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type { TrainConfig } from './config';
+import { writeFileAtomic } from './files';
+
+export interface EpochRecord {
+  epoch: number;
+  seconds: number;
+  /** Batch-averaged loss terms by hierarchical name, e.g. "unlabelled.loss", "labelled.kl". */
+  losses: Record<string, number>;
+  validationAccuracy: number;
+  testAccuracy: number;
+}
+
+export interface RunResult {
+  bestEpoch: number;
+  testAccuracyAtBest: number;
+  validationAccuracyAtBest: number;
+  testAccuracyLast: number;
+  finished: boolean;
+  /** Set when training stopped on a non-finite loss. */
+  error?: string;
+}
+
+export interface Environment {
+  backend: string;
+  versions: Record<string, string>;
+  commit: string;
+  cpu: string;
+  cores: number;
+  startedAt: string;
+}
+
+export interface RunRecord {
+  format: 'ssvae-run/1';
+  config: TrainConfig;
+  epochs: EpochRecord[];
+  result: RunResult;
+  environment: Environment;
+  /** Seconds of wall time over all sessions of this run. */
+  wallSeconds: number;
+}
+
+export function summarise(epochs: EpochRecord[], totalEpochs: number): RunResult {
+  let best: EpochRecord | undefined;
+  for (const e of epochs) if (best === undefined || e.validationAccuracy > best.validationAccuracy) best = e;
+  const last = epochs[epochs.length - 1];
+  return {
+    bestEpoch: best?.epoch ?? 0,
+    testAccuracyAtBest: best?.testAccuracy ?? NaN,
+    validationAccuracyAtBest: best?.validationAccuracy ?? NaN,
+    testAccuracyLast: last?.testAccuracy ?? NaN,
+    finished: epochs.length === totalEpochs,
+  };
+}
+
+function gitCommit(): string {
+  try {
+    return cp.execSync('git rev-parse HEAD', { cwd: __dirname, stdio: ['ignore', 'pipe', 'ignore'], encoding: 'utf8' }).trim();
+  } catch {
+    return 'unknown';
+  }
+}
+
+function packageVersion(name: string): string {
+  try {
+    return (require(`${name}/package.json`) as { version: string }).version;
+  } catch {
+    return 'not installed';
+  }
+}
+
+export function describeEnvironment(backend: string): Environment {
+  return {
+    backend,
+    versions: {
+      node: process.version,
+      '@tensorflow/tfjs': packageVersion('@tensorflow/tfjs'),
+      '@tensorflow/tfjs-node': packageVersion('@tensorflow/tfjs-node'),
+      ssvae: (require(path.join(__dirname, '..', 'package.json')) as { version: string }).version,
+    },
+    commit: gitCommit(),
+    cpu: os.cpus()[0]?.model ?? 'unknown',
+    cores: os.cpus().length,
+    startedAt: new Date().toISOString(),
+  };
+}
+
+export function runFile(dir: string): string {
+  return path.join(dir, 'run.json');
+}
+
+export function writeRunRecord(dir: string, record: RunRecord): void {
+  writeFileAtomic(runFile(dir), `${JSON.stringify(record, null, 2)}\n`);
+}
+
+/** Reads and checks DIR/run.json; one clear error if it is missing or not a run record. */
+export function readRunRecord(dir: string): RunRecord {
+  const file = runFile(dir);
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch {
+    throw new Error(`${file}: cannot read the run record (no such file; is ${dir} a run directory?)`);
+  }
+  let record: RunRecord;
+  try {
+    record = JSON.parse(text);
+  } catch (err) {
+    throw new Error(`${file}: not valid JSON (${(err as Error).message})`);
+  }
+  if (record?.format !== 'ssvae-run/1' || typeof record.config !== 'object' || !Array.isArray(record.epochs) || typeof record.result !== 'object') {
+    throw new Error(`${file}: not an ssvae run record (expected format "ssvae-run/1" with config, epochs and result)`);
+  }
+  return record;
+}

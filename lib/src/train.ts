@@ -1,0 +1,328 @@
+/**
+ * Training M2 (variants 1–3) and the labelled-only baseline: the epoch schedule, one
+ * optimisation step per batch, evaluation after every epoch, checkpoints and the run record.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { initBackend, tf } from './backend';
+import { resolveConfig, type TrainConfig } from './config';
+import { loadDataset, semiSupervisedSplits, type Dataset, type SemiSupervisedSplits, type Split } from './data';
+import { loadM2Into, saveM2 } from './checkpoint';
+import { accuracy } from './evaluate';
+import { classifierVariables, createM2, disposeM2, trainableVariables, type M2 } from './model';
+import {
+  classificationLoss,
+  labelledBound,
+  sampleClasses,
+  unlabelledBoundEnumerated,
+  unlabelledBoundSampled,
+} from './objectives';
+import { Adam } from './optimizer';
+import { drawSeed, makeRng, shuffleInPlace, type Rng } from './random';
+import { describeEnvironment, readRunRecord, summarise, writeRunRecord, type EpochRecord, type RunRecord } from './records';
+
+/** One optimisation step: an unlabelled batch, a labelled batch, or both (mixed schedule). */
+export interface Step {
+  unlabelled?: Int32Array;
+  labelled?: Int32Array;
+}
+
+function batches(order: Int32Array, size: number, dropPartial: boolean): Int32Array[] {
+  const out: Int32Array[] = [];
+  for (let start = 0; start < order.length; start += size) {
+    if (dropPartial && start + size > order.length) break;
+    out.push(order.subarray(start, start + size));
+  }
+  return out;
+}
+
+function permutation(n: number, rng: Rng): Int32Array {
+  const order = Int32Array.from({ length: n }, (_, i) => i);
+  shuffleInPlace(order, rng);
+  return order;
+}
+
+/**
+ * The steps of one epoch, with indices into the unlabelled and labelled sets.
+ *
+ * alternating: ⌊nUnlabelled / batch⌋ unlabelled batches (the partial one is dropped; the
+ *   reshuffle brings those images back next epoch) and ⌈N / labelledBatch⌉ labelled batches;
+ *   step i is labelled when i mod ⌊(nUnlabelled + N) / N⌋ = 0 and labelled batches remain.
+ * mixed: each of the ⌊nUnlabelled / batch⌋ steps also draws a labelled batch, cycling through
+ *   fresh permutations of the N labelled images.
+ * baseline: labelled batches only, as many steps as the alternating schedule's epoch has, so
+ *   that an epoch costs the classifier the same number of updates (the N images are cycled).
+ */
+export function epochPlan(config: TrainConfig, nUnlabelled: number, nLabelled: number, rng: Rng): Step[] {
+  const unlabelled = batches(permutation(nUnlabelled, rng), config.batchSize, true);
+  const labelledPass = () => batches(permutation(nLabelled, rng), config.labelledBatchSize, false);
+  if (config.variant === 'baseline' || config.schedule === 'alternating') {
+    const labelled = labelledPass();
+    if (config.variant === 'baseline') {
+      const total = unlabelled.length + labelled.length;
+      const steps: Step[] = [];
+      let pass = labelled;
+      while (steps.length < total) {
+        if (pass.length === 0) pass = labelledPass();
+        steps.push({ labelled: pass.shift() as Int32Array });
+      }
+      return steps;
+    }
+    const interval = Math.max(1, Math.floor((nUnlabelled + nLabelled) / nLabelled));
+    const steps: Step[] = [];
+    let u = 0;
+    let l = 0;
+    for (let i = 0; u < unlabelled.length || l < labelled.length; i++) {
+      if ((i % interval === 0 && l < labelled.length) || u >= unlabelled.length) steps.push({ labelled: labelled[l++] });
+      else steps.push({ unlabelled: unlabelled[u++] });
+    }
+    return steps;
+  }
+  let pass = labelledPass();
+  return unlabelled.map((u) => {
+    if (pass.length === 0) pass = labelledPass();
+    return { unlabelled: u, labelled: pass.shift() as Int32Array };
+  });
+}
+
+/** The training tensors, kept for the whole run (gathered into batches by index). */
+interface TrainingData {
+  unlabelledX: tf.Tensor2D;
+  labelledX: tf.Tensor2D;
+  labelledY: tf.Tensor2D;
+}
+
+function trainingData(splits: SemiSupervisedSplits, numClasses: number): TrainingData {
+  const d = splits.unlabelled.images.length / Math.max(1, splits.unlabelled.count);
+  const pixels = Number.isFinite(d) && d > 0 ? d : splits.labelled.images.length / splits.labelled.count;
+  return tf.tidy(() => ({
+    unlabelledX: tf.tensor2d(splits.unlabelled.images, [splits.unlabelled.count, pixels]),
+    labelledX: tf.tensor2d(splits.labelled.images, [splits.labelled.count, pixels]),
+    labelledY: tf.oneHot(tf.tensor1d(splits.labelled.labels, 'int32'), numClasses).toFloat() as tf.Tensor2D,
+  }));
+}
+
+export class TrainingDiverged extends Error {}
+
+/** Model, optimizers and data of a run in progress; `step` performs one update. */
+export class Trainer {
+  readonly model: M2;
+  readonly optimizer: Adam;
+  private readonly data: TrainingData;
+  private readonly variables: tf.Variable[];
+
+  constructor(readonly config: TrainConfig, readonly splits: SemiSupervisedSplits) {
+    this.model = createM2(config, config.seed);
+    this.variables = config.variant === 'baseline' ? classifierVariables(this.model) : trainableVariables(this.model);
+    this.optimizer = new Adam(this.variables, { lr: config.lr, beta1: config.beta1, beta2: config.beta2 });
+    this.data = trainingData(splits, config.numClasses);
+  }
+
+  /**
+   * The loss of one step and its named terms (batch means, as scalars). Which terms enter
+   * the loss depends on the variant:
+   *   labelled batch:   −L(x,y)  [+ α′·(−log q(y|x)) for v3]      baseline: −log q(y|x)
+   *   unlabelled batch: −U(x) summed out (v2, v3) or the score-function surrogate (v1)
+   */
+  private lossTerms(step: Step, rng: Rng): { loss: tf.Scalar; terms: Record<string, tf.Scalar> } {
+    const { variant, alpha, numClasses: k, zDim } = this.config;
+    const m = this.model;
+    const terms: Record<string, tf.Scalar> = {};
+    const parts: tf.Scalar[] = [];
+    if (step.labelled) {
+      const idx = tf.tensor1d(step.labelled, 'int32');
+      const x = tf.gather(this.data.labelledX, idx);
+      const y = tf.gather(this.data.labelledY, idx);
+      const classification = tf.mean(classificationLoss(m, x, y)) as tf.Scalar;
+      terms['labelled.classification'] = classification;
+      if (variant === 'baseline') {
+        parts.push(classification);
+      } else {
+        const eps = tf.randomNormal([x.shape[0], zDim], 0, 1, 'float32', drawSeed(rng)) as tf.Tensor2D;
+        const l = labelledBound(m, x, y, eps);
+        const loss = tf.neg(tf.mean(l.bound)) as tf.Scalar;
+        terms['labelled.loss'] = loss;
+        terms['labelled.reconstruction'] = tf.neg(tf.mean(l.reconstruction)) as tf.Scalar;
+        terms['labelled.kl'] = tf.mean(l.kl) as tf.Scalar;
+        parts.push(loss);
+        if (variant === 'v3') parts.push(tf.mul(alpha, classification) as tf.Scalar);
+      }
+    }
+    if (step.unlabelled) {
+      const x = tf.gather(this.data.unlabelledX, tf.tensor1d(step.unlabelled, 'int32'));
+      const batch = x.shape[0];
+      if (variant === 'v1') {
+        const yHat = sampleClasses(m, x, drawSeed(rng));
+        const eps = tf.randomNormal([batch, zDim], 0, 1, 'float32', drawSeed(rng)) as tf.Tensor2D;
+        const u = unlabelledBoundSampled(m, x, yHat, eps);
+        terms['unlabelled.loss'] = tf.neg(tf.mean(u.bound)) as tf.Scalar;
+        terms['unlabelled.reconstruction'] = tf.neg(tf.mean(u.reconstruction)) as tf.Scalar;
+        terms['unlabelled.kl'] = tf.mean(u.kl) as tf.Scalar;
+        terms['unlabelled.entropy'] = tf.mean(u.entropy) as tf.Scalar;
+        parts.push(tf.neg(tf.mean(u.surrogate)) as tf.Scalar);
+      } else {
+        const eps = tf.randomNormal([k * batch, zDim], 0, 1, 'float32', drawSeed(rng)) as tf.Tensor2D;
+        const u = unlabelledBoundEnumerated(m, x, eps);
+        const loss = tf.neg(tf.mean(u.bound)) as tf.Scalar;
+        terms['unlabelled.loss'] = loss;
+        terms['unlabelled.reconstruction'] = tf.neg(tf.mean(u.reconstruction)) as tf.Scalar;
+        terms['unlabelled.kl'] = tf.mean(u.kl) as tf.Scalar;
+        terms['unlabelled.entropy'] = tf.mean(u.entropy) as tf.Scalar;
+        parts.push(loss);
+      }
+    }
+    const loss = parts.length === 1 ? (parts[0] as tf.Scalar) : (tf.addN(parts) as tf.Scalar);
+    return { loss, terms };
+  }
+
+  /**
+   * One update. Returns the step's loss terms as numbers; throws TrainingDiverged (and leaves
+   * the weights untouched) if the loss is not finite.
+   */
+  step(step: Step, rng: Rng): Record<string, number> {
+    let names: string[] = [];
+    let stacked: tf.Tensor | undefined;
+    const { grads, value } = tf.variableGrads(() => {
+      const { loss, terms } = this.lossTerms(step, rng);
+      names = Object.keys(terms);
+      // Kept past the gradient computation's tidy, read once below.
+      stacked = tf.keep(tf.stack(names.map((n) => terms[n] as tf.Scalar)));
+      return loss;
+    }, this.variables);
+    let lossValue: number;
+    let values: Float32Array;
+    try {
+      lossValue = value.dataSync()[0] as number;
+      values = (stacked as tf.Tensor).dataSync() as Float32Array;
+      if (!Number.isFinite(lossValue) || !values.every(Number.isFinite)) {
+        throw new TrainingDiverged(`non-finite loss ${lossValue}`);
+      }
+      this.optimizer.apply(grads);
+    } finally {
+      tf.dispose([value, stacked as tf.Tensor]);
+      tf.dispose(grads);
+    }
+    const out: Record<string, number> = { loss: lossValue };
+    names.forEach((n, i) => (out[n] = (values as Float32Array)[i] as number));
+    return out;
+  }
+
+  /** Runs one epoch (1-based number) and returns the averaged loss terms. */
+  trainEpoch(epoch: number, onStep?: (done: number, total: number) => void): Record<string, number> {
+    const rng = makeRng(this.config.seed, `epoch-${epoch}`);
+    const plan = epochPlan(this.config, this.splits.unlabelled.count, this.splits.labelled.count, rng);
+    const sums: Record<string, number> = {};
+    const counts: Record<string, number> = {};
+    plan.forEach((s, i) => {
+      let terms: Record<string, number>;
+      try {
+        terms = this.step(s, rng);
+      } catch (err) {
+        if (err instanceof TrainingDiverged) throw new TrainingDiverged(`${err.message} at epoch ${epoch}, step ${i + 1} of ${plan.length}`);
+        throw err;
+      }
+      for (const [name, v] of Object.entries(terms)) {
+        sums[name] = (sums[name] ?? 0) + v;
+        counts[name] = (counts[name] ?? 0) + 1;
+      }
+      onStep?.(i + 1, plan.length);
+    });
+    delete sums.loss; // mixes labelled and unlabelled steps; the named terms say more
+    return Object.fromEntries(Object.keys(sums).sort().map((n) => [n, (sums[n] as number) / (counts[n] as number)]));
+  }
+
+  /** Frees data and optimizer state; the networks too unless `keepModel`. */
+  dispose(keepModel = false): void {
+    tf.dispose([this.data.unlabelledX, this.data.labelledX, this.data.labelledY]);
+    this.optimizer.dispose();
+    if (!keepModel) disposeM2(this.model);
+  }
+}
+
+export interface TrainOptions {
+  /** Run directory: run.json and checkpoint/ are written there after every epoch. */
+  outDir?: string;
+  /** Continue the run in outDir from its last checkpoint. */
+  resume?: boolean;
+  /** A dataset already loaded (otherwise loaded from config.dataset). */
+  dataset?: Dataset;
+  /** Called after every step and every epoch, e.g. for a progress bar. */
+  onStep?: (epoch: number, done: number, total: number) => void;
+  onEpoch?: (record: EpochRecord, run: RunRecord) => void;
+  /** Keep the model after training (the caller disposes it); default: dispose it. */
+  keepModel?: boolean;
+}
+
+export interface TrainResult {
+  record: RunRecord;
+  model?: M2;
+}
+
+function datasetFor(config: TrainConfig, given?: Dataset): Dataset {
+  if (given) return given;
+  return loadDataset(config.dataset === 'mnist' ? {} : { dataDir: config.dataset });
+}
+
+/** Trains a run to config.epochs, resuming from outDir if asked; writes the record after every epoch. */
+export async function train(configOverrides: Partial<TrainConfig>, options: TrainOptions = {}): Promise<TrainResult> {
+  const backend = await initBackend();
+  let config = resolveConfig(configOverrides);
+  let previous: RunRecord | undefined;
+  const checkpointDir = options.outDir ? path.join(options.outDir, 'checkpoint') : undefined;
+  if (options.resume) {
+    if (!options.outDir) throw new Error('resume needs a run directory');
+    previous = readRunRecord(options.outDir);
+    // The run's own configuration wins; only the number of epochs may be extended.
+    config = resolveConfig({ ...previous.config, epochs: configOverrides.epochs ?? previous.config.epochs });
+  }
+  const dataset = datasetFor(config, options.dataset);
+  if (dataset.pixels !== config.xDim || dataset.numClasses !== config.numClasses) {
+    config = resolveConfig({ ...config, xDim: dataset.pixels, numClasses: dataset.numClasses });
+  }
+  const splits = semiSupervisedSplits(dataset, config.labels, config.seed);
+  const trainer = new Trainer(config, splits);
+  const epochs: EpochRecord[] = previous ? previous.epochs.slice() : [];
+  const environment = previous?.environment ?? describeEnvironment(backend.name);
+  let wallSeconds = previous?.wallSeconds ?? 0;
+  if (previous && checkpointDir) {
+    const state = loadM2Into(checkpointDir, trainer.model, trainer.optimizer) as { epoch?: number };
+    const done = state.epoch ?? 0;
+    epochs.splice(done); // epochs recorded after the checkpoint are redone
+  }
+  const record = (): RunRecord => ({ format: 'ssvae-run/1', config, epochs, result: summarise(epochs, config.epochs), environment, wallSeconds });
+  try {
+    for (let epoch = epochs.length + 1; epoch <= config.epochs; epoch++) {
+      const started = process.hrtime.bigint();
+      let losses: Record<string, number>;
+      try {
+        losses = trainer.trainEpoch(epoch, (done, total) => options.onStep?.(epoch, done, total));
+      } catch (err) {
+        if (err instanceof TrainingDiverged && options.outDir) {
+          writeRunRecord(options.outDir, { ...record(), result: { ...summarise(epochs, config.epochs), error: err.message } });
+        }
+        throw err;
+      }
+      const validationAccuracy = accuracy(trainer.model, splits.validation);
+      const testAccuracy = accuracy(trainer.model, splits.test);
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      wallSeconds += seconds;
+      const entry: EpochRecord = { epoch, seconds, losses, validationAccuracy, testAccuracy };
+      epochs.push(entry);
+      if (options.outDir && checkpointDir) {
+        await saveM2(checkpointDir, trainer.model, trainer.optimizer, { epoch });
+        writeRunRecord(options.outDir, record());
+      }
+      options.onEpoch?.(entry, record());
+    }
+  } finally {
+    trainer.dispose(options.keepModel);
+  }
+  return options.keepModel ? { record: record(), model: trainer.model } : { record: record() };
+}
+
+/** True if `dir` holds a run that can be resumed. */
+export function isResumable(dir: string): boolean {
+  return fs.existsSync(path.join(dir, 'run.json')) && (fs.existsSync(path.join(dir, 'checkpoint')) || fs.existsSync(path.join(dir, 'checkpoint.old')));
+}
+
+export type { Split };
