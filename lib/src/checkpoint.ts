@@ -75,33 +75,33 @@ function readNetworkInto(dir: string, model: tf.LayersModel): void {
 }
 
 function encodeOptimizer(state: AdamState): { json: string; bin: Uint8Array } {
-  const total = state.slots.reduce((n, s) => n + s.m.length + s.v.length, 0);
+  const total = state.groups.reduce((n, g) => n + g.m.length + g.v.length, 0);
   const all = new Float32Array(total);
   let offset = 0;
-  for (const s of state.slots) {
-    all.set(s.m, offset);
-    all.set(s.v, offset + s.m.length);
-    offset += s.m.length + s.v.length;
+  for (const g of state.groups) {
+    all.set(g.m, offset);
+    all.set(g.v, offset + g.m.length);
+    offset += g.m.length + g.v.length;
   }
-  const json = JSON.stringify({ slots: state.slots.map(({ name, t, shape }) => ({ name, t, shape })) });
+  const json = JSON.stringify({ groups: state.groups.map(({ names, t, m }) => ({ names, t, size: m.length })) });
   return { json, bin: new Uint8Array(all.buffer) };
 }
 
 function decodeOptimizer(dir: string): AdamState {
   const jsonFile = path.join(dir, 'optimizer.json');
-  const meta = JSON.parse(fs.readFileSync(jsonFile, 'utf8')) as { slots: { name: string; t: number; shape: number[] }[] };
-  const raw = fs.readFileSync(path.join(dir, 'optimizer.bin'));
+  const binFile = path.join(dir, 'optimizer.bin');
+  const meta = JSON.parse(fs.readFileSync(jsonFile, 'utf8')) as { groups: { names: string[]; t: number; size: number }[] };
+  const raw = fs.readFileSync(binFile);
   const all = new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength));
   let offset = 0;
-  const slots = meta.slots.map((s) => {
-    const size = s.shape.reduce((a, b) => a * b, 1);
+  const groups = meta.groups.map(({ names, t, size }) => {
     const m = all.slice(offset, offset + size);
     const v = all.slice(offset + size, offset + 2 * size);
     offset += 2 * size;
-    return { ...s, m, v };
+    return { names, t, m, v };
   });
-  if (offset !== all.length) throw new Error(`${dir}/optimizer.bin: size does not match optimizer.json`);
-  return { slots };
+  if (offset !== all.length) throw new Error(`${binFile}: holds ${all.length} values, ${jsonFile} describes ${offset}`);
+  return { groups };
 }
 
 /** Saves the three networks to dir/{classifier,encoder,decoder}/ (replacing dir atomically), plus the optimizer if given. */

@@ -82,9 +82,14 @@ function denseParams(model: tf.LayersModel): DenseParams[] {
     });
 }
 
+/** The trainable variables of each network: [classifier, encoder, decoder]. */
+export function networkVariables(m: M2): tf.Variable[][] {
+  return [m.classifier, m.encoder, m.decoder].map((net) => net.trainableWeights.map((w) => w.read() as tf.Variable));
+}
+
 /** Every trainable variable of the three networks. */
 export function trainableVariables(m: M2): tf.Variable[] {
-  return [m.classifier, m.encoder, m.decoder].flatMap((net) => net.trainableWeights.map((w) => w.read() as tf.Variable));
+  return networkVariables(m).flat();
 }
 
 /** Trainable variables of q(y|x) alone (for the labelled-only baseline). */

@@ -18,9 +18,20 @@ import {
  * log p(x|y,z) = Σ_d [x_d log π_d + (1 − x_d) log(1 − π_d)],  π = sigmoid(l)
  *             = Σ_d [x_d l_d − softplus(l_d)]
  * The second form never takes log(0): it is exact and finite for |l| up to ~1e38.
+ * `logits` may carry leading dimensions ([…, B, D]); x [B, D] broadcasts over them, which is
+ * how the summed-out bound scores all K reconstructions of x without copying x K times.
+ * Gradient (written out, as it is the largest elementwise work of a step):
+ *   ∂/∂l_d = x_d − sigmoid(l_d)
  */
-export function bernoulliLogLikelihood(x: tf.Tensor2D, logits: tf.Tensor2D): tf.Tensor1D {
-  return tf.sum(tf.sub(tf.mul(x, logits), tf.softplus(logits)), 1);
+export function bernoulliLogLikelihood<R extends tf.Rank>(x: tf.Tensor2D, logits: tf.Tensor<R>): tf.Tensor {
+  const f = tf.customGrad(((l: tf.Tensor, save: (ts: tf.Tensor[]) => void) => {
+    save([l]);
+    const last = l.rank - 1;
+    const value = tf.sub(tf.sum(tf.mul(l, x), last), tf.sum(tf.softplus(l), last));
+    const gradFunc = (dy: tf.Tensor, saved: tf.Tensor[]) => tf.mul(tf.expandDims(dy, last), tf.sub(x, tf.sigmoid(saved[0] as tf.Tensor)));
+    return { value, gradFunc };
+  }) as never) as unknown as (l: tf.Tensor) => tf.Tensor;
+  return f(logits);
 }
 
 /** KL(N(μ, σ²) ‖ N(0, I)) = ½ Σ_j (μ_j² + σ_j² − 1 − 2 log σ_j),  in closed form. */
@@ -60,7 +71,7 @@ export interface LabelledTerms {
 export function labelledBound(m: M2, x: tf.Tensor2D, y: tf.Tensor2D, eps: tf.Tensor2D): LabelledTerms {
   const q = encode(m, x, y);
   const z = reparameterise(q, eps);
-  const reconstruction = bernoulliLogLikelihood(x, decode(m, z, y));
+  const reconstruction = bernoulliLogLikelihood(x, decode(m, z, y)) as tf.Tensor1D;
   const kl = gaussianKl(q);
   const bound = tf.sub(tf.add(reconstruction, logPriorY(m.config.numClasses)), kl) as tf.Tensor1D;
   return { bound, reconstruction, kl };
@@ -89,8 +100,8 @@ export function unlabelledBoundEnumerated(m: M2, x: tf.Tensor2D, eps: tf.Tensor2
   const qy = tf.exp(logQ);
   const q = encodeAllClasses(m, x); //                              [K·B, Z], class-major
   const z = reparameterise(q, eps);
-  const xRepeated = tf.tile(x, [k, 1]) as tf.Tensor2D; //           [K·B, D]
-  const logLik = bernoulliLogLikelihood(xRepeated, decodeAllClasses(m, z)).reshape([k, batch]).transpose() as tf.Tensor2D; // [B, K]
+  const logits = decodeAllClasses(m, z).reshape([k, batch, -1]); // [K, B, D]
+  const logLik = bernoulliLogLikelihood(x, logits).transpose() as tf.Tensor2D; //  [B, K]
   const kl = gaussianKl(q).reshape([k, batch]).transpose() as tf.Tensor2D; //                                              [B, K]
   const labelled = tf.sub(tf.add(logLik, logPriorY(k)), kl); //    L(x,y) for every y, [B, K]
   const entropy = tf.neg(tf.sum(tf.mul(qy, logQ), 1)) as tf.Tensor1D;

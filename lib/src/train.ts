@@ -9,7 +9,7 @@ import { resolveConfig, type TrainConfig } from './config';
 import { loadDataset, semiSupervisedSplits, type Dataset, type SemiSupervisedSplits, type Split } from './data';
 import { loadM2Into, saveM2 } from './checkpoint';
 import { accuracy } from './evaluate';
-import { classifierVariables, createM2, disposeM2, trainableVariables, type M2 } from './model';
+import { classifierVariables, createM2, disposeM2, networkVariables, type M2 } from './model';
 import {
   classificationLoss,
   labelledBound,
@@ -18,7 +18,7 @@ import {
   unlabelledBoundSampled,
 } from './objectives';
 import { Adam } from './optimizer';
-import { drawSeed, makeRng, shuffleInPlace, type Rng } from './random';
+import { drawSeed, makeRng, shuffleInPlace, standardNormal, type Rng } from './random';
 import { describeEnvironment, readRunRecord, summarise, writeRunRecord, type EpochRecord, type RunRecord } from './records';
 
 /** One optimisation step: an unlabelled batch, a labelled batch, or both (mixed schedule). */
@@ -102,7 +102,18 @@ function trainingData(splits: SemiSupervisedSplits, numClasses: number): Trainin
   }));
 }
 
+/** The tensors of one step. */
+interface Batch {
+  labelled?: { x: tf.Tensor2D; y: tf.Tensor2D };
+  unlabelled?: { x: tf.Tensor2D; yHat?: tf.Tensor1D };
+}
+
 export class TrainingDiverged extends Error {}
+
+/** ε ~ N(0, I) of shape [rows, zDim], determined by the step's random stream. */
+function noise(rows: number, zDim: number, rng: Rng): tf.Tensor2D {
+  return tf.tensor2d(standardNormal(rows * zDim, drawSeed(rng)), [rows, zDim]);
+}
 
 /** Model, optimizers and data of a run in progress; `step` performs one update. */
 export class Trainer {
@@ -113,8 +124,10 @@ export class Trainer {
 
   constructor(readonly config: TrainConfig, readonly splits: SemiSupervisedSplits) {
     this.model = createM2(config, config.seed);
-    this.variables = config.variant === 'baseline' ? classifierVariables(this.model) : trainableVariables(this.model);
-    this.optimizer = new Adam(this.variables, { lr: config.lr, beta1: config.beta1, beta2: config.beta2 });
+    // One optimizer group per network: a network gets a gradient in a step as a whole or not at all.
+    const groups = config.variant === 'baseline' ? [classifierVariables(this.model)] : networkVariables(this.model);
+    this.variables = groups.flat();
+    this.optimizer = new Adam(groups, { lr: config.lr, beta1: config.beta1, beta2: config.beta2 });
     this.data = trainingData(splits, config.numClasses);
   }
 
@@ -124,21 +137,19 @@ export class Trainer {
    *   labelled batch:   −L(x,y)  [+ α′·(−log q(y|x)) for v3]      baseline: −log q(y|x)
    *   unlabelled batch: −U(x) summed out (v2, v3) or the score-function surrogate (v1)
    */
-  private lossTerms(step: Step, rng: Rng): { loss: tf.Scalar; terms: Record<string, tf.Scalar> } {
+  private lossTerms(batch: Batch, rng: Rng): { loss: tf.Scalar; terms: Record<string, tf.Scalar> } {
     const { variant, alpha, numClasses: k, zDim } = this.config;
     const m = this.model;
     const terms: Record<string, tf.Scalar> = {};
     const parts: tf.Scalar[] = [];
-    if (step.labelled) {
-      const idx = tf.tensor1d(step.labelled, 'int32');
-      const x = tf.gather(this.data.labelledX, idx);
-      const y = tf.gather(this.data.labelledY, idx);
+    if (batch.labelled) {
+      const { x, y } = batch.labelled;
       const classification = tf.mean(classificationLoss(m, x, y)) as tf.Scalar;
       terms['labelled.classification'] = classification;
       if (variant === 'baseline') {
         parts.push(classification);
       } else {
-        const eps = tf.randomNormal([x.shape[0], zDim], 0, 1, 'float32', drawSeed(rng)) as tf.Tensor2D;
+        const eps = noise(x.shape[0], zDim, rng);
         const l = labelledBound(m, x, y, eps);
         const loss = tf.neg(tf.mean(l.bound)) as tf.Scalar;
         terms['labelled.loss'] = loss;
@@ -148,12 +159,11 @@ export class Trainer {
         if (variant === 'v3') parts.push(tf.mul(alpha, classification) as tf.Scalar);
       }
     }
-    if (step.unlabelled) {
-      const x = tf.gather(this.data.unlabelledX, tf.tensor1d(step.unlabelled, 'int32'));
-      const batch = x.shape[0];
-      if (variant === 'v1') {
-        const yHat = sampleClasses(m, x, drawSeed(rng));
-        const eps = tf.randomNormal([batch, zDim], 0, 1, 'float32', drawSeed(rng)) as tf.Tensor2D;
+    if (batch.unlabelled) {
+      const { x, yHat } = batch.unlabelled;
+      const rows = x.shape[0];
+      if (yHat) {
+        const eps = noise(rows, zDim, rng);
         const u = unlabelledBoundSampled(m, x, yHat, eps);
         terms['unlabelled.loss'] = tf.neg(tf.mean(u.bound)) as tf.Scalar;
         terms['unlabelled.reconstruction'] = tf.neg(tf.mean(u.reconstruction)) as tf.Scalar;
@@ -161,7 +171,7 @@ export class Trainer {
         terms['unlabelled.entropy'] = tf.mean(u.entropy) as tf.Scalar;
         parts.push(tf.neg(tf.mean(u.surrogate)) as tf.Scalar);
       } else {
-        const eps = tf.randomNormal([k * batch, zDim], 0, 1, 'float32', drawSeed(rng)) as tf.Tensor2D;
+        const eps = noise(k * rows, zDim, rng);
         const u = unlabelledBoundEnumerated(m, x, eps);
         const loss = tf.neg(tf.mean(u.bound)) as tf.Scalar;
         terms['unlabelled.loss'] = loss;
@@ -179,11 +189,28 @@ export class Trainer {
    * One update. Returns the step's loss terms as numbers; throws TrainingDiverged (and leaves
    * the weights untouched) if the loss is not finite.
    */
+  /** The step's images (and labels) gathered, and for v1 the classes ŷ sampled outside the gradient tape. */
+  private gatherBatch(step: Step, rng: Rng): Batch {
+    return tf.tidy(() => {
+      const batch: Batch = {};
+      if (step.labelled) {
+        const idx = tf.tensor1d(step.labelled, 'int32');
+        batch.labelled = { x: tf.gather(this.data.labelledX, idx), y: tf.gather(this.data.labelledY, idx) };
+      }
+      if (step.unlabelled) {
+        const x = tf.gather(this.data.unlabelledX, tf.tensor1d(step.unlabelled, 'int32'));
+        batch.unlabelled = { x, yHat: this.config.variant === 'v1' ? sampleClasses(this.model, x, drawSeed(rng)) : undefined };
+      }
+      return batch as unknown as tf.TensorContainer;
+    }) as unknown as Batch;
+  }
+
   step(step: Step, rng: Rng): Record<string, number> {
     let names: string[] = [];
     let stacked: tf.Tensor | undefined;
+    const batch = this.gatherBatch(step, rng);
     const { grads, value } = tf.variableGrads(() => {
-      const { loss, terms } = this.lossTerms(step, rng);
+      const { loss, terms } = this.lossTerms(batch, rng);
       names = Object.keys(terms);
       // Kept past the gradient computation's tidy, read once below.
       stacked = tf.keep(tf.stack(names.map((n) => terms[n] as tf.Scalar)));
@@ -201,6 +228,7 @@ export class Trainer {
     } finally {
       tf.dispose([value, stacked as tf.Tensor]);
       tf.dispose(grads);
+      tf.dispose(batch as unknown as tf.TensorContainer);
     }
     const out: Record<string, number> = { loss: lossValue };
     names.forEach((n, i) => (out[n] = (values as Float32Array)[i] as number));
@@ -309,6 +337,7 @@ export async function train(configOverrides: Partial<TrainConfig>, options: Trai
       const entry: EpochRecord = { epoch, seconds, losses, validationAccuracy, testAccuracy };
       epochs.push(entry);
       if (options.outDir && checkpointDir) {
+        if (summarise(epochs, config.epochs).bestEpoch === epoch) await saveM2(path.join(options.outDir, 'best'), trainer.model, undefined, { epoch });
         await saveM2(checkpointDir, trainer.model, trainer.optimizer, { epoch });
         writeRunRecord(options.outDir, record());
       }

@@ -1,0 +1,151 @@
+#!/usr/bin/env node
+/**
+ * `npm run bench`: seconds per training epoch of each variant at N = 3000 on this machine.
+ *
+ * Each variant runs its real epoch plan (labelled and unlabelled steps in the schedule's
+ * proportion): a few warm-up steps, then a fixed number of timed steps; the mean step time is
+ * scaled to the epoch's step count. Achieved GFLOP/s comes from an explicit count of the
+ * matrix-multiply FLOPs of each step (forward and backward). The WASM backend runs the same
+ * v3 steps in a child process (the backend is chosen once per process), so the ratio is
+ * measured in the same run.
+ */
+import * as cp from 'node:child_process';
+import { parseArgs } from 'node:util';
+import { initBackend, tf } from './backend';
+import { resolveConfig, type TrainConfig, type Variant } from './config';
+import { loadDataset, semiSupervisedSplits } from './data';
+import { accuracy } from './evaluate';
+import { makeRng } from './random';
+import { epochPlan, Trainer, type Step } from './train';
+
+interface Measurement {
+  variant: Variant;
+  backend: string;
+  stepsTimed: number;
+  msPerStep: number;
+  stepsPerEpoch: number;
+  evalSeconds: number;
+  secondsPerEpoch: number;
+  gflopPerEpoch: number;
+  gflops: number;
+}
+
+/** Multiply–add FLOPs (2 per MAC) of the dense layers a step runs, forward + backward (×3). */
+function stepFlops(config: TrainConfig, step: Step): number {
+  const { xDim: d, numClasses: k, zDim: z, hidden } = config;
+  // MACs of layers 2…L of a network with these layer sizes, for `rows` inputs.
+  const after = (rows: number, sizes: number[]) => {
+    let macs = 0;
+    for (let i = 1; i + 1 < sizes.length; i++) macs += rows * (sizes[i] as number) * (sizes[i + 1] as number);
+    return macs;
+  };
+  const h = hidden[0] as number;
+  const classifier = (rows: number) => rows * d * h + after(rows, [d, ...hidden, k]);
+  // Encoder and decoder with the factored first layer: W_a·a always, W_y·y as a matmul only
+  // for a given y (for enumerated y it is a broadcast add of W_y's rows).
+  const encoder = (images: number, rows: number, yMatmul: boolean) => images * d * h + (yMatmul ? rows * k * h : 0) + after(rows, [d + k, ...hidden, 2 * z]);
+  const decoder = (rows: number, yMatmul: boolean) => rows * z * h + (yMatmul ? rows * k * h : 0) + after(rows, [z + k, ...hidden, d]);
+  let macs = 0;
+  const labelled = step.labelled?.length ?? 0;
+  const unlabelled = step.unlabelled?.length ?? 0;
+  if (labelled > 0) {
+    macs += classifier(labelled);
+    if (config.variant !== 'baseline') macs += encoder(labelled, labelled, true) + decoder(labelled, true);
+  }
+  if (unlabelled > 0) {
+    macs += classifier(unlabelled);
+    if (config.variant === 'v1') macs += encoder(unlabelled, unlabelled, true) + decoder(unlabelled, true);
+    else macs += encoder(unlabelled, k * unlabelled, false) + decoder(k * unlabelled, false);
+  }
+  return 3 * 2 * macs;
+}
+
+function measure(variant: Variant, warmup: number, timed: number): Measurement {
+  const config = resolveConfig({ variant, labels: 3000, seed: 0 });
+  const dataset = loadDataset();
+  const splits = semiSupervisedSplits(dataset, config.labels, config.seed);
+  const trainer = new Trainer(config, splits);
+  try {
+    const rng = makeRng(0, 'bench');
+    const plan = epochPlan(config, splits.unlabelled.count, splits.labelled.count, rng);
+    for (let i = 0; i < warmup; i++) trainer.step(plan[i % plan.length] as Step, rng);
+    // Timed steps sample the plan evenly, so labelled and unlabelled steps keep their share.
+    const stride = Math.max(1, Math.floor(plan.length / timed));
+    const chosen = Array.from({ length: timed }, (_, i) => plan[(i * stride) % plan.length] as Step);
+    const start = process.hrtime.bigint();
+    for (const s of chosen) trainer.step(s, rng);
+    const msPerStep = Number(process.hrtime.bigint() - start) / 1e6 / timed;
+    const evalStart = process.hrtime.bigint();
+    accuracy(trainer.model, splits.validation);
+    accuracy(trainer.model, splits.test);
+    const evalSeconds = Number(process.hrtime.bigint() - evalStart) / 1e9;
+    const chosenFlops = chosen.reduce((n, s) => n + stepFlops(config, s), 0);
+    const gflopPerEpoch = plan.reduce((n, s) => n + stepFlops(config, s), 0) / 1e9;
+    return {
+      variant,
+      backend: tf.getBackend(),
+      stepsTimed: timed,
+      msPerStep,
+      stepsPerEpoch: plan.length,
+      evalSeconds,
+      secondsPerEpoch: (msPerStep * plan.length) / 1000 + evalSeconds,
+      gflopPerEpoch,
+      gflops: chosenFlops / 1e9 / ((msPerStep * timed) / 1000),
+    };
+  } finally {
+    trainer.dispose();
+  }
+}
+
+function wasmMeasurement(steps: number): Measurement | string {
+  const r = cp.spawnSync(process.execPath, [__filename, '--worker', '--variants', 'v3', '--warmup', '1', '--steps', String(steps)], {
+    encoding: 'utf8',
+    env: { ...process.env, SSVAE_BACKEND: 'wasm' },
+    timeout: 30 * 60 * 1000,
+  });
+  if (r.status !== 0) return `WASM run failed: ${(r.stderr || '').trim().split('\n').pop()}`;
+  const line = r.stdout.trim().split('\n').pop() ?? '';
+  return (JSON.parse(line) as Measurement[])[0] as Measurement;
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      variants: { type: 'string', default: 'v1,v2,v3,baseline' },
+      warmup: { type: 'string', default: '5' },
+      steps: { type: 'string', default: '40' },
+      'wasm-steps': { type: 'string', default: '4' },
+      'no-wasm': { type: 'boolean', default: false },
+      worker: { type: 'boolean', default: false },
+    },
+    strict: true,
+  });
+  const backend = await initBackend();
+  const variants = (values.variants as string).split(',') as Variant[];
+  const results = variants.map((v) => measure(v, Number(values.warmup), Number(values.steps)));
+  if (values.worker) {
+    console.log(JSON.stringify(results));
+    return;
+  }
+  console.log(`backend ${backend.name}; N = 3000, batch 200; ${values.steps} timed steps per variant after ${values.warmup} warm-up steps`);
+  console.log('variant   ms/step  steps/epoch  eval s  s/epoch  GFLOP/epoch  GFLOP/s');
+  for (const r of results) {
+    console.log(
+      `${r.variant.padEnd(9)} ${r.msPerStep.toFixed(1).padStart(7)}  ${String(r.stepsPerEpoch).padStart(11)}  ${r.evalSeconds.toFixed(2).padStart(6)}  ${r.secondsPerEpoch.toFixed(1).padStart(7)}  ${r.gflopPerEpoch.toFixed(0).padStart(11)}  ${r.gflops.toFixed(0).padStart(7)}`,
+    );
+  }
+  if (!values['no-wasm']) {
+    const wasm = wasmMeasurement(Number(values['wasm-steps']));
+    const v3 = results.find((r) => r.variant === 'v3');
+    if (typeof wasm === 'string') console.log(wasm);
+    else {
+      console.log(`wasm v3: ${wasm.msPerStep.toFixed(0)} ms/step, ${wasm.secondsPerEpoch.toFixed(0)} s/epoch (${wasm.stepsTimed} timed steps)`);
+      if (v3) console.log(`native / wasm speed-up on the v3 step, same run: ${(wasm.msPerStep / v3.msPerStep).toFixed(1)}×`);
+    }
+  }
+}
+
+main().catch((err) => {
+  console.error(`bench: ${(err as Error).message}`);
+  process.exitCode = 1;
+});
