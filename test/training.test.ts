@@ -1,0 +1,202 @@
+import assert from 'node:assert/strict';
+import * as cp from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { test } from 'node:test';
+import {
+  epochPlan,
+  loadDataset,
+  makeRng,
+  readRunRecord,
+  resolveConfig,
+  semiSupervisedSplits,
+  tf,
+  train,
+  Trainer,
+  TrainingDiverged,
+  type Variant,
+} from 'ssvae';
+import { tempDir, writeTinyDataset } from './helpers';
+
+const root = path.resolve(__dirname, '..');
+const dataDir = tempDir('train-data');
+writeTinyDataset(dataDir, 30, 5); // 4×4 images: train 200 (after 100 validation), test 50
+const dataset = loadDataset({ dataDir, validationSize: 100 });
+const small = { labels: 50, batchSize: 20, hidden: [8], zDim: 2, xDim: 16, dataset: dataDir };
+
+test('alternating schedule at N = 3000: 250 steps, a labelled batch every 16th step, every image once', () => {
+  const config = resolveConfig({ variant: 'v3', labels: 3000 });
+  const plan = epochPlan(config, 47_000, 3000, makeRng(0, 'plan'));
+  assert.equal(plan.length, 235 + 15);
+  const labelledAt = plan.flatMap((s, i) => (s.labelled ? [i] : []));
+  assert.deepEqual(labelledAt, Array.from({ length: 15 }, (_, j) => 16 * j));
+  assert.ok(plan.every((s) => (s.labelled === undefined) !== (s.unlabelled === undefined)));
+  const seenU = plan.flatMap((s) => Array.from(s.unlabelled ?? []));
+  const seenL = plan.flatMap((s) => Array.from(s.labelled ?? []));
+  assert.equal(new Set(seenU).size, 47_000);
+  assert.equal(seenU.length, 47_000);
+  assert.equal(new Set(seenL).size, 3000);
+});
+
+test('N smaller than the batch: one labelled batch of N; mixed schedule pairs every unlabelled batch with a labelled one', () => {
+  const alt = resolveConfig({ variant: 'v3', labels: 100 });
+  assert.equal(alt.labelledBatchSize, 100);
+  const plan = epochPlan(alt, 49_900, 100, makeRng(1, 'plan'));
+  assert.equal(plan.filter((s) => s.labelled).length, 1);
+  const mixed = resolveConfig({ variant: 'v3', labels: 600, schedule: 'mixed' });
+  assert.equal(mixed.labelledBatchSize, 100);
+  const mplan = epochPlan(mixed, 49_400, 600, makeRng(1, 'plan'));
+  assert.equal(mplan.length, 247);
+  assert.ok(mplan.every((s) => s.labelled?.length === 100 && s.unlabelled?.length === 200));
+  const base = epochPlan(resolveConfig({ variant: 'baseline', labels: 3000 }), 47_000, 3000, makeRng(1, 'plan'));
+  assert.equal(base.length, 250);
+  assert.ok(base.every((s) => s.unlabelled === undefined && s.labelled?.length === 200));
+});
+
+for (const variant of ['v1', 'v2', 'v3', 'baseline'] as Variant[]) {
+  test(`${variant}: tf.memory().numTensors is the same after step 10 and step 100`, () => {
+    const config = resolveConfig({ ...small, variant });
+    const splits = semiSupervisedSplits(dataset, config.labels, 0);
+    const trainer = new Trainer(config, splits);
+    const rng = makeRng(0, 'leak');
+    const plan = epochPlan(config, splits.unlabelled.count, splits.labelled.count, rng);
+    let at10 = -1;
+    for (let i = 1; i <= 100; i++) {
+      const terms = trainer.step(plan[i % plan.length]!, rng);
+      assert.ok(Number.isFinite(terms.loss));
+      if (i === 10) at10 = tf.memory().numTensors;
+    }
+    assert.equal(tf.memory().numTensors, at10);
+    trainer.dispose();
+  });
+}
+
+test('the train API leaves no tensors behind', async () => {
+  const before = tf.memory().numTensors;
+  await train({ ...small, variant: 'v2', epochs: 2 }, { dataset });
+  assert.equal(tf.memory().numTensors, before);
+});
+
+function readWeights(dir: string): Buffer[] {
+  return ['classifier', 'encoder', 'decoder'].map((n) => fs.readFileSync(path.join(dir, 'checkpoint', n, 'weights.bin')));
+}
+
+test('a resumed run ends with the same numbers and weights as an uninterrupted one', async () => {
+  const whole = tempDir('whole');
+  const split = tempDir('split');
+  await train({ ...small, variant: 'v3', epochs: 3, seed: 4 }, { outDir: whole, dataset });
+  await train({ ...small, variant: 'v3', epochs: 1, seed: 4 }, { outDir: split, dataset });
+  await train({ epochs: 3 }, { outDir: split, resume: true, dataset });
+  const a = readRunRecord(whole);
+  const b = readRunRecord(split);
+  const strip = (r: typeof a) => r.epochs.map(({ seconds: _s, ...rest }) => rest);
+  assert.deepEqual(strip(b), strip(a));
+  assert.deepEqual(b.result, a.result);
+  assert.ok(b.result.finished);
+  readWeights(whole).forEach((w, i) => assert.ok(w.equals(readWeights(split)[i]!), `network ${i} weights differ`));
+});
+
+test('a NaN loss stops training naming epoch and step, keeping the last good checkpoint', async () => {
+  const dir = tempDir('nan');
+  await train({ ...small, variant: 'v2', epochs: 1 }, { outDir: dir, dataset });
+  const good = readWeights(dir);
+  // Sabotage the run's learning rate so that the next epoch overflows.
+  const record = readRunRecord(dir);
+  fs.writeFileSync(path.join(dir, 'run.json'), JSON.stringify({ ...record, config: { ...record.config, lr: 1e30 } }));
+  await assert.rejects(train({ epochs: 3 }, { outDir: dir, resume: true, dataset }), (err: Error) => {
+    assert.ok(err instanceof TrainingDiverged);
+    assert.match(err.message, /non-finite loss .* at epoch 2, step \d+ of \d+/);
+    return true;
+  });
+  const after = readRunRecord(dir);
+  assert.equal(after.epochs.length, 1);
+  assert.match(after.result.error ?? '', /at epoch 2/);
+  readWeights(dir).forEach((w, i) => assert.ok(w.equals(good[i]!), `checkpoint of network ${i} changed`));
+});
+
+function cli(args: string[]) {
+  return cp.spawnSync(process.execPath, [path.join(root, 'lib', 'dist', 'cli.js'), ...args], { cwd: root, encoding: 'utf8' });
+}
+
+test('CLI: bad flags and impossible combinations get one clear error each', () => {
+  const out = tempDir('cli-bad');
+  // [arguments, expected error, exit status: 2 for usage errors, 1 for failures]
+  const cases: [string[], RegExp, number?][] = [
+    [['frobnicate'], /unknown command "frobnicate"/],
+    [['train', '--variant', 'v3', '--labels', '100', '--out', out, '--colour', 'red'], /Unknown option '--colour'/],
+    [['train', '--variant', 'v4', '--labels', '100', '--out', out], /--variant must be one of v1, v2, v3, baseline, got "v4"/],
+    [['train', '--variant', 'v3', '--labels', 'many', '--out', out], /--labels expects an integer, got "many"/],
+    [['train', '--variant', 'v3', '--labels', '100'], /train needs --out DIR/],
+    [['train', '--labels', '100', '--out', out], /train needs --variant/],
+    [['train', '--variant', 'v3', '--labels', '100', '--labelled-batch-size', '200', '--out', out], /--labelled-batch-size \(200\) cannot exceed the number of labelled images \(100\)/],
+    [['train', '--out', out, '--resume'], /holds no run to resume/],
+    [['train', '--out', out, '--resume', '--lr', '0.1'], /only --epochs may be given \(got lr\)/],
+    [['eval', '--run', out], /run\.json: cannot read the run record/, 1],
+  ];
+  for (const [args, pattern, status] of cases) {
+    const r = cli(args);
+    assert.equal(r.status, status ?? 2, `${args.join(' ')}: ${r.stderr}`);
+    const lines = r.stderr.split('\n').filter((l) => l.startsWith('ssvae:'));
+    assert.equal(lines.length, 1, r.stderr);
+    assert.match(lines[0]!, pattern);
+  }
+  assert.deepEqual(fs.readdirSync(out), []); // nothing half-written
+});
+
+test('CLI: a run killed mid-way and resumed matches an uninterrupted run; eval prints the confusion matrix', async () => {
+  const base = ['--variant', 'v3', '--labels', '50', '--batch-size', '20', '--hidden', '8', '--z-dim', '2', '--seed', '3', '--data-dir', dataDir];
+  const whole = tempDir('cli-whole');
+  const r = cli(['train', ...base, '--epochs', '4', '--out', whole]);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /^epoch 4\/4 /m);
+  // Kill a second run once its second epoch is on disk, then resume it.
+  const killed = tempDir('cli-killed');
+  const child = cp.spawn(process.execPath, [path.join(root, 'lib', 'dist', 'cli.js'), 'train', ...base, '--epochs', '4', '--out', killed], { cwd: root, stdio: 'ignore' });
+  await new Promise<void>((resolve, reject) => {
+    const timer = setInterval(() => {
+      try {
+        const rec = JSON.parse(fs.readFileSync(path.join(killed, 'run.json'), 'utf8'));
+        if (rec.epochs.length >= 2) {
+          clearInterval(timer);
+          child.kill('SIGKILL');
+          resolve();
+        }
+      } catch {
+        // not written yet
+      }
+    }, 20);
+    child.on('exit', () => {
+      clearInterval(timer);
+      resolve();
+    });
+    child.on('error', reject);
+  });
+  const partial = readRunRecord(killed);
+  assert.ok(!partial.result.finished || partial.epochs.length === 4);
+  const resumed = cli(['train', '--out', killed, '--resume']);
+  assert.equal(resumed.status, 0, resumed.stderr);
+  const a = readRunRecord(whole);
+  const b = readRunRecord(killed);
+  assert.deepEqual(b.epochs.map((e) => [e.losses, e.validationAccuracy, e.testAccuracy]), a.epochs.map((e) => [e.losses, e.validationAccuracy, e.testAccuracy]));
+  const ev = cli(['eval', '--run', killed, '--weights', 'last']);
+  assert.equal(ev.status, 0, ev.stderr);
+  assert.match(ev.stdout, new RegExp(`test accuracy ${b.result.testAccuracyLast.toFixed(4)} \\(last weights, epoch 4\\)`));
+  assert.equal(ev.stdout.split('\n').filter((l) => /^\s+\d\s+(\s+\d+){10}$/.test(l)).length, 10);
+});
+
+test('Adam: one step from zero moments moves each weight by lr·sign(g); a group without gradient is left alone', () => {
+  const a = tf.variable(tf.tensor1d([1, 2, 3]));
+  const b = tf.variable(tf.tensor1d([5]));
+  const { Adam } = require('ssvae') as typeof import('ssvae');
+  const opt = new Adam([[a], [b]], { lr: 0.1, beta1: 0.9, beta2: 0.999, epsilon: 0 });
+  const g = tf.tensor1d([0.5, -2, 0]);
+  opt.apply({ [a.name]: g });
+  // m̂ = g, v̂ = g² after bias correction, so the step is lr·g/|g| (and 0 where g = 0 with ε = 0: 0/0 guarded below).
+  const after = a.arraySync() as number[];
+  assert.ok(Math.abs(after[0]! - 0.9) < 1e-6 && Math.abs(after[1]! - 2.1) < 1e-6, String(after));
+  assert.deepEqual(b.arraySync(), [5]);
+  const state = opt.getState();
+  assert.deepEqual(state.groups.map((s) => s.t), [1, 0]);
+  opt.dispose();
+  tf.dispose([a, b, g]);
+});
