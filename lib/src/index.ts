@@ -14,3 +14,5 @@ export * from './records';
 export * from './evaluate';
 export * from './train';
 export * from './files';
+export * from './cache';
+export * from './profile';
