@@ -11,12 +11,19 @@ const path = require('node:path');
 
 const ROOT = path.resolve(__dirname, '..');
 
+/** True if every direct dependency is installed at its pinned version and the native binding and lib/ are built. */
 function nodeDepsReady() {
-  const installed = path.join(ROOT, 'node_modules', '.package-lock.json');
-  const lock = path.join(ROOT, 'package-lock.json');
-  if (!fs.existsSync(installed)) return false;
-  // npm rewrites node_modules/.package-lock.json on every install: older than the lock file means stale.
-  return fs.statSync(installed).mtimeMs >= fs.statSync(lock).mtimeMs;
+  const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
+  const wanted = { ...pkg.dependencies, ...pkg.devDependencies };
+  for (const [name, spec] of Object.entries(wanted)) {
+    const file = path.join(ROOT, 'node_modules', name, 'package.json');
+    if (!fs.existsSync(file)) return false;
+    // Exact pins must match; ranges and file: links only need to be present.
+    if (/^\d+\.\d+\.\d+$/.test(spec) && JSON.parse(fs.readFileSync(file, 'utf8')).version !== spec) return false;
+  }
+  const binding = path.join(ROOT, 'node_modules', '@tensorflow', 'tfjs-node', 'lib');
+  const built = fs.existsSync(binding) && fs.readdirSync(binding).some((d) => fs.existsSync(path.join(binding, d, 'tfjs_binding.node')));
+  return (built || process.env.SSVAE_SKIP_NATIVE === '1') && fs.existsSync(path.join(ROOT, 'lib', 'dist', 'index.js'));
 }
 
 function ensureNodeDeps() {

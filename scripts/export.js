@@ -12,6 +12,12 @@
 // temporary directory first and swapped in only when every notebook ran: a failed export
 // leaves the previous handouts as they were.
 //
+// The TeX in the Markdown cells is typeset here with KaTeX (scripts/handout-math.js), and KaTeX's
+// style sheet and fonts go into the page, so a handout shows its formulas with no network and
+// no script. For that, nbconvert converts a copy of the notebook in which each formula is a
+// placeholder: the hidden file notebooks/.<name>.export-<pid>.ipynb, next to the original so
+// that relative paths in the notebook mean the same, removed when the notebook is done.
+//
 // Environment:
 //   SSVAE_HANDOUT_DIR     output directory (default build/handouts)
 //   SSVAE_CELL_TIMEOUT    seconds one cell may run before the export fails (default 3600;
@@ -22,6 +28,7 @@ const cp = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
 const { setupPython, SetupError } = require('./setup-python');
+const { protectMath, putFormulas, addKatexStyle, MathError } = require('./handout-math');
 
 const ROOT = path.resolve(__dirname, '..');
 const NOTEBOOK_DIR = path.join(ROOT, 'notebooks');
@@ -107,10 +114,27 @@ ${items}
 `;
 }
 
-/** Runs one notebook through nbconvert into `outDir`; throws an ExportError naming it on failure. */
+/**
+ * Runs one notebook through nbconvert into `outDir`, with its formulas typeset by KaTeX; throws
+ * an ExportError naming it on failure.
+ */
 function exportNotebook(jupyter, kernelName, file, outDir) {
   const relative = path.relative(ROOT, file);
+  const stem = path.basename(file, '.ipynb');
   const timeout = process.env.SSVAE_CELL_TIMEOUT ?? '3600';
+
+  let prepared;
+  try {
+    const notebook = JSON.parse(fs.readFileSync(file, 'utf8'));
+    prepared = protectMath(notebook);
+    // The copy's file name would otherwise be the page's title.
+    prepared.notebook.metadata = { ...prepared.notebook.metadata, title: notebookTitle(file) };
+  } catch (error) {
+    if (error instanceof MathError || error instanceof SyntaxError) throw new ExportError(`${relative}: ${error.message}`);
+    throw error;
+  }
+  const copy = path.join(path.dirname(file), `.${stem}.export-${process.pid}.ipynb`);
+
   const args = [
     'nbconvert',
     '--to', 'html',
@@ -122,22 +146,38 @@ function exportNotebook(jupyter, kernelName, file, outDir) {
     '--no-prompt',
     '--embed-images',
     '--output-dir', outDir,
-    file,
+    `--output=${stem}`,
+    copy,
   ];
-  log(`${relative}: executing`);
+  const formulas = prepared.formulas.length;
+  log(`${relative}: executing${formulas > 0 ? ` (${formulas} formula(s) typeset with KaTeX)` : ''}`);
   const started = Date.now();
   const env = {
     ...process.env,
     // Use the kernels registered in .venv even if the user has their own tslab kernelspec.
     JUPYTER_PREFER_ENV_PATH: '1',
   };
-  const result = cp.spawnSync(jupyter, args, { cwd: ROOT, env, stdio: 'inherit' });
+  let result;
+  try {
+    fs.writeFileSync(copy, `${JSON.stringify(prepared.notebook, null, 1)}\n`);
+    result = cp.spawnSync(jupyter, args, { cwd: ROOT, env, stdio: 'inherit' });
+  } finally {
+    fs.rmSync(copy, { force: true });
+  }
   if (result.error) throw new ExportError(`${relative}: could not run ${jupyter}: ${result.error.message}`);
   if (result.status !== 0) {
     throw new ExportError(`${relative} failed to execute (nbconvert exited with ${result.status ?? result.signal}; see the cell and error above)`);
   }
-  const html = path.join(outDir, `${path.basename(file, '.ipynb')}.html`);
+  const html = path.join(outDir, `${stem}.html`);
   if (!fs.existsSync(html)) throw new ExportError(`${relative}: nbconvert reported success but wrote no ${path.relative(ROOT, html)}`);
+  if (formulas > 0) {
+    try {
+      fs.writeFileSync(html, addKatexStyle(putFormulas(fs.readFileSync(html, 'utf8'), prepared.formulas)));
+    } catch (error) {
+      if (error instanceof MathError) throw new ExportError(`${relative}: ${error.message}`);
+      throw error;
+    }
+  }
   log(`${relative}: done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 }
 
@@ -155,7 +195,23 @@ function swapIn(staged, target) {
   if (hadOld) fs.rmSync(old, { recursive: true, force: true });
 }
 
+/** Removes the notebook copies (see exportNotebook) that an export which was killed left behind. */
+function removeStaleCopies() {
+  for (const name of fs.readdirSync(NOTEBOOK_DIR)) {
+    const match = /^\..+\.export-(\d+)\.ipynb$/.exec(name);
+    if (!match) continue;
+    try {
+      process.kill(Number(match[1]), 0);
+      continue; // that export is still running
+    } catch (error) {
+      if (error.code === 'EPERM') continue;
+    }
+    fs.rmSync(path.join(NOTEBOOK_DIR, name), { force: true });
+  }
+}
+
 function main(argv) {
+  removeStaleCopies();
   const outDir = path.resolve(ROOT, process.env.SSVAE_HANDOUT_DIR || path.join('build', 'handouts'));
   const all = listNotebooks();
   if (all.length === 0) throw new ExportError(`no notebooks in ${path.relative(ROOT, NOTEBOOK_DIR)}/`);

@@ -91,7 +91,7 @@ function formulaCount(file: string): number {
 /** Resources a page would fetch from the network, by what the page says. */
 function networkReferences(html: string): string[] {
   const patterns = [
-    /<(?:script|link|img|iframe|source|video|audio|embed|object)\b[^>]*\b(?:src|href|data)\s*=\s*["']?(?:https?:)?\/\/[^"'\s>]*/gi,
+    /<(?:script|link|img|image|use|iframe|source|video|audio|embed|object)\b[^>]*\b(?:src|href|xlink:href|data)\s*=\s*["']?(?:https?:)?\/\/[^"'\s>]*/gi,
     /url\(\s*["']?(?:https?:)?\/\/[^)]*\)/gi,
     /@import\s+(?:url\()?\s*["']?(?:https?:)?\/\//gi,
   ];

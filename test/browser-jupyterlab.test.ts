@@ -7,8 +7,8 @@
  * notebook still finds node_modules/); whatever JupyterLab saves goes into the copy, never into
  * the stored notebook. Its configuration, settings, workspaces and runtime files are in a
  * temporary directory too, so the user's own JupyterLab setup plays no part. The server and its
- * kernels are stopped after the test, also when it fails. The server's log and screenshots go to
- * test-artifacts/.
+ * kernels are stopped after the test, also when it fails. The server's log and the screenshots
+ * go to test-artifacts/jupyterlab/.
  */
 import { strict as assert } from 'node:assert';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -24,6 +24,15 @@ import { artifactPath, browserTestsSkipped, launchChromium, ROOT } from './brows
 const NOTEBOOK = '00-setup.ipynb';
 const NOTEBOOK_DIR = path.join(ROOT, 'notebooks');
 const { setupPython } = require('../scripts/setup-python') as { setupPython(): { jupyter: string } };
+const { findMath } = require('../scripts/handout-math') as { findMath(markdown: string): unknown[] };
+
+/** How many formulas the Markdown cells of a notebook have. */
+function formulaCount(file: string): number {
+  const notebook = JSON.parse(fs.readFileSync(file, 'utf8')) as { cells: { cell_type: string; source: string | string[] }[] };
+  return notebook.cells
+    .filter((cell) => cell.cell_type === 'markdown')
+    .reduce((sum, cell) => sum + findMath(Array.isArray(cell.source) ? cell.source.join('') : cell.source).length, 0);
+}
 
 /** A port on 127.0.0.1 that nothing listens on right now. */
 function freePort(): Promise<number> {
@@ -227,7 +236,7 @@ describe('00-setup in JupyterLab', { skip: browserTestsSkipped() }, () => {
   const consoleErrors: string[] = [];
 
   before(async () => {
-    lab = new JupyterLab(artifactPath('jupyterlab-server.log'));
+    lab = new JupyterLab(artifactPath('jupyterlab', 'server.log'));
     await lab.start();
     browser = await launchChromium();
     const context = await browser.newContext({ viewport: { width: 1280, height: 960 }, deviceScaleFactor: 1 });
@@ -272,30 +281,35 @@ describe('00-setup in JupyterLab', { skip: browserTestsSkipped() }, () => {
 
     const notebook = page.locator('.jp-NotebookPanel:not(.lm-mod-hidden)');
     await notebook.locator('.jp-Notebook .jp-Cell').first().waitFor({ timeout: 120_000 });
-    // The kernel (tslab, from the notebook's metadata) starts with the notebook; wait until it is idle.
-    const status = notebook.locator('.jp-Notebook-ExecutionIndicator');
-    await status.and(page.locator('[data-status="idle"]')).waitFor({ timeout: 120_000 });
+    // The kernel (tslab, from the notebook's metadata) starts with the notebook. It is ready when
+    // the status bar shows its name and Idle: before that, Run All would ask which kernel to use.
+    await page.locator('.jp-StatusBar-TextItem', { hasText: /^TypeScript \| Idle$/ }).waitFor({ timeout: 120_000 });
+    await notebook.locator('.jp-Notebook-ExecutionIndicator[data-status="idle"]').waitFor({ timeout: 30_000 });
     lab.rememberKernels();
     console.log(`# notebook open, kernel idle after ${elapsed()}`);
 
     await page.getByRole('menuitem', { name: 'Run', exact: true }).click();
     await page.getByRole('menuitem', { name: 'Run All Cells', exact: true }).click();
 
-    // Done when every code cell has an execution count and the kernel is idle again.
+    // Done when every code cell has an execution count and the kernel is idle again; a dialog
+    // (e.g. a kernel choice or an error) ends the wait at once.
     const codeCells = notebook.locator('.jp-CodeCell');
     const cellCount = await codeCells.count();
     assert.ok(cellCount >= 5, `only ${cellCount} code cells`);
-    await page.waitForFunction(
+    const outcome = await page.waitForFunction(
       () => {
+        const dialog = document.querySelector('.jp-Dialog');
+        if (dialog) return `a dialog opened: ${(dialog as HTMLElement).innerText.replace(/\s+/g, ' ').slice(0, 200)}`;
         const panel = document.querySelector('.jp-NotebookPanel:not(.lm-mod-hidden)');
         if (!panel) return false;
         const prompts = Array.from(panel.querySelectorAll('.jp-CodeCell .jp-InputArea-prompt')).map((p) => p.textContent ?? '');
         const idle = panel.querySelector('.jp-Notebook-ExecutionIndicator')?.getAttribute('data-status') === 'idle';
-        return idle && prompts.length > 0 && prompts.every((p) => /\[\d+\]/.test(p));
+        return idle && prompts.length > 0 && prompts.every((p) => /\[\d+\]/.test(p)) ? 'done' : false;
       },
       undefined,
       { timeout: 10 * 60_000, polling: 250 },
     );
+    assert.equal(await outcome.jsonValue(), 'done');
     lab.rememberKernels();
     console.log(`# all ${cellCount} code cells ran after ${elapsed()}`);
 
@@ -328,6 +342,12 @@ describe('00-setup in JupyterLab', { skip: browserTestsSkipped() }, () => {
     assert.deepEqual(errors, [], 'error or stderr output in the notebook');
 
     // The Markdown's TeX is typeset by JupyterLab's own MathJax (bundled, not fetched).
+    const formulas = formulaCount(stored);
+    if (formulas > 0) {
+      await page.waitForFunction((count) => document.querySelectorAll('.jp-MarkdownCell mjx-container').length >= count, formulas, { timeout: 60_000 });
+      await notebook.locator('.jp-MarkdownCell', { has: page.locator('mjx-container') }).first().scrollIntoViewIfNeeded();
+      await page.screenshot({ path: artifactPath('jupyterlab', '00-setup-math.png') });
+    }
     const rawTex = await notebook.locator('.jp-MarkdownCell .jp-RenderedMarkdown').evaluateAll((cells) =>
       cells.map((cell) => (cell as HTMLElement).innerText).filter((text) => /\$\$|\$\\|\\\(|\\\[/.test(text)),
     );

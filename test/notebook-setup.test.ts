@@ -25,7 +25,7 @@ interface Cell {
 function notebookFiles(): string[] {
   return fs
     .readdirSync(NOTEBOOK_DIR)
-    .filter((name) => name.endsWith('.ipynb'))
+    .filter((name) => name.endsWith('.ipynb') && !name.startsWith('.')) // not export's temporary copies
     .sort()
     .map((name) => path.join(NOTEBOOK_DIR, name));
 }
