@@ -1,0 +1,305 @@
+/**
+ * How noisy is the gradient of the unlabelled bound U(x)? A measurement for variant 1.
+ *
+ * On one model and one batch x of unlabelled images, this draws the gradient of −mean U(x)
+ * many times with independent random numbers and summarises the spread of the draws, per
+ * network (parameter group), for three estimators:
+ *
+ *   summed-out                 ∇ Σ_y q(y|x) L(x,y) + ∇H(q(y|x))        (variant 2)
+ *   score-function             ∇[L(x,ŷ) − log q(ŷ|x)] + Û(x) ∇log q(ŷ|x),  ŷ ~ q(y|x)   (variant 1)
+ *   score-function-baseline    the same with Û(x) replaced by Û(x) − b(x), b(x) the mean of Û
+ *                              over the other images of the batch (leave-one-out: still unbiased)
+ *
+ * All three have the same expectation. Two settings of the noise:
+ *   'y'        ε (the z noise) is drawn once and shared by every draw and every class, so only ŷ
+ *              varies; the expected gradient is then exactly the summed-out gradient at that ε
+ *              (the score-function estimator averages to it, class by class), which is the
+ *              reference.
+ *   'y-and-z'  ε is redrawn too; the reference is the mean of `referenceDraws` further,
+ *              independent summed-out draws.
+ *
+ * Per draw it records the gradient's norm and its cosine with the reference; over the draws,
+ * the total variance tr Cov[g] = E‖g − ḡ‖², the distance of the mean from the reference, and
+ * signal-to-noise ratios. Moments are accumulated in double precision (Welford), one draw at a
+ * time, so memory does not grow with the number of draws.
+ */
+import { tf } from './backend';
+import { networkVariables, type M2 } from './model';
+import { sampleClasses, unlabelledBoundEnumerated, unlabelledBoundSampled, stopGradient } from './objectives';
+import { drawSeed, makeRng, standardNormal } from './random';
+
+export const ESTIMATORS = ['summed-out', 'score-function', 'score-function-baseline'] as const;
+export type Estimator = (typeof ESTIMATORS)[number];
+
+/** The parameter groups: M2's three networks, and all of them together. */
+export const GRADIENT_GROUPS = ['classifier', 'encoder', 'decoder', 'all'] as const;
+export type GradientGroup = (typeof GRADIENT_GROUPS)[number];
+
+export type GradientNoise = 'y' | 'y-and-z';
+
+export interface GradientVarianceOptions {
+  /** Independent draws per estimator. */
+  draws: number;
+  seed: number;
+  noise: GradientNoise;
+  /** Estimators to measure (default: all three). */
+  estimators?: readonly Estimator[];
+  /** Summed-out draws averaged into the reference when noise is 'y-and-z' (default: `draws`). */
+  referenceDraws?: number;
+}
+
+export interface GroupStats {
+  estimator: Estimator;
+  group: GradientGroup;
+  /** Number of parameters in the group. */
+  size: number;
+  /** ‖g_s‖ of each draw. */
+  norms: number[];
+  /** cos(g_s, reference) of each draw. */
+  cosines: number[];
+  /** ‖ḡ‖, the norm of the mean over the draws. */
+  meanNorm: number;
+  /** Total variance tr Cov[g] = (1/(S−1)) Σ_s ‖g_s − ḡ‖². */
+  variance: number;
+  /** ‖ḡ − reference‖: how far the mean of the S draws lies from the reference. */
+  meanError: number;
+  /** E‖g_s − reference‖² ≈ variance + ‖ḡ − reference‖²: a single draw's mean squared error. */
+  meanSquaredError: number;
+  /** ‖reference‖ / √variance: how large the true gradient is against one draw's noise. */
+  snr: number;
+  /** Median over the parameters of |ḡ_i| / sd_i. */
+  medianParameterSnr: number;
+}
+
+export interface GradientVarianceResult {
+  noise: GradientNoise;
+  draws: number;
+  batchSize: number;
+  /** ‖reference‖ per group. */
+  referenceNorms: Record<GradientGroup, number>;
+  stats: GroupStats[];
+  /** Û(x) = L(x,ŷ) − log q(ŷ|x) of every image of every score-function draw: its mean and standard deviation (nats). */
+  learningSignal: { mean: number; sd: number };
+}
+
+/** Gradient of −mean over the batch of the estimator's objective, flattened per network: [classifier, encoder, decoder]. */
+function drawGradient(m: M2, x: tf.Tensor2D, estimator: Estimator, eps: tf.Tensor2D, seed: number, signal?: number[]): Float32Array[] {
+  const groups = networkVariables(m);
+  const variables = groups.flat();
+  const k = m.config.numClasses;
+  const yHat = estimator === 'summed-out' ? undefined : tf.tidy(() => sampleClasses(m, x, seed)); // ŷ [B], sampled outside the tape
+  let bound: tf.Tensor | undefined;
+  const { value, grads } = tf.variableGrads(() => {
+    if (yHat === undefined) {
+      // eps is [B, Z] (shared by all classes) or [K·B, Z] (one per class and image).
+      const e = eps.shape[0] === x.shape[0] ? tf.tile(eps, [k, 1]) as tf.Tensor2D : eps;
+      return tf.neg(tf.mean(unlabelledBoundEnumerated(m, x, e).bound)) as tf.Scalar;
+    }
+    const u = unlabelledBoundSampled(m, x, yHat, eps);
+    bound = tf.keep(u.bound.clone());
+    let surrogate: tf.Tensor = u.surrogate;
+    if (estimator === 'score-function-baseline') {
+      // surrogate − b·log q(ŷ|x) = surrogate + b·entropy, b_i = mean of Û over the other images.
+      const batch = x.shape[0];
+      const b = stopGradient(tf.div(tf.sub(tf.sum(u.bound), u.bound), Math.max(1, batch - 1)));
+      surrogate = tf.add(surrogate, tf.mul(b, u.entropy));
+    }
+    return tf.neg(tf.mean(surrogate)) as tf.Scalar;
+  }, variables);
+  try {
+    if (bound !== undefined && signal !== undefined) signal.push(...(bound.dataSync() as Float32Array));
+    return groups.map((vars) => {
+      const flat = tf.tidy(() => tf.concat(vars.map((v) => (grads[v.name] ?? tf.zerosLike(v)).reshape([-1]))));
+      // Read outside tf.tidy: tidy would walk a returned typed array element by element.
+      const values = (flat.dataSync() as Float32Array).slice();
+      flat.dispose();
+      return values;
+    });
+  } finally {
+    tf.dispose(value);
+    tf.dispose(grads);
+    if (yHat !== undefined) yHat.dispose();
+    if (bound !== undefined) bound.dispose();
+  }
+}
+
+/** Running mean and sum of squared deviations per parameter (Welford), plus per-draw norms and cosines. */
+class Moments {
+  readonly mean: Float64Array;
+  readonly m2: Float64Array;
+  count = 0;
+  readonly norms: number[] = [];
+  readonly cosines: number[] = [];
+
+  constructor(readonly size: number, private readonly reference?: Float64Array) {
+    this.mean = new Float64Array(size);
+    this.m2 = new Float64Array(size);
+  }
+
+  add(g: ArrayLike<number>): void {
+    this.count++;
+    let sq = 0;
+    let dot = 0;
+    let refSq = 0;
+    for (let i = 0; i < this.size; i++) {
+      const v = g[i] as number;
+      const delta = v - (this.mean[i] as number);
+      this.mean[i]! += delta / this.count;
+      this.m2[i]! += delta * (v - (this.mean[i] as number));
+      sq += v * v;
+      if (this.reference) {
+        const r = this.reference[i] as number;
+        dot += v * r;
+        refSq += r * r;
+      }
+    }
+    this.norms.push(Math.sqrt(sq));
+    this.cosines.push(this.reference && sq > 0 && refSq > 0 ? dot / Math.sqrt(sq * refSq) : NaN);
+  }
+}
+
+function concatGroups(parts: ArrayLike<number>[]): Float64Array {
+  const out = new Float64Array(parts.reduce((n, p) => n + p.length, 0));
+  let offset = 0;
+  for (const p of parts) {
+    out.set(p, offset);
+    offset += p.length;
+  }
+  return out;
+}
+
+/** Median of the first `count` values (sorted in place: a typed array sorts numerically, and fast). */
+function median(values: Float64Array, count: number): number {
+  if (count === 0) return NaN;
+  const sorted = values.subarray(0, count).sort();
+  const mid = count >> 1;
+  return count % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+}
+
+function summarise(estimator: Estimator, group: GradientGroup, moments: Moments, reference: Float64Array): GroupStats {
+  const s = moments.count;
+  let variance = 0;
+  let meanSq = 0;
+  let errSq = 0;
+  let refSq = 0;
+  const parameterSnr = new Float64Array(moments.size);
+  let withVariance = 0;
+  for (let i = 0; i < moments.size; i++) {
+    const mean = moments.mean[i] as number;
+    const v = s > 1 ? (moments.m2[i] as number) / (s - 1) : 0;
+    variance += v;
+    meanSq += mean * mean;
+    const r = reference[i] as number;
+    errSq += (mean - r) * (mean - r);
+    refSq += r * r;
+    if (v > 0) parameterSnr[withVariance++] = Math.abs(mean) / Math.sqrt(v);
+  }
+  // (1/S) Σ‖g_s − r‖² = ((S−1)/S)·variance + ‖ḡ − r‖²
+  const meanSquaredError = ((s - 1) / s) * variance + errSq;
+  return {
+    estimator,
+    group,
+    size: moments.size,
+    norms: moments.norms,
+    cosines: moments.cosines,
+    meanNorm: Math.sqrt(meanSq),
+    variance,
+    meanError: Math.sqrt(errSq),
+    meanSquaredError,
+    snr: variance > 0 ? Math.sqrt(refSq / variance) : Infinity,
+    medianParameterSnr: withVariance > 0 ? median(parameterSnr, withVariance) : Infinity,
+  };
+}
+
+/**
+ * Measures the three estimators on the batch `x` ([B, D] tensor, or B images row-major) of
+ * model `m`, which is left unchanged. Draw s of an estimator uses its own seeds, independent of
+ * every other draw.
+ */
+export function measureGradientVariance(m: M2, x: tf.Tensor2D | Float32Array, options: GradientVarianceOptions): GradientVarianceResult {
+  const { draws, seed, noise } = options;
+  if (!Number.isInteger(draws) || draws < 2) throw new Error(`draws must be an integer of at least 2, got ${draws}`);
+  const estimators = options.estimators ?? ESTIMATORS;
+  const { zDim, numClasses: k, xDim } = m.config;
+  const batch = x instanceof tf.Tensor ? x : tf.tensor2d(x, [x.length / xDim, xDim]);
+  const b = batch.shape[0];
+  const rng = (stream: string) => makeRng(seed, `gradient-variance/${stream}`);
+  // ε for noise 'y': one [B, Z] draw shared by everything.
+  const fixedEps = tf.tensor2d(standardNormal(b * zDim, drawSeed(rng('fixed-eps'))), [b, zDim]);
+  const epsFor = (estimator: Estimator, r: () => number): tf.Tensor2D => {
+    if (noise === 'y') return fixedEps;
+    const rowsNeeded = estimator === 'summed-out' ? k * b : b;
+    return tf.tensor2d(standardNormal(rowsNeeded * zDim, drawSeed(r)), [rowsNeeded, zDim]);
+  };
+  try {
+    // The reference: exact at the shared ε, or the mean of independent summed-out draws.
+    let referenceParts: Float32Array[];
+    if (noise === 'y') {
+      referenceParts = drawGradient(m, batch, 'summed-out', fixedEps, 0);
+    } else {
+      const r = rng('reference');
+      const count = options.referenceDraws ?? draws;
+      let sums: Float64Array[] | undefined;
+      for (let s = 0; s < count; s++) {
+        const eps = epsFor('summed-out', r);
+        const parts = drawGradient(m, batch, 'summed-out', eps, 0);
+        eps.dispose();
+        sums ??= parts.map((p) => new Float64Array(p.length));
+        parts.forEach((p, g) => p.forEach((v, i) => (sums![g]![i]! += v)));
+      }
+      referenceParts = sums!.map((sum) => Float32Array.from(sum, (v) => v / count));
+    }
+    const reference = [...referenceParts.map((p) => Float64Array.from(p)), concatGroups(referenceParts)];
+    const referenceNorms = Object.fromEntries(
+      GRADIENT_GROUPS.map((group, g) => [group, Math.sqrt(reference[g]!.reduce((a, v) => a + v * v, 0))]),
+    ) as Record<GradientGroup, number>;
+
+    const stats: GroupStats[] = [];
+    const signal: number[] = [];
+    for (const estimator of estimators) {
+      const moments = GRADIENT_GROUPS.map((_, g) => new Moments(reference[g]!.length, reference[g]));
+      const r = rng(`draws/${estimator}`);
+      for (let s = 0; s < draws; s++) {
+        const eps = epsFor(estimator, r);
+        const parts = drawGradient(m, batch, estimator, eps, drawSeed(r), estimator === 'score-function' ? signal : undefined);
+        if (eps !== fixedEps) eps.dispose();
+        parts.forEach((p, g) => moments[g]!.add(p));
+        moments[3]!.add(concatGroups(parts));
+      }
+      GRADIENT_GROUPS.forEach((group, g) => stats.push(summarise(estimator, group, moments[g]!, reference[g]!)));
+    }
+    const mean = signal.reduce((a, v) => a + v, 0) / Math.max(1, signal.length);
+    const sd = Math.sqrt(signal.reduce((a, v) => a + (v - mean) ** 2, 0) / Math.max(1, signal.length - 1));
+    return { noise, draws, batchSize: b, referenceNorms, stats, learningSignal: { mean: signal.length ? mean : NaN, sd: signal.length > 1 ? sd : NaN } };
+  } finally {
+    fixedEps.dispose();
+    if (batch !== x) batch.dispose();
+  }
+}
+
+export const NETWORKS = ['classifier', 'encoder', 'decoder'] as const;
+export type Network = (typeof NETWORKS)[number];
+
+/**
+ * ‖∇ loss‖ with respect to each network's parameters, for one evaluation of `loss` (which must
+ * depend on at least one network); null for a network the loss does not depend on at all, as
+ * q(y|x) for the labelled bound L(x,y). Shows which objective trains which network.
+ */
+export function networkGradientNorms(m: M2, loss: () => tf.Scalar): Record<Network, number | null> {
+  const groups = networkVariables(m);
+  const { value, grads } = tf.variableGrads(loss, groups.flat());
+  try {
+    const entries = NETWORKS.map((name, i) => {
+      const present = groups[i]!.map((v) => grads[v.name]).filter((g): g is tf.Tensor => g !== undefined);
+      if (present.length === 0) return [name, null] as const;
+      const norm = tf.tidy(() => tf.sqrt(tf.addN(present.map((g) => tf.sum(tf.square(g))))));
+      const n = (norm.dataSync() as Float32Array)[0] as number;
+      norm.dispose();
+      return [name, n] as const;
+    });
+    return Object.fromEntries(entries) as Record<Network, number | null>;
+  } finally {
+    value.dispose();
+    tf.dispose(grads);
+  }
+}
