@@ -31,6 +31,10 @@ import { drawSeed, makeRng, standardNormal } from './random';
 export const ESTIMATORS = ['summed-out', 'score-function', 'score-function-baseline'] as const;
 export type Estimator = (typeof ESTIMATORS)[number];
 
+/** M2's three networks, in the order of networkVariables. */
+export const NETWORKS = ['classifier', 'encoder', 'decoder'] as const;
+export type Network = (typeof NETWORKS)[number];
+
 /** The parameter groups: M2's three networks, and all of them together. */
 export const GRADIENT_GROUPS = ['classifier', 'encoder', 'decoder', 'all'] as const;
 export type GradientGroup = (typeof GRADIENT_GROUPS)[number];
@@ -123,49 +127,37 @@ function drawGradient(m: M2, x: tf.Tensor2D, estimator: Estimator, eps: tf.Tenso
   }
 }
 
-/** Running mean and sum of squared deviations per parameter (Welford), plus per-draw norms and cosines. */
+/**
+ * Running mean and sum of squared deviations per parameter (Welford) of one network's gradient,
+ * plus each draw's squared norm and dot product with the reference.
+ */
 class Moments {
   readonly mean: Float64Array;
   readonly m2: Float64Array;
   count = 0;
-  readonly norms: number[] = [];
-  readonly cosines: number[] = [];
+  readonly squaredNorms: number[] = [];
+  readonly dots: number[] = [];
 
-  constructor(readonly size: number, private readonly reference?: Float64Array) {
-    this.mean = new Float64Array(size);
-    this.m2 = new Float64Array(size);
+  constructor(readonly reference: Float64Array) {
+    this.mean = new Float64Array(reference.length);
+    this.m2 = new Float64Array(reference.length);
   }
 
-  add(g: ArrayLike<number>): void {
+  add(g: Float32Array): void {
     this.count++;
     let sq = 0;
     let dot = 0;
-    let refSq = 0;
-    for (let i = 0; i < this.size; i++) {
+    for (let i = 0; i < g.length; i++) {
       const v = g[i] as number;
       const delta = v - (this.mean[i] as number);
       this.mean[i]! += delta / this.count;
       this.m2[i]! += delta * (v - (this.mean[i] as number));
       sq += v * v;
-      if (this.reference) {
-        const r = this.reference[i] as number;
-        dot += v * r;
-        refSq += r * r;
-      }
+      dot += v * (this.reference[i] as number);
     }
-    this.norms.push(Math.sqrt(sq));
-    this.cosines.push(this.reference && sq > 0 && refSq > 0 ? dot / Math.sqrt(sq * refSq) : NaN);
+    this.squaredNorms.push(sq);
+    this.dots.push(dot);
   }
-}
-
-function concatGroups(parts: ArrayLike<number>[]): Float64Array {
-  const out = new Float64Array(parts.reduce((n, p) => n + p.length, 0));
-  let offset = 0;
-  for (const p of parts) {
-    out.set(p, offset);
-    offset += p.length;
-  }
-  return out;
 }
 
 /** Median of the first `count` values (sorted in place: a typed array sorts numerically, and fast). */
@@ -176,32 +168,44 @@ function median(values: Float64Array, count: number): number {
   return count % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
 }
 
-function summarise(estimator: Estimator, group: GradientGroup, moments: Moments, reference: Float64Array): GroupStats {
-  const s = moments.count;
+/** The statistics of one estimator for the parameters of `parts` taken together (one network, or all three). */
+function summarise(estimator: Estimator, group: GradientGroup, parts: Moments[]): GroupStats {
+  const s = parts[0]!.count;
+  const size = parts.reduce((n, p) => n + p.reference.length, 0);
   let variance = 0;
   let meanSq = 0;
   let errSq = 0;
   let refSq = 0;
-  const parameterSnr = new Float64Array(moments.size);
+  const parameterSnr = new Float64Array(size);
   let withVariance = 0;
-  for (let i = 0; i < moments.size; i++) {
-    const mean = moments.mean[i] as number;
-    const v = s > 1 ? (moments.m2[i] as number) / (s - 1) : 0;
-    variance += v;
-    meanSq += mean * mean;
-    const r = reference[i] as number;
-    errSq += (mean - r) * (mean - r);
-    refSq += r * r;
-    if (v > 0) parameterSnr[withVariance++] = Math.abs(mean) / Math.sqrt(v);
+  for (const moments of parts) {
+    for (let i = 0; i < moments.reference.length; i++) {
+      const mean = moments.mean[i] as number;
+      const v = s > 1 ? (moments.m2[i] as number) / (s - 1) : 0;
+      variance += v;
+      meanSq += mean * mean;
+      const r = moments.reference[i] as number;
+      errSq += (mean - r) * (mean - r);
+      refSq += r * r;
+      if (v > 0) parameterSnr[withVariance++] = Math.abs(mean) / Math.sqrt(v);
+    }
+  }
+  const norms: number[] = [];
+  const cosines: number[] = [];
+  for (let d = 0; d < s; d++) {
+    const sq = parts.reduce((a, p) => a + (p.squaredNorms[d] as number), 0);
+    const dot = parts.reduce((a, p) => a + (p.dots[d] as number), 0);
+    norms.push(Math.sqrt(sq));
+    cosines.push(sq > 0 && refSq > 0 ? dot / Math.sqrt(sq * refSq) : NaN);
   }
   // (1/S) Σ‖g_s − r‖² = ((S−1)/S)·variance + ‖ḡ − r‖²
   const meanSquaredError = ((s - 1) / s) * variance + errSq;
   return {
     estimator,
     group,
-    size: moments.size,
-    norms: moments.norms,
-    cosines: moments.cosines,
+    size,
+    norms,
+    cosines,
     meanNorm: Math.sqrt(meanSq),
     variance,
     meanError: Math.sqrt(errSq),
@@ -249,24 +253,28 @@ export function measureGradientVariance(m: M2, x: tf.Tensor2D | Float32Array, op
       }
       referenceParts = sums!.map((sum) => Float32Array.from(sum, (v) => v / count));
     }
-    const reference = [...referenceParts.map((p) => Float64Array.from(p)), concatGroups(referenceParts)];
-    const referenceNorms = Object.fromEntries(
-      GRADIENT_GROUPS.map((group, g) => [group, Math.sqrt(reference[g]!.reduce((a, v) => a + v * v, 0))]),
-    ) as Record<GradientGroup, number>;
+    const reference = referenceParts.map((p) => Float64Array.from(p)); // per network
+    const squared = reference.map((r) => r.reduce((a, v) => a + v * v, 0));
+    const referenceNorms = {
+      classifier: Math.sqrt(squared[0]!),
+      encoder: Math.sqrt(squared[1]!),
+      decoder: Math.sqrt(squared[2]!),
+      all: Math.sqrt(squared.reduce((a, v) => a + v, 0)),
+    };
 
     const stats: GroupStats[] = [];
     const signal: number[] = [];
     for (const estimator of estimators) {
-      const moments = GRADIENT_GROUPS.map((_, g) => new Moments(reference[g]!.length, reference[g]));
+      const moments = reference.map((r) => new Moments(r));
       const r = rng(`draws/${estimator}`);
       for (let s = 0; s < draws; s++) {
         const eps = epsFor(estimator, r);
         const parts = drawGradient(m, batch, estimator, eps, drawSeed(r), estimator === 'score-function' ? signal : undefined);
         if (eps !== fixedEps) eps.dispose();
         parts.forEach((p, g) => moments[g]!.add(p));
-        moments[3]!.add(concatGroups(parts));
       }
-      GRADIENT_GROUPS.forEach((group, g) => stats.push(summarise(estimator, group, moments[g]!, reference[g]!)));
+      NETWORKS.forEach((network, g) => stats.push(summarise(estimator, network, [moments[g]!])));
+      stats.push(summarise(estimator, 'all', moments));
     }
     const mean = signal.reduce((a, v) => a + v, 0) / Math.max(1, signal.length);
     const sd = Math.sqrt(signal.reduce((a, v) => a + (v - mean) ** 2, 0) / Math.max(1, signal.length - 1));
@@ -276,9 +284,6 @@ export function measureGradientVariance(m: M2, x: tf.Tensor2D | Float32Array, op
     if (batch !== x) batch.dispose();
   }
 }
-
-export const NETWORKS = ['classifier', 'encoder', 'decoder'] as const;
-export type Network = (typeof NETWORKS)[number];
 
 /**
  * ‖∇ loss‖ with respect to each network's parameters, for one evaluation of `loss` (which must

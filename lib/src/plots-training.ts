@@ -164,7 +164,7 @@ export function sweepSpec(points: SweepPoint[], options: SweepOptions): TopLevel
     encoding: {
       x: { field: 'value', type: 'ordinal', title: options.parameterTitle, sort: 'ascending', axis: { labelAngle: 0 } },
       y: { field: 'accuracy', type: 'quantitative', title: 'Accuracy', scale: { zero: false }, axis: { format: '.1%' } },
-      color: { field: 'measure', type: 'nominal', title: 'Accuracy', legend: LEGEND },
+      color: { field: 'measure', type: 'nominal', title: 'Accuracy', sort: ['validation, best epoch', 'test, at that epoch'], legend: LEGEND },
     },
   };
 }
