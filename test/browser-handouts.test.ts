@@ -9,14 +9,13 @@
  * The first tests check the formula finder of the export (scripts/handout-math.js) on its own.
  */
 import { strict as assert } from 'node:assert';
-import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
+import { smokeExport } from './smoke-export';
 import { pathToFileURL } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import type { Browser } from 'playwright-core';
-import { artifactPath, browserTestsSkipped, launchChromium, ROOT } from './browser';
+import { artifactPath, browserTestsSkipped, launchChromium } from './browser';
 
 interface Formula {
   tex: string;
@@ -109,29 +108,19 @@ interface PageReport {
 }
 
 describe('the handouts in Chromium', { skip: browserTestsSkipped() }, () => {
-  let workDir = '';
   let outDir = '';
   let browser: Browser | undefined;
 
   before(async () => {
-    workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ssvae-handouts-'));
-    outDir = path.join(workDir, 'handouts');
     const started = Date.now();
-    const result = spawnSync(process.execPath, [path.join(ROOT, 'scripts', 'export.js')], {
-      cwd: ROOT,
-      env: { ...process.env, SSVAE_PROFILE: 'smoke', SSVAE_HANDOUT_DIR: outDir },
-      encoding: 'utf8',
-      maxBuffer: 64 * 1024 * 1024,
-      timeout: 45 * 60 * 1000,
-    });
-    assert.equal(result.status, 0, `scripts/export.js failed (status ${result.status ?? result.signal}):\n${result.stdout}\n${result.stderr}`);
-    console.log(`# exported ${stems.length} notebook(s) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    const handouts = smokeExport();
+    outDir = handouts.dir;
+    console.log(`# ${handouts.ran ? 'exported' : 'reused the export of'} ${stems.length} notebook(s) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
     browser = await launchChromium();
   });
 
   after(async () => {
     await browser?.close();
-    if (workDir) fs.rmSync(workDir, { recursive: true, force: true });
   });
 
   test('there is a handout for every notebook, and the index links to each', () => {

@@ -6,11 +6,10 @@
  * takes some seconds; set SSVAE_SKIP_NOTEBOOK_TESTS=1 to skip it where Python is unavailable.
  */
 import { strict as assert } from 'node:assert';
-import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { smokeExport } from './smoke-export';
+import { before, describe, test } from 'node:test';
 
 const ROOT = path.resolve(__dirname, '..');
 const NOTEBOOK_DIR = path.join(ROOT, 'notebooks');
@@ -61,25 +60,13 @@ function figure(html: string, id: string): string | undefined {
 }
 
 describe('exporting 00-setup', { skip: process.env.SSVAE_SKIP_NOTEBOOK_TESTS === '1' ? 'SSVAE_SKIP_NOTEBOOK_TESTS=1' : false }, () => {
-  let workDir = '';
   let outDir = '';
   let html = '';
 
   before(() => {
-    workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ssvae-export-'));
-    outDir = path.join(workDir, 'handouts');
-    const result = spawnSync(process.execPath, [path.join(ROOT, 'scripts', 'export.js'), '00-setup'], {
-      cwd: ROOT,
-      env: { ...process.env, SSVAE_HANDOUT_DIR: outDir },
-      encoding: 'utf8',
-      timeout: 10 * 60 * 1000,
-    });
-    assert.equal(result.status, 0, `scripts/export.js 00-setup failed (status ${result.status ?? result.signal}):\n${result.stdout}\n${result.stderr}`);
-    html = fs.readFileSync(path.join(outDir, '00-setup.html'), 'utf8');
-  });
-
-  after(() => {
-    if (workDir) fs.rmSync(workDir, { recursive: true, force: true });
+    const handouts = smokeExport();
+    outDir = handouts.dir;
+    html = handouts.html('00-setup');
   });
 
   test('the handout shows the digit grid as an inline PNG', () => {

@@ -7,13 +7,9 @@
  * Takes a minute or two; SSVAE_SKIP_NOTEBOOK_TESTS=1 skips it where Python is unavailable.
  */
 import { strict as assert } from 'node:assert';
-import { spawnSync } from 'node:child_process';
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { smokeExport } from './smoke-export';
+import { before, describe, test } from 'node:test';
 
-const ROOT = path.resolve(__dirname, '..');
 const NOTEBOOKS = ['07-comparison', '08-latent-space', '09-generation'];
 
 /** The markup of the <figure> with this id (attributes may come in any order), or undefined. */
@@ -39,25 +35,11 @@ function assertNoErrors(html: string, name: string): void {
 }
 
 describe('exporting the results notebooks (smoke profile)', { skip: process.env.SSVAE_SKIP_NOTEBOOK_TESTS === '1' ? 'SSVAE_SKIP_NOTEBOOK_TESTS=1' : false }, () => {
-  let workDir = '';
-  let outDir = '';
   const html: Record<string, string> = {};
 
   before(() => {
-    workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ssvae-export-results-'));
-    outDir = path.join(workDir, 'handouts');
-    const result = spawnSync(process.execPath, [path.join(ROOT, 'scripts', 'export.js'), ...NOTEBOOKS], {
-      cwd: ROOT,
-      env: { ...process.env, SSVAE_PROFILE: 'smoke', SSVAE_HANDOUT_DIR: outDir },
-      encoding: 'utf8',
-      timeout: 15 * 60 * 1000,
-    });
-    assert.equal(result.status, 0, `scripts/export.js ${NOTEBOOKS.join(' ')} failed (status ${result.status ?? result.signal}):\n${result.stdout}\n${result.stderr}`);
-    for (const name of NOTEBOOKS) html[name] = fs.readFileSync(path.join(outDir, `${name}.html`), 'utf8');
-  });
-
-  after(() => {
-    if (workDir) fs.rmSync(workDir, { recursive: true, force: true });
+    const handouts = smokeExport();
+    for (const name of NOTEBOOKS) html[name] = handouts.html(name);
   });
 
   test('07: the comparison table holds the published numbers for every N', () => {

@@ -8,13 +8,9 @@
  * MNIST, so they never stand in for real runs). Set SSVAE_SKIP_NOTEBOOK_TESTS=1 to skip.
  */
 import { strict as assert } from 'node:assert';
-import { spawnSync } from 'node:child_process';
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { smokeExport } from './smoke-export';
+import { before, describe, test } from 'node:test';
 
-const ROOT = path.resolve(__dirname, '..');
 
 type Kind = 'svg' | 'png';
 
@@ -47,28 +43,13 @@ function figure(html: string, id: string): string | undefined {
 }
 
 describe('exporting notebooks 01–06 under the smoke profile', { skip: process.env.SSVAE_SKIP_NOTEBOOK_TESTS === '1' ? 'SSVAE_SKIP_NOTEBOOK_TESTS=1' : false }, () => {
-  let workDir = '';
-  let outDir = '';
   let log = '';
   const html: Record<string, string> = {};
 
   before(() => {
-    workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ssvae-export-training-'));
-    outDir = path.join(workDir, 'handouts');
-    const names = Object.keys(NOTEBOOKS);
-    const result = spawnSync(process.execPath, [path.join(ROOT, 'scripts', 'export.js'), ...names], {
-      cwd: ROOT,
-      env: { ...process.env, SSVAE_PROFILE: 'smoke', SSVAE_HANDOUT_DIR: outDir },
-      encoding: 'utf8',
-      timeout: 20 * 60 * 1000,
-    });
-    log = `${result.stdout}\n${result.stderr}`;
-    assert.equal(result.status, 0, `scripts/export.js failed (status ${result.status ?? result.signal}):\n${log}`);
-    for (const name of names) html[name] = fs.readFileSync(path.join(outDir, `${name}.html`), 'utf8');
-  });
-
-  after(() => {
-    if (workDir) fs.rmSync(workDir, { recursive: true, force: true });
+    const handouts = smokeExport();
+    log = handouts.log;
+    for (const name of Object.keys(NOTEBOOKS)) html[name] = handouts.html(name);
   });
 
   test('each notebook finishes within the smoke budget of two minutes', () => {
