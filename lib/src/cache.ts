@@ -19,6 +19,7 @@ export function projectDataDir(): string {
   return path.resolve(__dirname, '..', '..', 'data');
 }
 
+/** JSON with object keys sorted, so that equal settings always give the same text. */
 function stableJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(stableJson).join(',')}]`;
   if (value !== null && typeof value === 'object') {
@@ -27,9 +28,14 @@ function stableJson(value: unknown): string {
   return JSON.stringify(value);
 }
 
+/** A short hash of a configuration: any change of setting gives another one. */
+export function configHash(config: object): string {
+  return crypto.createHash('sha256').update(stableJson(config)).digest('hex').slice(0, 12);
+}
+
 /** The cache directory of a configuration. */
 export function cacheDirFor(config: TrainConfig, cacheRoot = path.join(projectDataDir(), 'cache')): string {
-  const hash = crypto.createHash('sha256').update(stableJson(config)).digest('hex').slice(0, 12);
+  const hash = configHash(config);
   return path.join(cacheRoot, `${config.variant}-n${config.labels}-e${config.epochs}-s${config.seed}-${hash}`);
 }
 

@@ -14,11 +14,10 @@
  * A trained VAE is cached like an M2 run: data/cache/vae-…-<hash of the config>/ holds its
  * record (vae.json) and weights, and asking for the same configuration again loads them.
  */
-import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { initBackend, tf } from './backend';
-import { projectDataDir } from './cache';
+import { configHash, projectDataDir } from './cache';
 import { loadDataset, type Dataset } from './data';
 import { readableDir, replaceDirAtomic } from './files';
 import type { Gaussian } from './model';
@@ -237,17 +236,9 @@ function trainEpoch(vae: Vae, optimizer: Adam, x: tf.Tensor2D, epoch: number): V
   return { negativeElbo: sums[0]! / steps, reconstruction: sums[1]! / steps, kl: sums[2]! / steps };
 }
 
-function stableJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(stableJson).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    return `{${Object.keys(value).sort().map((k) => `${JSON.stringify(k)}:${stableJson((value as Record<string, unknown>)[k])}`).join(',')}}`;
-  }
-  return JSON.stringify(value);
-}
-
 /** The cache directory of a VAE configuration: any change of setting is a different entry. */
 export function vaeCacheDirFor(config: VaeConfig, cacheRoot = path.join(projectDataDir(), 'cache')): string {
-  const hash = crypto.createHash('sha256').update(stableJson(config)).digest('hex').slice(0, 12);
+  const hash = configHash(config);
   return path.join(cacheRoot, `vae-z${config.zDim}-e${config.epochs}-s${config.seed}-${hash}`);
 }
 
