@@ -15,7 +15,7 @@ import { initBackend, tf } from './backend';
 import { resolveConfig, type TrainConfig, type Variant } from './config';
 import { loadDataset, semiSupervisedSplits } from './data';
 import { accuracy } from './evaluate';
-import { makeRng } from './random';
+import { makeRng, standardNormal } from './random';
 import { epochPlan, Trainer, type Step } from './train';
 
 interface Measurement {
@@ -127,10 +127,23 @@ async function profileStep(rounds: number): Promise<void> {
     }
   }
   trainer.dispose();
+  // The ceiling: the decoder's output matmul alone, [K·B, H] × [H, D], in a loop.
+  const h = tf.tensor2d(standardNormal(config.numClasses * config.batchSize * 500, 1), [config.numClasses * config.batchSize, 500]);
+  const w = tf.tensor2d(standardNormal(500 * config.xDim, 2), [500, config.xDim]);
+  const reps = 20;
+  for (let i = 0; i < 3; i++) tf.tidy(() => tf.sum(tf.matMul(h, w)).dataSync());
+  const mmStart = process.hrtime.bigint();
+  for (let i = 0; i < reps; i++) tf.tidy(() => tf.sum(tf.matMul(h, w)).dataSync());
+  const mmMs = Number(process.hrtime.bigint() - mmStart) / 1e6 / reps;
+  const mmGflops = (2 * config.numClasses * config.batchSize * 500 * config.xDim) / 1e9 / (mmMs / 1000);
+  tf.dispose([h, w]);
+  const stepGflop = stepFlops(config, step) / 1e9;
   const perStep = (ms: number) => (ms / rounds).toFixed(1).padStart(6);
   console.log(`profile of one v3 unlabelled step (${rounds} rounds, tf.profile adds some overhead):`);
   console.log(`  wall ${perStep(wallMs)} ms, in kernels ${perStep(kernelMs)} ms, outside kernels (JS, dispatch) ${perStep(wallMs - kernelMs)} ms`);
   [...byOp.entries()].sort((a, b) => b[1] - a[1]).slice(0, 12).forEach(([name, ms]) => console.log(`  ${perStep(ms)} ms  ${name}`));
+  console.log(`  matmul ceiling in this run: [${config.numClasses * config.batchSize}, 500] × [500, ${config.xDim}] alone runs at ${mmGflops.toFixed(0)} GFLOP/s;`);
+  console.log(`  this step's ${stepGflop.toFixed(2)} GFLOP of matmuls need ${((stepGflop / mmGflops) * 1000).toFixed(1)} ms at that rate, i.e. ${((stepGflop / mmGflops) * 250).toFixed(1)} s for a 250-step epoch of such steps`);
 }
 
 function wasmMeasurement(steps: number): Measurement | string {
