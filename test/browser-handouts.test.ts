@@ -187,7 +187,8 @@ describe('the handouts in Chromium', { skip: browserTestsSkipped() }, () => {
             });
           const figures = Array.from(document.querySelectorAll('figure')).map((figure) => ({
             id: figure.id,
-            shown: Array.from(figure.querySelectorAll('img, svg')).filter((el) => {
+            // A figure shows a chart (svg), an image (img) or a table of numbers (07-comparison).
+            shown: Array.from(figure.querySelectorAll('img, svg, table')).filter((el) => {
               const box = el.getBoundingClientRect();
               return box.width > 0 && box.height > 0;
             }).length,
