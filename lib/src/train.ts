@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { initBackend, tf } from './backend';
 import { resolveConfig, type TrainConfig } from './config';
-import { loadDataset, semiSupervisedSplits, type Dataset, type SemiSupervisedSplits, type Split } from './data';
+import { loadDataset, semiSupervisedSplits, type Dataset, type SemiSupervisedSplits } from './data';
 import { loadM2Into, saveM2 } from './checkpoint';
 import { accuracy } from './evaluate';
 import { classifierVariables, createM2, disposeM2, networkVariables, type M2 } from './model';
@@ -92,9 +92,7 @@ interface TrainingData {
   labelledY: tf.Tensor2D;
 }
 
-function trainingData(splits: SemiSupervisedSplits, numClasses: number): TrainingData {
-  const d = splits.unlabelled.images.length / Math.max(1, splits.unlabelled.count);
-  const pixels = Number.isFinite(d) && d > 0 ? d : splits.labelled.images.length / splits.labelled.count;
+function trainingData(splits: SemiSupervisedSplits, pixels: number, numClasses: number): TrainingData {
   return tf.tidy(() => ({
     unlabelledX: tf.tensor2d(splits.unlabelled.images, [splits.unlabelled.count, pixels]),
     labelledX: tf.tensor2d(splits.labelled.images, [splits.labelled.count, pixels]),
@@ -128,7 +126,7 @@ export class Trainer {
     const groups = config.variant === 'baseline' ? [classifierVariables(this.model)] : networkVariables(this.model);
     this.variables = groups.flat();
     this.optimizer = new Adam(groups, { lr: config.lr, beta1: config.beta1, beta2: config.beta2 });
-    this.data = trainingData(splits, config.numClasses);
+    this.data = trainingData(splits, config.xDim, config.numClasses);
   }
 
   /**
@@ -354,4 +352,3 @@ export function isResumable(dir: string): boolean {
   return fs.existsSync(path.join(dir, 'run.json')) && (fs.existsSync(path.join(dir, 'checkpoint')) || fs.existsSync(path.join(dir, 'checkpoint.old')));
 }
 
-export type { Split };
