@@ -45,20 +45,34 @@ export function lossTermsSpec(record: RunRecord, options: ChartOptions = {}): To
     }),
   );
   const order = QUANTITIES.map(([, label]) => label).filter((label) => values.some((v) => v.quantity === label));
+  return curvePanelsSpec(values, {
+    title: options.title ?? `Loss terms per epoch (${record.config.variant}, N = ${record.config.labels})`,
+    order,
+    colour: { field: 'batch', type: 'nominal', title: 'Batches' },
+    width: options.width ?? 190,
+    height: options.height ?? 130,
+  });
+}
+
+/** Curves of `value` per epoch, one panel per `quantity` (each with its own y scale), coloured by `colour`. */
+function curvePanelsSpec(
+  values: { epoch: number; quantity: string; value: number }[],
+  o: { title: string; order: string[]; colour: Record<string, unknown>; width: number; height: number },
+): TopLevelSpec {
   return {
     $schema: SCHEMA,
-    title: options.title ?? `Loss terms per epoch (${record.config.variant}, N = ${record.config.labels})`,
+    title: o.title,
     data: { values },
     columns: 3,
-    facet: { field: 'quantity', type: 'nominal', title: null, sort: order, header: { labelFontSize: 12 } },
+    facet: { field: 'quantity', type: 'nominal', title: null, sort: o.order, header: { labelFontSize: 12 } },
     spec: {
-      width: options.width ?? 190,
-      height: options.height ?? 130,
+      width: o.width,
+      height: o.height,
       mark: { type: 'line', point: true },
       encoding: {
         x: epochAxis,
         y: { field: 'value', type: 'quantitative', title: 'Nats per image', scale: { zero: false } },
-        color: { field: 'batch', type: 'nominal', title: 'Batches' },
+        color: o.colour,
       },
     },
     resolve: { scale: { y: 'independent' } },
@@ -249,24 +263,13 @@ export function vaeCurveSpec(record: VaeRunRecord, options: ChartOptions = {}): 
   const values = record.epochs.flatMap((e) =>
     (['train', 'validation'] as const).flatMap((split) => labels.map(([key, quantity]) => ({ epoch: e.epoch, split, quantity, value: e[split][key] }))),
   );
-  return {
-    $schema: SCHEMA,
+  return curvePanelsSpec(values, {
     title: options.title ?? 'The VAE’s bound per epoch',
-    data: { values },
-    columns: 3,
-    facet: { field: 'quantity', type: 'nominal', title: null, sort: labels.map(([, q]) => q), header: { labelFontSize: 12 } },
-    spec: {
-      width: options.width ?? 190,
-      height: options.height ?? 150,
-      mark: { type: 'line', point: true },
-      encoding: {
-        x: epochAxis,
-        y: { field: 'value', type: 'quantitative', title: 'Nats per image', scale: { zero: false } },
-        color: { field: 'split', type: 'nominal', title: 'Images', sort: ['train', 'validation'] },
-      },
-    },
-    resolve: { scale: { y: 'independent' } },
-  };
+    order: labels.map(([, q]) => q),
+    colour: { field: 'split', type: 'nominal', title: 'Images', sort: ['train', 'validation'] },
+    width: options.width ?? 190,
+    height: options.height ?? 150,
+  });
 }
 
 export interface GradientFlowRow {
