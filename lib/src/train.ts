@@ -160,33 +160,21 @@ export class Trainer {
     if (batch.unlabelled) {
       const { x, yHat } = batch.unlabelled;
       const rows = x.shape[0];
-      if (yHat) {
-        const eps = noise(rows, zDim, rng);
-        const u = unlabelledBoundSampled(m, x, yHat, eps);
-        terms['unlabelled.loss'] = tf.neg(tf.mean(u.bound)) as tf.Scalar;
-        terms['unlabelled.reconstruction'] = tf.neg(tf.mean(u.reconstruction)) as tf.Scalar;
-        terms['unlabelled.kl'] = tf.mean(u.kl) as tf.Scalar;
-        terms['unlabelled.entropy'] = tf.mean(u.entropy) as tf.Scalar;
-        parts.push(tf.neg(tf.mean(u.surrogate)) as tf.Scalar);
-      } else {
-        const eps = noise(k * rows, zDim, rng);
-        const u = unlabelledBoundEnumerated(m, x, eps);
-        const loss = tf.neg(tf.mean(u.bound)) as tf.Scalar;
-        terms['unlabelled.loss'] = loss;
-        terms['unlabelled.reconstruction'] = tf.neg(tf.mean(u.reconstruction)) as tf.Scalar;
-        terms['unlabelled.kl'] = tf.mean(u.kl) as tf.Scalar;
-        terms['unlabelled.entropy'] = tf.mean(u.entropy) as tf.Scalar;
-        parts.push(loss);
-      }
+      // v1: one sampled class per image, trained through the score-function surrogate;
+      // v2, v3: all K classes, trained through U itself.
+      const sampled = yHat ? unlabelledBoundSampled(m, x, yHat, noise(rows, zDim, rng)) : undefined;
+      const u = sampled ?? unlabelledBoundEnumerated(m, x, noise(k * rows, zDim, rng));
+      const loss = tf.neg(tf.mean(u.bound)) as tf.Scalar;
+      terms['unlabelled.loss'] = loss;
+      terms['unlabelled.reconstruction'] = tf.neg(tf.mean(u.reconstruction)) as tf.Scalar;
+      terms['unlabelled.kl'] = tf.mean(u.kl) as tf.Scalar;
+      terms['unlabelled.entropy'] = tf.mean(u.entropy) as tf.Scalar;
+      parts.push(sampled ? (tf.neg(tf.mean(sampled.surrogate)) as tf.Scalar) : loss);
     }
     const loss = parts.length === 1 ? (parts[0] as tf.Scalar) : (tf.addN(parts) as tf.Scalar);
     return { loss, terms };
   }
 
-  /**
-   * One update. Returns the step's loss terms as numbers; throws TrainingDiverged (and leaves
-   * the weights untouched) if the loss is not finite.
-   */
   /** The step's images (and labels) gathered, and for v1 the classes ŷ sampled outside the gradient tape. */
   private gatherBatch(step: Step, rng: Rng): Batch {
     return tf.tidy(() => {
@@ -203,6 +191,10 @@ export class Trainer {
     }) as unknown as Batch;
   }
 
+  /**
+   * One update. Returns the step's loss terms as numbers; throws TrainingDiverged (and leaves
+   * the weights untouched) if the loss is not finite.
+   */
   step(step: Step, rng: Rng): Record<string, number> {
     let names: string[] = [];
     let stacked: tf.Tensor | undefined;
