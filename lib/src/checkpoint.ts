@@ -14,12 +14,13 @@ import type { Adam, AdamState } from './optimizer';
 
 const NETWORKS = ['classifier', 'encoder', 'decoder'] as const;
 
-interface SavedNetwork {
+export interface SavedNetwork {
   json: string;
   weights: Uint8Array;
 }
 
-async function serialise(model: tf.LayersModel): Promise<SavedNetwork> {
+/** A network's topology and weights as tf.loadLayersModel's model.json + weights.bin, in memory. */
+export async function serialise(model: tf.LayersModel): Promise<SavedNetwork> {
   let saved: SavedNetwork | undefined;
   await model.save(
     tf.io.withSaveHandler(async (artifacts) => {
@@ -39,14 +40,15 @@ async function serialise(model: tf.LayersModel): Promise<SavedNetwork> {
   return saved;
 }
 
-function writeNetwork(dir: string, saved: SavedNetwork): void {
+/** Writes a serialised network as dir/model.json and dir/weights.bin. */
+export function writeNetwork(dir: string, saved: SavedNetwork): void {
   fs.mkdirSync(dir, { recursive: true });
   fs.writeFileSync(path.join(dir, 'model.json'), saved.json);
   fs.writeFileSync(path.join(dir, 'weights.bin'), saved.weights);
 }
 
 /** Loads weights saved by writeNetwork into an existing model of the same architecture. */
-function readNetworkInto(dir: string, model: tf.LayersModel): void {
+export function readNetworkInto(dir: string, model: tf.LayersModel): void {
   const jsonFile = path.join(dir, 'model.json');
   let manifest: { weightsManifest: { paths: string[]; weights: tf.io.WeightsManifestEntry[] }[] };
   try {

@@ -18,6 +18,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { initBackend, tf } from './backend';
 import { configHash, projectDataDir } from './cache';
+import { readNetworkInto, serialise, writeNetwork } from './checkpoint';
 import { loadDataset, type Dataset } from './data';
 import { readableDir, replaceDirAtomic } from './files';
 import type { Gaussian } from './model';
@@ -244,17 +245,11 @@ export function vaeCacheDirFor(config: VaeConfig, cacheRoot = path.join(projectD
 
 const NETWORKS = ['encoder', 'decoder'] as const;
 
-/** Writes dir/vae.json (the record) and each network's weights (dir/<net>.bin with dir/<net>.json), replacing dir atomically. */
+/** Writes dir/vae.json (the record) and each network in dir/<net>/ (as checkpoint.ts does for M2), replacing dir atomically. */
 export async function saveVae(dir: string, vae: Vae, record: VaeRunRecord): Promise<void> {
-  const encoded = await Promise.all(
-    NETWORKS.map((name) => tf.io.encodeWeights(vae[name].getWeights().map((tensor, i) => ({ name: `${name}/${i}`, tensor })))),
-  );
+  const saved = await Promise.all(NETWORKS.map((name) => serialise(vae[name])));
   replaceDirAtomic(dir, (tmp) => {
-    NETWORKS.forEach((name, i) => {
-      const { data, specs } = encoded[i]!;
-      fs.writeFileSync(path.join(tmp, `${name}.bin`), new Uint8Array(data));
-      fs.writeFileSync(path.join(tmp, `${name}.json`), JSON.stringify(specs));
-    });
+    NETWORKS.forEach((name, i) => writeNetwork(path.join(tmp, name), saved[i]!));
     fs.writeFileSync(path.join(tmp, 'vae.json'), `${JSON.stringify(record, null, 2)}\n`);
   });
 }
@@ -267,15 +262,7 @@ export function loadVae(dir: string): { record: VaeRunRecord; vae: Vae } {
   if (record.format !== 'ssvae-vae/1') throw new Error(`${path.join(source, 'vae.json')}: not a VAE record (format ${JSON.stringify(record.format)})`);
   const vae = createVae(record.config);
   try {
-    for (const name of NETWORKS) {
-      const specs = JSON.parse(fs.readFileSync(path.join(source, `${name}.json`), 'utf8')) as tf.io.WeightsManifestEntry[];
-      const bytes = fs.readFileSync(path.join(source, `${name}.bin`));
-      const named = tf.io.decodeWeights(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength), specs);
-      const values = specs.map((s) => named[s.name] as tf.Tensor);
-      if (values.length !== vae[name].weights.length) throw new Error(`${source}: ${name} holds ${values.length} weights, the network has ${vae[name].weights.length}`);
-      vae[name].setWeights(values);
-      tf.dispose(values);
-    }
+    for (const name of NETWORKS) readNetworkInto(path.join(source, name), vae[name]);
   } catch (err) {
     disposeVae(vae);
     throw err;
