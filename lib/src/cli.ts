@@ -9,39 +9,96 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { SingleBar } from 'cli-progress';
 import { initBackend } from './backend';
 import { loadM2Into } from './checkpoint';
-import { INITS, resolveConfig, SCHEDULES, VARIANTS, type TrainConfig } from './config';
+import { defaultRunsDir } from './comparison';
+import { ALPHA_RULES, DEFAULTS, INITS, PRESET_NAMES, resolveConfig, SCHEDULES, VARIANTS, type TrainConfig } from './config';
 import { classCounts, loadDataset } from './data';
 import { confusionMatrix } from './evaluate';
 import { createM2, disposeM2 } from './model';
-import { readRunRecord, type EpochRecord } from './records';
+import { epochLine } from './progress';
+import { readRunRecord } from './records';
+import { lockRunDir, runState } from './run-dir';
+import { expandPlans, formatSummary, listCommands, parsePlan, parseShard, PlanError, readPlanFile, runSweep, shardOf, type SweepPlan } from './sweep';
 import { isResumable, train, TrainingDiverged } from './train';
 
 export class UsageError extends Error {}
 
-const USAGE = `Usage: npm run ssvae -- <command> [flags]
+/** What `-h`/`--help` asked for: printing the usage and exiting 0. */
+class HelpRequested extends Error {
+  constructor(readonly text: string) {
+    super('help');
+  }
+}
+
+const SETTINGS_USAGE = `Settings (every run; defaults in lib/src/config.ts):
+  --preset default|pyro-script|round-1   named starting point; flags below override it
+  --lr X  --beta1 X  --beta2 X           Adam
+  --alpha X                              α′, weight of the classification term (v3)
+  --alpha-rule constant|kingma           α′ = --alpha, or 0.1 · N_train / N
+  --schedule alternating|mixed           how labelled and unlabelled batches meet
+  --batch-size B  --labelled-batch-size B
+  --hidden 500[,500]  --z-dim Z  --init glorot-normal|torch-uniform|pyro
+  --data-dir DIR                         any dataset stored as MNIST's four IDX files`;
+
+const HELP: Record<string, string> = {
+  info: `Usage: npm run ssvae -- info [--data-dir DIR]
+
+Prints the backend, versions and split sizes as JSON.`,
+  train: `Usage: npm run ssvae -- train --variant v1|v2|v3|baseline --labels N --out DIR
+                              [--epochs E] [--seed S] [settings]
+       npm run ssvae -- train --out DIR --resume [--epochs E]
+       npm run ssvae -- train --variant … --labels N --out DIR --continue
+
+Trains one run; writes DIR/run.json and DIR/checkpoint/ after every epoch, and DIR/best/
+whenever validation accuracy improves.
+  --resume      continue the run in DIR with its own settings (--epochs may extend it)
+  --continue    start the run, resume it if DIR holds it unfinished, or do nothing if it
+                is finished (an error if DIR holds a run with other settings)
+  --threads T   TensorFlow threads (default: all cores)
+
+${SETTINGS_USAGE}`,
+  eval: `Usage: npm run ssvae -- eval --run DIR [--weights best|last]
+
+Test accuracy and confusion matrix of a trained run.`,
+  sweep: `Usage: npm run ssvae -- sweep [--plan FILE | --variants LIST --labels LIST --seeds LIST]
+                              [--epochs E] [settings] [--grid KEY=V1,V2 …]
+                              [--out ROOT] [--jobs J] [--threads T] [--list] [--shard I/N]
+
+Trains every run of a plan that is not finished yet: methods × label counts × seeds, each in
+ROOT/<group>/<variant>-<N>-s<seed>, where <group> names the preset and the settings given.
+Finished runs are skipped, unfinished ones resumed. Ends with mean ± 95% interval per method × N.
+  --plan FILE        JSON: {"variants": […], "labels": […], "seeds": […], "epochs": E,
+                     "settings": {field: value}, "grid": {field: [values]}}, or a list of them
+  --variants v1,v2,v3,baseline   --labels 100,600   --seeds 0-4 (or 0,1,2)   --epochs 50
+  --grid KEY=V1,V2   cross a setting's values (KEY as in a plan file, e.g. lr, schedule)
+  --out ROOT         default data/runs
+  --jobs J           runs at once (default 1); each gets ⌊cores / J⌋ threads unless --threads
+  --list             print one self-contained train command per run and exit (GNU parallel,
+                     Slurm job arrays); nothing is trained
+  --shard I/N        take only the I-th of N round-robin slices of the plan (0 ≤ I < N)
+
+${SETTINGS_USAGE}`,
+};
+
+const USAGE = `Usage: npm run ssvae -- <command> [flags]     (npm run ssvae -- <command> --help for more)
 
 Commands:
-  info [--data-dir DIR]
-      print backend, versions and split sizes as JSON
-  train --variant v1|v2|v3|baseline --labels N --out DIR [--epochs E] [--seed S]
-        [--resume] [--data-dir DIR] [--lr X] [--alpha X] [--schedule alternating|mixed]
-        [--batch-size B] [--labelled-batch-size B] [--hidden 500[,500]] [--z-dim Z]
-        [--init glorot-normal|torch-uniform]
-      train one run; writes DIR/run.json and DIR/checkpoint/ after every epoch,
-      DIR/best/ whenever validation accuracy improves
-  eval --run DIR [--weights best|last]
-      test accuracy and confusion matrix of a trained run
+  info     backend, versions and split sizes as JSON
+  train    train one run (one variant, N and seed)
+  eval     test accuracy and confusion matrix of a trained run
+  sweep    train a plan of runs (methods × label counts × seeds), resumably
 
 Examples:
   npm run ssvae -- info
   npm run ssvae -- train --variant v3 --labels 3000 --epochs 50 --seed 0 --out data/runs/v3-3000-s0
   npm run ssvae -- train --out data/runs/v3-3000-s0 --resume
   npm run ssvae -- eval --run data/runs/v3-3000-s0
+  npm run ssvae -- sweep --variants v3,baseline --labels 100,3000 --seeds 0-4 --epochs 50
 `;
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 
-function parse(argv: string[], options: Options) {
+function parse(command: string, argv: string[], options: Options) {
+  if (argv.includes('--help') || argv.includes('-h')) throw new HelpRequested(HELP[command] ?? USAGE);
   try {
     return parseArgs({ args: argv, options, strict: true, allowPositionals: false }).values;
   } catch (err) {
@@ -50,7 +107,7 @@ function parse(argv: string[], options: Options) {
 }
 
 async function info(argv: string[]): Promise<void> {
-  const flags = parse(argv, { 'data-dir': { type: 'string' } });
+  const flags = parse('info', argv, { 'data-dir': { type: 'string' } });
   const backend = await initBackend();
   const dataset = loadDataset({ dataDir: flags['data-dir'] as string | undefined });
   const describe = (split: { count: number; labels: Uint8Array }) => ({
@@ -88,52 +145,106 @@ function oneOf<T extends string>(flags: Record<string, unknown>, name: string, a
   return raw as T;
 }
 
-function formatEpoch(e: EpochRecord, total: number): string {
-  const losses = Object.entries(e.losses).map(([k, v]) => `${k} ${v.toFixed(3)}`).join(', ');
-  return `epoch ${e.epoch}/${total}  ${e.seconds.toFixed(1)} s  validation ${e.validationAccuracy.toFixed(4)}  test ${e.testAccuracy.toFixed(4)}  | ${losses}`;
+function positiveIntList(flags: Record<string, unknown>, name: string): number[] | undefined {
+  const raw = flags[name] as string | undefined;
+  if (raw === undefined) return undefined;
+  return raw.split(',').map((h) => {
+    const v = Number(h);
+    if (!Number.isInteger(v) || v <= 0) throw new UsageError(`--${name} expects comma-separated positive integers, got "${raw}"`);
+    return v;
+  });
+}
+
+/** The flags that set a run's settings, shared by train and sweep. */
+const SETTING_OPTIONS: Options = {
+  'data-dir': { type: 'string' },
+  preset: { type: 'string' },
+  lr: { type: 'string' },
+  beta1: { type: 'string' },
+  beta2: { type: 'string' },
+  alpha: { type: 'string' },
+  'alpha-rule': { type: 'string' },
+  schedule: { type: 'string' },
+  'batch-size': { type: 'string' },
+  'labelled-batch-size': { type: 'string' },
+  hidden: { type: 'string' },
+  'z-dim': { type: 'string' },
+  init: { type: 'string' },
+};
+
+/** The settings given as flags (undefined where not given). */
+function settingsFromFlags(flags: Record<string, unknown>): Partial<TrainConfig> {
+  return {
+    preset: oneOf(flags, 'preset', PRESET_NAMES),
+    lr: number(flags, 'lr', false),
+    beta1: number(flags, 'beta1', false),
+    beta2: number(flags, 'beta2', false),
+    alpha: number(flags, 'alpha', false),
+    alphaRule: oneOf(flags, 'alpha-rule', ALPHA_RULES),
+    schedule: oneOf(flags, 'schedule', SCHEDULES),
+    batchSize: number(flags, 'batch-size', true),
+    labelledBatchSize: number(flags, 'labelled-batch-size', true),
+    hidden: positiveIntList(flags, 'hidden'),
+    zDim: number(flags, 'z-dim', true),
+    init: oneOf(flags, 'init', INITS),
+    dataset: flags['data-dir'] === undefined ? undefined : path.resolve(flags['data-dir'] as string),
+  };
+}
+
+function defined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/** resolveConfig's error with the config field named as its flag. */
+function checkConfig(overrides: Partial<TrainConfig>): TrainConfig {
+  try {
+    return resolveConfig(overrides);
+  } catch (err) {
+    throw new UsageError((err as Error).message.replace(/^config\.(\w+)/, (_, k: string) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`));
+  }
+}
+
+/** Sets TensorFlow's thread pools before the native backend loads. */
+function setThreads(threads: number | undefined): void {
+  if (threads === undefined) return;
+  if (threads <= 0) throw new UsageError(`--threads expects a positive integer, got ${threads}`);
+  process.env.TF_NUM_INTRAOP_THREADS = String(threads);
+  process.env.TF_NUM_INTEROP_THREADS = String(threads);
+}
+
+/** A worker started by `sweep` stops at once if the sweep that started it is gone (killed). */
+function stopWithParent(): () => void {
+  const parent = Number(process.env.SSVAE_PARENT_PID);
+  if (!Number.isInteger(parent) || parent <= 0) return () => undefined;
+  return () => {
+    if (process.ppid !== parent) process.exit(137);
+  };
 }
 
 async function trainCommand(argv: string[]): Promise<void> {
-  const flags = parse(argv, {
+  const flags = parse('train', argv, {
+    ...SETTING_OPTIONS,
     variant: { type: 'string', short: 'v' },
     labels: { type: 'string', short: 'n' },
     epochs: { type: 'string', short: 'e' },
     seed: { type: 'string', short: 's' },
     out: { type: 'string', short: 'o' },
     resume: { type: 'boolean', default: false },
-    'data-dir': { type: 'string' },
-    lr: { type: 'string' },
-    alpha: { type: 'string' },
-    schedule: { type: 'string' },
-    'batch-size': { type: 'string' },
-    'labelled-batch-size': { type: 'string' },
-    hidden: { type: 'string' },
-    'z-dim': { type: 'string' },
-    init: { type: 'string' },
+    continue: { type: 'boolean', default: false },
+    threads: { type: 'string' },
   });
   const out = flags.out as string | undefined;
   if (out === undefined) throw new UsageError('train needs --out DIR (where run.json and checkpoints go)');
-  const resume = flags.resume as boolean;
-  const hiddenRaw = flags.hidden as string | undefined;
-  const hidden = hiddenRaw?.split(',').map((h) => {
-    const v = Number(h);
-    if (!Number.isInteger(v) || v <= 0) throw new UsageError(`--hidden expects comma-separated positive integers, got "${hiddenRaw}"`);
-    return v;
-  });
+  let resume = flags.resume as boolean;
+  const keepGoing = flags.continue as boolean;
+  if (resume && keepGoing) throw new UsageError('give --resume or --continue, not both');
+  setThreads(number(flags, 'threads', true));
   const overrides: Partial<TrainConfig> = {
+    ...settingsFromFlags(flags),
     variant: oneOf(flags, 'variant', VARIANTS),
     labels: number(flags, 'labels', true),
     epochs: number(flags, 'epochs', true),
     seed: number(flags, 'seed', true),
-    lr: number(flags, 'lr', false),
-    alpha: number(flags, 'alpha', false),
-    schedule: oneOf(flags, 'schedule', SCHEDULES),
-    batchSize: number(flags, 'batch-size', true),
-    labelledBatchSize: number(flags, 'labelled-batch-size', true),
-    hidden,
-    zDim: number(flags, 'z-dim', true),
-    init: oneOf(flags, 'init', INITS),
-    dataset: flags['data-dir'] === undefined ? undefined : path.resolve(flags['data-dir'] as string),
   };
   if (resume) {
     const fixed = Object.entries(overrides).filter(([k, v]) => v !== undefined && k !== 'epochs').map(([k]) => k);
@@ -142,21 +253,30 @@ async function trainCommand(argv: string[]): Promise<void> {
   } else {
     if (overrides.variant === undefined) throw new UsageError('train needs --variant v1|v2|v3|baseline');
     if (overrides.labels === undefined) throw new UsageError('train needs --labels N');
-    if (fs.existsSync(path.join(out, 'run.json'))) throw new UsageError(`${out} already holds a run; use --resume to continue it or choose another --out`);
-    try {
-      resolveConfig(overrides);
-    } catch (err) {
-      throw new UsageError((err as Error).message.replace(/^config\.(\w+)/, (_, k: string) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`));
+    const config = checkConfig(overrides);
+    if (keepGoing) {
+      const state = runState(out, config);
+      if (state.kind === 'finished') {
+        console.log(`already finished: ${path.join(out, 'run.json')} (${state.record.epochs.length} epochs)`);
+        return;
+      }
+      if (state.kind === 'failed') throw new Error(`${out} stopped earlier (${state.record.result.error}); move it away to train it again`);
+      resume = state.kind === 'resumable';
+    } else if (fs.existsSync(path.join(out, 'run.json'))) {
+      throw new UsageError(`${out} already holds a run; use --resume or --continue to continue it, or choose another --out`);
     }
   }
+  const release = lockRunDir(out);
+  const checkParent = stopWithParent();
   const interactive = process.stderr.isTTY === true;
   const bar = interactive ? new SingleBar({ format: 'epoch {epoch} [{bar}] {value}/{total} steps  {eta}s left', hideCursor: true }, undefined) : undefined;
   let barEpoch = 0;
   try {
-    const { record } = await train(overrides, {
+    const { record } = await train(resume ? { epochs: overrides.epochs } : overrides, {
       outDir: out,
       resume,
       onStep: (epoch, done, total) => {
+        checkParent();
         if (!bar) return;
         if (epoch !== barEpoch) {
           barEpoch = epoch;
@@ -167,7 +287,7 @@ async function trainCommand(argv: string[]): Promise<void> {
       onEpoch: (entry, run) => {
         bar?.stop();
         barEpoch = 0;
-        console.log(formatEpoch(entry, run.config.epochs));
+        console.log(epochLine(entry, run.config.epochs));
       },
     });
     const r = record.result;
@@ -176,11 +296,129 @@ async function trainCommand(argv: string[]): Promise<void> {
     bar?.stop();
     if (err instanceof TrainingDiverged) throw new Error(`training stopped: ${err.message}; the last good checkpoint is in ${path.join(out, 'checkpoint')}`);
     throw err;
+  } finally {
+    release();
   }
 }
 
+/** "0-4" or "0,2,5" → [0, 1, 2, 3, 4] or [0, 2, 5]. */
+function seedList(raw: string): number[] {
+  const range = /^(\d+)-(\d+)$/.exec(raw);
+  if (range) {
+    const [a, b] = [Number(range[1]), Number(range[2])];
+    if (b < a) throw new UsageError(`--seeds: empty range "${raw}"`);
+    return Array.from({ length: b - a + 1 }, (_, i) => a + i);
+  }
+  return raw.split(',').map((s) => {
+    const v = Number(s);
+    if (s === '' || !Number.isInteger(v) || v < 0) throw new UsageError(`--seeds expects a range like 0-4 or a list like 0,1,2, got "${raw}"`);
+    return v;
+  });
+}
+
+/** "lr=0.00042,0.0042" → ["lr", [0.00042, 0.0042]]; numbers stay numbers, "500x500" a hidden list. */
+function gridAxis(raw: string): [string, unknown[]] {
+  const eq = raw.indexOf('=');
+  if (eq <= 0 || eq === raw.length - 1) throw new UsageError(`--grid expects KEY=V1,V2,… (e.g. lr=0.00042,0.0042), got "${raw}"`);
+  const key = raw.slice(0, eq);
+  const values = raw
+    .slice(eq + 1)
+    .split(',')
+    .map((v) => (key === 'hidden' ? v.split('x').map(Number) : v !== '' && Number.isFinite(Number(v)) ? Number(v) : v));
+  return [key, values];
+}
+
+async function sweepCommand(argv: string[]): Promise<void> {
+  const flags = parse('sweep', argv, {
+    ...SETTING_OPTIONS,
+    plan: { type: 'string' },
+    variants: { type: 'string' },
+    labels: { type: 'string' },
+    seeds: { type: 'string' },
+    epochs: { type: 'string' },
+    grid: { type: 'string', multiple: true },
+    out: { type: 'string' },
+    jobs: { type: 'string' },
+    threads: { type: 'string' },
+    list: { type: 'boolean', default: false },
+    shard: { type: 'string' },
+  });
+  const settings = defined(settingsFromFlags(flags));
+  let plans: SweepPlan[];
+  try {
+    if (flags.plan !== undefined) {
+      const clash = ['variants', 'labels', 'seeds', 'epochs', 'grid', ...Object.keys(SETTING_OPTIONS)].filter((k) => flags[k] !== undefined);
+      if (clash.length > 0) throw new UsageError(`--plan gives the whole plan; drop --${clash.join(', --')}`);
+      plans = readPlanFile(flags.plan as string);
+    } else {
+      const variants = (flags.variants as string | undefined)?.split(',');
+      const labels = positiveIntList(flags, 'labels');
+      if (variants === undefined || labels === undefined) throw new UsageError('sweep needs --plan FILE, or --variants and --labels (with --seeds, default 0)');
+      const grid = Object.fromEntries(((flags.grid as string[] | undefined) ?? []).map(gridAxis));
+      plans = [
+        parsePlan(
+          {
+            variants,
+            labels,
+            seeds: flags.seeds === undefined ? [0] : seedList(flags.seeds as string),
+            epochs: number(flags, 'epochs', true) ?? DEFAULTS.epochs,
+            settings,
+            grid,
+          },
+          'the plan given by flags',
+        ),
+      ];
+    }
+  } catch (err) {
+    if (err instanceof PlanError) throw new UsageError(err.message);
+    throw err;
+  }
+  const root = path.resolve((flags.out as string | undefined) ?? defaultRunsDir());
+  let runs = expandPlans(plans);
+  if (flags.shard !== undefined) {
+    try {
+      runs = shardOf(runs, parseShard(flags.shard as string));
+    } catch (err) {
+      throw new UsageError((err as Error).message);
+    }
+  }
+  const jobs = number(flags, 'jobs', true) ?? 1;
+  if (jobs <= 0) throw new UsageError(`--jobs expects a positive integer, got ${jobs}`);
+  const threads = number(flags, 'threads', true);
+  if (threads !== undefined && threads <= 0) throw new UsageError(`--threads expects a positive integer, got ${threads}`);
+  if (flags.list) {
+    for (const line of listCommands(runs, root, threads)) console.log(line);
+    return;
+  }
+  let barTotal = 0;
+  let barDone = 0;
+  const bar = process.stderr.isTTY ? new SingleBar({ format: 'sweep [{bar}] {value}/{total} epochs  ETA {eta_formatted}', hideCursor: true, etaBuffer: 20 }, undefined) : undefined;
+  const outcome = await runSweep(runs, {
+    root,
+    jobs,
+    threads,
+    log: (line) => {
+      if (bar) bar.stop();
+      console.log(line);
+      if (bar && barTotal > 0) bar.start(barTotal, barDone);
+    },
+    onProgress: (done, total) => {
+      barDone = done;
+      if (bar && barTotal === 0 && total > 0) bar.start(total, done);
+      barTotal = total;
+      bar?.update(done);
+    },
+  });
+  bar?.stop();
+  for (const line of formatSummary(outcome.summary)) console.log(line);
+  console.log(`sweep: ${outcome.trained} trained, ${outcome.skipped} already finished, ${outcome.failed.length} failed; records under ${root}`);
+  if (outcome.failed.length > 0) {
+    for (const f of outcome.failed) console.error(`  failed: ${f.name}: ${f.reason}`);
+    throw new Error(`${outcome.failed.length} run${outcome.failed.length === 1 ? '' : 's'} failed`);
+  }
+}
 async function evalCommand(argv: string[]): Promise<void> {
-  const flags = parse(argv, { run: { type: 'string', short: 'r' }, weights: { type: 'string' } });
+  const flags = parse('eval', argv, { run: { type: 'string', short: 'r' }, weights: { type: 'string' } });
   const dir = flags.run as string | undefined;
   if (dir === undefined) throw new UsageError('eval needs --run DIR');
   const which = oneOf(flags, 'weights', ['best', 'last'] as const) ?? 'best';
@@ -204,7 +442,7 @@ async function evalCommand(argv: string[]): Promise<void> {
   }
 }
 
-const COMMANDS: Record<string, (argv: string[]) => Promise<void>> = { info, train: trainCommand, eval: evalCommand };
+const COMMANDS: Record<string, (argv: string[]) => Promise<void>> = { info, train: trainCommand, eval: evalCommand, sweep: sweepCommand };
 
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -218,6 +456,10 @@ export async function main(argv: string[]): Promise<number> {
     await run(rest);
     return 0;
   } catch (err) {
+    if (err instanceof HelpRequested) {
+      console.log(err.text);
+      return 0;
+    }
     if (err instanceof UsageError) {
       console.error(`ssvae: ${err.message}\n\n${USAGE}`);
       return 2;

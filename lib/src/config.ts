@@ -30,9 +30,23 @@ export const SCHEDULES = ['alternating', 'mixed'] as const;
  */
 export type Schedule = (typeof SCHEDULES)[number];
 
-export const INITS = ['glorot-normal', 'torch-uniform'] as const;
-/** glorot-normal: TensorFlow's habit; torch-uniform: PyTorch's nn.Linear default, U(±1/√fan_in) for weights and biases. */
+export const INITS = ['glorot-normal', 'torch-uniform', 'pyro'] as const;
+/**
+ * glorot-normal: TensorFlow's habit (zero biases); torch-uniform: PyTorch's nn.Linear default,
+ * U(±1/√fan_in) for weights and biases; pyro: what Pyro's example networks do, hidden layers'
+ * weights and biases N(0, 0.001²) and the output layer PyTorch's default.
+ */
 export type Init = (typeof INITS)[number];
+
+export const ALPHA_RULES = ['constant', 'kingma'] as const;
+/**
+ * How α′, the weight of the classification term per labelled image, is set:
+ *   constant: α′ = config.alpha whatever N is (Pyro: 46);
+ *   kingma:   α′ = 0.1 · N_train / N, Kingma et al.'s α = 0.1 · N_total / N_labelled, which grows
+ *             as labels get scarce (1.67 at N = 3000, 50 at N = 100 with 50,000 training images).
+ */
+export type AlphaRule = (typeof ALPHA_RULES)[number];
+
 
 export interface ModelConfig {
   /** Hidden layer sizes of each of the three networks. */
@@ -45,6 +59,8 @@ export interface ModelConfig {
 }
 
 export interface TrainConfig extends ModelConfig {
+  /** The named set of defaults the run started from (fields given explicitly override it). */
+  preset: PresetName;
   variant: Variant;
   /** Number of labelled training images, N. */
   labels: number;
@@ -57,13 +73,15 @@ export interface TrainConfig extends ModelConfig {
   lr: number;
   beta1: number;
   beta2: number;
-  /** Weight α′ of the extra classification term (variant 3). */
+  /** Weight α′ of the extra classification term (variant 3) when alphaRule is 'constant'. */
   alpha: number;
+  alphaRule: AlphaRule;
   /** 'mnist' or the directory of a dataset stored as MNIST's four IDX files. */
   dataset: string;
 }
 
 export const DEFAULTS: Omit<TrainConfig, 'labelledBatchSize'> = {
+  preset: 'default',
   variant: 'v3',
   labels: 3000,
   seed: 0,
@@ -74,6 +92,7 @@ export const DEFAULTS: Omit<TrainConfig, 'labelledBatchSize'> = {
   beta1: 0.9,
   beta2: 0.999,
   alpha: 46,
+  alphaRule: 'constant',
   hidden: [500],
   zDim: 50,
   xDim: 784,
@@ -82,9 +101,30 @@ export const DEFAULTS: Omit<TrainConfig, 'labelledBatchSize'> = {
   dataset: 'mnist',
 };
 
+/**
+ * Named starting points. A run's config is DEFAULTS, then its preset's fields, then the fields
+ * given explicitly.
+ *   default:     the library's defaults (DEFAULTS).
+ *   pyro-script: Pyro's examples/vae/ss_vae_M2.py as published: lr 4.2e-4, β1 0.9, alternating
+ *                schedule, its initialisation, constant α′ 46.
+ *   round-1:     the defaults before the selection study (Glorot-normal initialisation,
+ *                alternating schedule, lr 4.2e-3); run records written before presets existed
+ *                are read as this preset.
+ */
+export const PRESETS = {
+  default: {},
+  'pyro-script': { lr: PYRO_SCRIPT_LR, beta1: 0.9, beta2: 0.999, schedule: 'alternating', init: 'pyro', alpha: 46, alphaRule: 'constant', batchSize: 200 },
+  'round-1': { lr: 4.2e-3, beta1: 0.9, beta2: 0.999, schedule: 'alternating', init: 'glorot-normal', alpha: 46, alphaRule: 'constant', batchSize: 200 },
+} as const satisfies Record<string, Partial<TrainConfig>>;
+export type PresetName = keyof typeof PRESETS;
+export const PRESET_NAMES = Object.keys(PRESETS) as PresetName[];
+
 /** Fills in defaults and checks every field; throws one error naming the first bad field. */
 export function resolveConfig(overrides: Partial<TrainConfig> = {}): TrainConfig {
-  const merged = { ...DEFAULTS, ...stripUndefined(overrides) } as Omit<TrainConfig, 'labelledBatchSize'> & { labelledBatchSize?: number };
+  const given = stripUndefined(overrides);
+  const preset = given.preset ?? DEFAULTS.preset;
+  if (!PRESET_NAMES.includes(preset)) throw new Error(`config.preset must be one of ${PRESET_NAMES.join(', ')}, got ${JSON.stringify(preset)}`);
+  const merged = { ...DEFAULTS, ...PRESETS[preset], ...given } as Omit<TrainConfig, 'labelledBatchSize'> & { labelledBatchSize?: number };
   const labelledBatchSize = merged.labelledBatchSize ?? Math.min(merged.schedule === 'mixed' ? 100 : merged.batchSize, merged.labels);
   const config: TrainConfig = { ...merged, labelledBatchSize };
   const positiveInt = (name: keyof TrainConfig) => {
@@ -93,6 +133,7 @@ export function resolveConfig(overrides: Partial<TrainConfig> = {}): TrainConfig
   };
   if (!VARIANTS.includes(config.variant)) throw new Error(`config.variant must be one of ${VARIANTS.join(', ')}, got ${JSON.stringify(config.variant)}`);
   if (!SCHEDULES.includes(config.schedule)) throw new Error(`config.schedule must be one of ${SCHEDULES.join(', ')}, got ${JSON.stringify(config.schedule)}`);
+  if (!ALPHA_RULES.includes(config.alphaRule)) throw new Error(`config.alphaRule must be one of ${ALPHA_RULES.join(', ')}, got ${JSON.stringify(config.alphaRule)}`);
   if (!INITS.includes(config.init)) throw new Error(`config.init must be one of ${INITS.join(', ')}, got ${JSON.stringify(config.init)}`);
   (['labels', 'epochs', 'batchSize', 'labelledBatchSize', 'zDim', 'xDim', 'numClasses'] as const).forEach(positiveInt);
   if (!Number.isInteger(config.seed) || config.seed < 0) throw new Error(`config.seed must be a non-negative integer, got ${config.seed}`);
@@ -106,6 +147,11 @@ export function resolveConfig(overrides: Partial<TrainConfig> = {}): TrainConfig
     throw new Error(`config.labelledBatchSize (${config.labelledBatchSize}) cannot exceed the number of labelled images (${config.labels})`);
   }
   return config;
+}
+
+/** The α′ a run uses: config.alpha, or Kingma's rule from the number of training images. */
+export function effectiveAlpha(config: Pick<TrainConfig, 'alpha' | 'alphaRule' | 'labels'>, trainSize: number): number {
+  return config.alphaRule === 'kingma' ? (0.1 * trainSize) / config.labels : config.alpha;
 }
 
 function stripUndefined<T extends object>(o: T): Partial<T> {

@@ -29,3 +29,5 @@ export * from './tsne';
 export * from './generation';
 export * from './plots-results';
 export * from './run-views';
+export * from './run-dir';
+export * from './sweep';

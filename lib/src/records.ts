@@ -118,5 +118,8 @@ export function readRunRecord(dir: string): RunRecord {
   if (record?.format !== 'ssvae-run/1' || typeof record.config !== 'object' || !Array.isArray(record.epochs) || typeof record.result !== 'object') {
     throw new Error(`${file}: not an ssvae run record (expected format "ssvae-run/1" with config, epochs and result)`);
   }
+  // Records written before presets and α′ rules existed ran the 'round-1' defaults with a constant α′.
+  const legacy: Pick<TrainConfig, 'preset' | 'alphaRule'> = { preset: 'round-1', alphaRule: 'constant' };
+  record.config = { ...legacy, ...(record.config as Partial<TrainConfig>) } as TrainConfig;
   return record;
 }

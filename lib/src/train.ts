@@ -5,7 +5,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { initBackend, tf } from './backend';
-import { resolveConfig, type TrainConfig } from './config';
+import { effectiveAlpha, resolveConfig, type TrainConfig } from './config';
 import { loadDataset, semiSupervisedSplits, type Dataset, type SemiSupervisedSplits } from './data';
 import { loadM2Into, saveM2 } from './checkpoint';
 import { accuracy } from './evaluate';
@@ -117,6 +117,8 @@ function noise(rows: number, zDim: number, rng: Rng): tf.Tensor2D {
 export class Trainer {
   readonly model: M2;
   readonly optimizer: Adam;
+  /** α′, from config.alpha or config.alphaRule. */
+  readonly alpha: number;
   private readonly data: TrainingData;
   private readonly variables: tf.Variable[];
 
@@ -127,6 +129,7 @@ export class Trainer {
     this.variables = groups.flat();
     this.optimizer = new Adam(groups, { lr: config.lr, beta1: config.beta1, beta2: config.beta2 });
     this.data = trainingData(splits, config.xDim, config.numClasses);
+    this.alpha = effectiveAlpha(config, splits.unlabelled.count + splits.labelled.count);
   }
 
   /**
@@ -136,7 +139,8 @@ export class Trainer {
    *   unlabelled batch: −U(x) summed out (v2, v3) or the score-function surrogate (v1)
    */
   private lossTerms(batch: Batch, rng: Rng): { loss: tf.Scalar; terms: Record<string, tf.Scalar> } {
-    const { variant, alpha, numClasses: k, zDim } = this.config;
+    const { variant, numClasses: k, zDim } = this.config;
+    const alpha = this.alpha;
     const m = this.model;
     const terms: Record<string, tf.Scalar> = {};
     const parts: tf.Scalar[] = [];

@@ -1,0 +1,178 @@
+import assert from 'node:assert/strict';
+import * as cp from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { test } from 'node:test';
+import { expandPlans, groupName, parsePlan, parseShard, readRunRecord, shardOf, type RunRecord } from 'ssvae';
+import { tempDir, writeTinyDataset } from './helpers';
+
+const root = path.resolve(__dirname, '..');
+const cliJs = path.join(root, 'lib', 'dist', 'cli.js');
+const dataDir = tempDir('sweep-data');
+writeTinyDataset(dataDir, 30, 5); // 4×4 images: 250 training images after 50 for validation
+
+/** A tiny plan: 2 variants × 2 seeds at N = 50, small networks, 2 epochs each. */
+const tinyPlan = ['--variants', 'v3,baseline', '--labels', '50', '--seeds', '0-1', '--epochs', '2', '--batch-size', '20', '--hidden', '8', '--z-dim', '2', '--data-dir', dataDir];
+
+function cli(args: string[]) {
+  return cp.spawnSync(process.execPath, [cliJs, ...args], { cwd: root, encoding: 'utf8' });
+}
+
+/** What a run computed: every epoch's losses and accuracies (not its timings or environment). */
+function numerics(record: RunRecord) {
+  return { config: record.config, epochs: record.epochs.map((e) => [e.epoch, e.losses, e.validationAccuracy, e.testAccuracy]), result: record.result };
+}
+
+const RUNS = ['v3-50-s0', 'v3-50-s1', 'baseline-50-s0', 'baseline-50-s1'];
+
+function recordsUnder(dir: string) {
+  const group = fs.readdirSync(dir).filter((d) => !d.startsWith('.'));
+  assert.equal(group.length, 1, `one group folder in ${dir}: ${group.join(', ')}`);
+  return Object.fromEntries(RUNS.map((r) => [r, numerics(readRunRecord(path.join(dir, group[0]!, r)))]));
+}
+
+let reference: Record<string, ReturnType<typeof numerics>> | undefined;
+
+test('sweep trains every run of the plan, names each from its settings, and ends with a summary per method × N', () => {
+  const out = tempDir('sweep-whole');
+  const r = cli(['sweep', ...tinyPlan, '--out', out]);
+  assert.equal(r.status, 0, r.stderr + r.stdout);
+  const group = groupName({ batchSize: 20, hidden: [8], zDim: 2, dataset: dataDir });
+  assert.equal(group, `default_batchSize-20_dataset-${path.basename(dataDir)}_hidden-8_zDim-2`);
+  for (const run of RUNS) assert.ok(readRunRecord(path.join(out, group, run)).result.finished, run);
+  assert.equal(r.stdout.split('\n').filter((l) => /^\[\d\/4\] /.test(l)).length, 4, r.stdout);
+  assert.match(r.stdout, /mean ± 95% interval over seeds/);
+  assert.match(r.stdout, /N = 50\s+\d+\.\d\d ± \d+\.\d\d %\s+2 seeds/);
+  assert.match(r.stdout, /sweep: 4 trained, 0 already finished, 0 failed/);
+  reference = recordsUnder(out);
+  // Run again: nothing to do.
+  const again = cli(['sweep', ...tinyPlan, '--out', out]);
+  assert.equal(again.status, 0, again.stderr);
+  assert.match(again.stdout, /sweep: 0 trained, 4 already finished, 0 failed/);
+});
+
+test('sweep killed with SIGKILL and restarted loses nothing and redoes no finished run', async () => {
+  assert.ok(reference, 'needs the uninterrupted sweep of the test above');
+  const out = tempDir('sweep-killed');
+  const child = cp.spawn(process.execPath, [cliJs, 'sweep', ...tinyPlan, '--out', out], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  // Kill the sweep as soon as its first run has finished, while the second is training.
+  await new Promise<void>((resolve) => {
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+      if (/^\[1\/4\] /m.test(stdout)) child.kill('SIGKILL');
+    });
+    child.on('exit', () => resolve());
+  });
+  assert.equal(child.signalCode, 'SIGKILL', `the sweep ended before it could be killed:\n${stdout}`);
+  const group = fs.readdirSync(out)[0]!;
+  const firstDone = RUNS.filter((r) => {
+    try {
+      return readRunRecord(path.join(out, group, r)).result.finished;
+    } catch {
+      return false;
+    }
+  });
+  assert.ok(firstDone.length >= 1 && firstDone.length < 4, `finished before the kill: ${firstDone.join(', ')}`);
+  const finishedBytes = Object.fromEntries(firstDone.map((r) => [r, fs.readFileSync(path.join(out, group, r, 'run.json'))]));
+  // The worker of the killed sweep notices its parent is gone and stops: the lock is free again.
+  const restart = cli(['sweep', ...tinyPlan, '--out', out]);
+  assert.equal(restart.status, 0, restart.stderr + restart.stdout);
+  assert.match(restart.stdout, new RegExp(`${firstDone.length} already finished`));
+  for (const r of firstDone) {
+    assert.ok(fs.readFileSync(path.join(out, group, r, 'run.json')).equals(finishedBytes[r]!), `${r} was trained again`);
+    const log = fs.readFileSync(path.join(out, group, r, 'train.log'), 'utf8');
+    assert.equal(log.split('\n').filter((l) => l.startsWith('epoch 2/2')).length, 1, `${r}: ${log}`);
+  }
+  assert.deepEqual(recordsUnder(out), reference);
+});
+
+test('sweep --list run through GNU parallel gives the same records as sweep', () => {
+  assert.ok(reference, 'needs the uninterrupted sweep of the first test');
+  const out = tempDir('sweep-parallel');
+  const list = cli(['sweep', ...tinyPlan, '--out', out, '--list']);
+  assert.equal(list.status, 0, list.stderr);
+  const lines = list.stdout.trim().split('\n');
+  assert.equal(lines.length, 4);
+  assert.ok(lines.every((l) => l.startsWith('node ') && l.includes(' train ') && l.endsWith(' --continue')), list.stdout);
+  assert.deepEqual(fs.readdirSync(out), [], '--list trains nothing');
+  const par = cp.spawnSync('parallel', ['-j1', '--halt', 'now,fail=1'], { input: list.stdout, cwd: root, encoding: 'utf8' });
+  assert.equal(par.status, 0, par.stderr);
+  assert.deepEqual(recordsUnder(out), reference);
+});
+
+test('--shard slices are disjoint and cover the plan', () => {
+  const plan = parsePlan({ variants: ['v1', 'v2', 'v3', 'baseline'], labels: [100, 600, 1000, 3000], seeds: [0, 1, 2, 3, 4], epochs: 50 });
+  const runs = expandPlans([plan]).map((r) => r.name);
+  assert.equal(runs.length, 80);
+  for (const count of [1, 3, 7]) {
+    const slices = Array.from({ length: count }, (_, index) => shardOf(runs, parseShard(`${index}/${count}`)));
+    assert.deepEqual(slices.flat().sort(), [...runs].sort());
+    assert.equal(new Set(slices.flat()).size, runs.length);
+    assert.ok(Math.max(...slices.map((s) => s.length)) - Math.min(...slices.map((s) => s.length)) <= 1);
+  }
+  assert.throws(() => parseShard('4/4'), /--shard expects I\/N with 0 ≤ I < N/);
+});
+
+test('a grid crosses settings into separate groups; presets name their group', () => {
+  const plan = parsePlan({ variants: ['v3'], labels: [100], seeds: [0], epochs: 5, settings: { preset: 'pyro-script' }, grid: { lr: [0.00042, 0.0042], schedule: ['alternating', 'mixed'] } });
+  const names = expandPlans([plan]).map((r) => r.name);
+  assert.deepEqual(names, [
+    'pyro-script_lr-0.00042_schedule-alternating/v3-100-s0',
+    'pyro-script_lr-0.00042_schedule-mixed/v3-100-s0',
+    'pyro-script_lr-0.0042_schedule-alternating/v3-100-s0',
+    'pyro-script_lr-0.0042_schedule-mixed/v3-100-s0',
+  ]);
+  const configs = expandPlans([plan]).map((r) => r.config);
+  assert.ok(configs.every((c) => c.preset === 'pyro-script' && c.init === 'pyro' && c.beta1 === 0.9));
+});
+
+test('a bad plan file gets one clear error naming the file and the field', () => {
+  const dir = tempDir('sweep-plans');
+  const good = { variants: ['v3'], labels: [100], seeds: [0], epochs: 5 };
+  const cases: [unknown, RegExp][] = [
+    [{ ...good, variants: ['v4'] }, /plan\.json\.variants must be a non-empty list of v1, v2, v3, baseline, got \["v4"\]/],
+    [{ ...good, labels: [100, -3] }, /plan\.json\.labels must be a non-empty list of positive integers/],
+    [{ ...good, seeds: 'all' }, /plan\.json\.seeds must be a non-empty list of non-negative integers/],
+    [{ ...good, epochs: 0 }, /plan\.json\.epochs must be a positive integer, got 0/],
+    [{ ...good, colour: 'red' }, /plan\.json: unknown field "colour"/],
+    [{ ...good, settings: { seed: 3 } }, /plan\.json\.settings\.seed: set it with the plan's own field/],
+    [{ ...good, settings: { schedule: 'sometimes' } }, /plan\.json: field schedule must be one of alternating, mixed, got "sometimes" \(variant v3, N = 100\)/],
+    [{ ...good, grid: { lr: [] } }, /plan\.json\.grid\.lr must be a non-empty list of values/],
+    [[good, { ...good, labels: 'x' }], /plan\.json: plans\[1\]\.labels must be/],
+    ['{ not json', /plan\.json: not valid JSON/],
+  ];
+  for (const [content, pattern] of cases) {
+    const file = path.join(dir, 'plan.json');
+    fs.writeFileSync(file, typeof content === 'string' ? content : JSON.stringify(content));
+    const r = cli(['sweep', '--plan', file, '--out', path.join(dir, 'runs'), '--list']);
+    assert.equal(r.status, 2, `${JSON.stringify(content)}: ${r.stderr}`);
+    const lines = r.stderr.split('\n').filter((l) => l.startsWith('ssvae:'));
+    assert.equal(lines.length, 1, r.stderr);
+    assert.match(lines[0]!, pattern);
+  }
+  assert.equal(fs.existsSync(path.join(dir, 'runs')), false, 'nothing written');
+});
+
+test('train --continue refuses a directory that holds a run with other settings', () => {
+  const out = tempDir('sweep-clash');
+  const base = ['train', '--variant', 'baseline', '--labels', '50', '--epochs', '1', '--batch-size', '20', '--hidden', '8', '--data-dir', dataDir, '--out', out];
+  assert.equal(cli([...base, '--continue']).status, 0);
+  const same = cli([...base, '--continue']);
+  assert.equal(same.status, 0, same.stderr);
+  assert.match(same.stdout, /already finished/);
+  const other = cli([...base, '--lr', '0.01', '--continue']);
+  assert.equal(other.status, 1, other.stderr);
+  assert.match(other.stderr, /holds a run with other settings \(lr: recorded [0-9.e-]+, planned 0\.01\)/);
+});
+
+test('every command answers --help and -h with its usage and exit 0', () => {
+  for (const command of [[], ['info'], ['train'], ['eval'], ['sweep']]) {
+    for (const flag of ['--help', '-h']) {
+      const r = cli([...command, flag]);
+      assert.equal(r.status, 0, `${command.join(' ')} ${flag}: ${r.stderr}`);
+      assert.match(r.stdout, /^Usage: npm run ssvae -- /);
+      if (command[0]) assert.match(r.stdout, new RegExp(`ssvae -- ${command[0]}`));
+    }
+  }
+});
