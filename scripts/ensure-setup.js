@@ -3,6 +3,10 @@
 // and lib/, see scripts/install-native.js) if they are missing, then the Python side
 // (scripts/setup-python.js). Cheap when everything is already there, so `npm start` and
 // `npm test` call it first and work straight after `git clone`.
+//
+//   node scripts/ensure-setup.js          what `npm start` needs
+//   node scripts/ensure-setup.js --test   also the system programs the tests need, Chromium and
+//                                         GNU parallel (scripts/setup-system.js), first
 'use strict';
 
 const cp = require('node:child_process');
@@ -37,7 +41,26 @@ function ensureNodeDeps() {
   }
 }
 
+/** Chromium and GNU parallel for the tests: found, installed with apt-get, or one message saying how. */
+function ensureSystemPrograms() {
+  const { setupSystem, SetupSystemError } = require('./setup-system');
+  try {
+    const found = setupSystem();
+    console.log(`[setup] Chromium: ${found.chromium ?? 'not needed (browser tests skipped)'}; GNU parallel: ${found.parallel}`);
+  } catch (error) {
+    console.error(`[setup] error: ${error instanceof SetupSystemError ? error.message : error.stack}`);
+    process.exit(1);
+  }
+}
+
 function main() {
+  const args = process.argv.slice(2);
+  const unknown = args.filter((a) => a !== '--test');
+  if (unknown.length > 0) {
+    console.error(`[setup] error: unknown argument ${unknown[0]} (the only option is --test)`);
+    process.exit(2);
+  }
+  if (args.includes('--test')) ensureSystemPrograms();
   ensureNodeDeps();
   const { setupPython, SetupError } = require('./setup-python');
   try {

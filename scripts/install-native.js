@@ -14,6 +14,12 @@
 //   SSVAE_NATIVE_SOURCE=auto|download|wheel   which path to take (default auto)
 //   SSVAE_CACHE_DIR                            where the wheel is cached
 //   SSVAE_SKIP_NATIVE=1                        do nothing (WASM backend only)
+//
+// The output of tfjs-node's installer (a Node stack trace when its download host is unreachable,
+// the node-gyp build log) goes to node_modules/.cache/ssvae/install-native.log; the terminal
+// gets one line per step, and the tail of the log when the build fails. The wheel exists for
+// Linux x86_64 only: elsewhere, when the normal path fails, the script says so and leaves the
+// WASM backend to lib/src/backend.ts (exit status 0).
 'use strict';
 
 const cp = require('node:child_process');
@@ -23,6 +29,10 @@ const path = require('node:path');
 
 const ROOT = path.resolve(__dirname, '..');
 const TF_WHEEL = { name: 'tensorflow-cpu', version: '2.21.0', python: '311', platform: 'manylinux_2_27_x86_64' };
+/** Where the installer's output goes (node_modules/, so `npm ci` starts it afresh). */
+const LOG_FILE = path.join(ROOT, 'node_modules', '.cache', 'ssvae', 'install-native.log');
+/** Error codes that mean the download host could not be reached (as opposed to a broken download). */
+const UNREACHABLE_CODES = new Set(['ENOTFOUND', 'EAI_AGAIN', 'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENETDOWN']);
 
 function log(message) {
   console.log(`[install-native] ${message}`);
@@ -60,9 +70,83 @@ function buildEnv() {
   return env;
 }
 
-function runTfjsInstall(dir) {
-  const r = cp.spawnSync(process.execPath, ['scripts/install.js'], { cwd: dir, stdio: 'inherit', env: buildEnv(), timeout: 15 * 60 * 1000 });
-  return r.status === 0;
+/** The line tfjs-node's install.js prints when the download is done and the build starts. */
+const BUILD_STARTS = '* Building TensorFlow Node.js bindings';
+
+/**
+ * Why a download failed, as an error code found in the captured output of tfjs-node's installer
+ * (only the part before the build starts, so a node-gyp error is not taken for one): the
+ * `code: '...'` of Node's error report, a code after `getaddrinfo` / `connect` / `read`, a TLS
+ * or tar error code, or an HTTP status (`HTTP 403`). Null if there is none.
+ * @param {string} captured
+ * @returns {string | null}
+ */
+function downloadErrorCode(captured) {
+  const output = captured.split(BUILD_STARTS)[0] ?? '';
+  const patterns = [
+    /\bcode:\s*['"]([A-Z][A-Z0-9_]+)['"]/,
+    /\b(?:getaddrinfo|connect|read|write)\s+(E[A-Z_]+)\b/,
+    /\b(E(?:NOTFOUND|AI_AGAIN|CONNREFUSED|CONNRESET|TIMEDOUT|HOSTUNREACH|NETUNREACH|NETDOWN|PROTO))\b/,
+    /\b((?:UNABLE_TO|CERT|SELF_SIGNED|DEPTH_ZERO)_[A-Z_]+|TAR_[A-Z_]+|Z_DATA_ERROR|Z_BUF_ERROR)\b/,
+  ];
+  for (const pattern of patterns) {
+    const m = output.match(pattern);
+    if (m) return m[1];
+  }
+  const http = output.match(/\b(?:HTTP\/\d(?:\.\d)?|HTTP|status(?:Code| code)?:?)\s+([1-5]\d\d)\b/i);
+  return http ? `HTTP ${http[1]}` : null;
+}
+
+/**
+ * One phrase saying why tfjs-node's own installer failed, from its captured output and exit status.
+ * @param {string} output
+ * @param {number | null} status  exit status (null if it was killed)
+ * @param {string | null} signal
+ * @returns {string}
+ */
+function describeInstallFailure(output, status, signal = null) {
+  const code = downloadErrorCode(output);
+  if (code && (UNREACHABLE_CODES.has(code) || code.startsWith('HTTP '))) return `libtensorflow download unreachable (${code})`;
+  if (code) return `libtensorflow download failed (${code})`;
+  if (status === null) return `tfjs-node's installer was stopped (${signal ?? 'killed'})`;
+  return `tfjs-node's installer failed (exit status ${status})`;
+}
+
+/** True where the tensorflow-cpu wheel fallback applies: its libraries are built for Linux x86_64. */
+function wheelPlatformSupported(platform = process.platform, arch = process.arch) {
+  return platform === 'linux' && arch === 'x64';
+}
+
+/** The path shown to the user: relative to the project when it is inside it. */
+function shown(file) {
+  const relative = path.relative(ROOT, file);
+  return relative.startsWith('..') ? file : relative;
+}
+
+/**
+ * Runs tfjs-node's scripts/install.js with its output appended to LOG_FILE under a heading.
+ * @returns {{ ok: boolean, output: string, status: number | null, signal: string | null }}
+ */
+function runTfjsInstall(dir, heading) {
+  fs.mkdirSync(path.dirname(LOG_FILE), { recursive: true });
+  fs.appendFileSync(LOG_FILE, `\n== ${new Date().toISOString()} ${heading}: node scripts/install.js (in ${dir})\n`);
+  const start = fs.statSync(LOG_FILE).size;
+  const fd = fs.openSync(LOG_FILE, 'a');
+  let r;
+  try {
+    r = cp.spawnSync(process.execPath, ['scripts/install.js'], { cwd: dir, stdio: ['ignore', fd, fd], env: buildEnv(), timeout: 15 * 60 * 1000 });
+  } finally {
+    fs.closeSync(fd);
+  }
+  if (r.error) fs.appendFileSync(LOG_FILE, `could not run: ${r.error.message}\n`);
+  fs.appendFileSync(LOG_FILE, `== exit status ${r.status ?? r.signal}\n`);
+  const output = fs.readFileSync(LOG_FILE).subarray(start).toString('utf8'); // `start` counts bytes
+  return { ok: r.status === 0, output, status: r.status, signal: r.signal };
+}
+
+/** The last `lines` lines of `text`. */
+function tail(text, lines = 30) {
+  return text.trimEnd().split('\n').slice(-lines).join('\n');
 }
 
 function cacheDir() {
@@ -179,21 +263,43 @@ function main() {
     log('native TensorFlow binding already loads; nothing to do.');
     return;
   }
-  if (source !== 'wheel') {
+  fs.mkdirSync(path.dirname(LOG_FILE), { recursive: true });
+  fs.writeFileSync(LOG_FILE, `install-native log (${process.platform} ${process.arch}, Node ${process.version})\n`);
+  const noWheel = `the ${TF_WHEEL.name} wheel is for Linux x86_64 only (this is ${process.platform} ${process.arch}): native TensorFlow is not installed, the WASM backend will be used`;
+  const wheel = `the ${TF_WHEEL.name} ${TF_WHEEL.version} wheel`;
+  if (source === 'wheel') {
+    if (!wheelPlatformSupported()) {
+      log(`SSVAE_NATIVE_SOURCE=wheel, but ${noWheel}.`);
+      return;
+    }
+    log(`SSVAE_NATIVE_SOURCE=wheel: using ${wheel}`);
+  } else {
     log("trying tfjs-node's own installer (downloads libtensorflow 2.9.1)");
-    if (runTfjsInstall(tfjsDir) && bindingLoads()) {
+    const first = runTfjsInstall(tfjsDir, 'normal path (download, then build)');
+    if (first.ok && bindingLoads()) {
       log('native TensorFlow installed by the normal path.');
       return;
     }
-    if (source === 'download') fail("tfjs-node's own installer failed and SSVAE_NATIVE_SOURCE=download forbids the wheel path.");
-    log(`the normal path failed; falling back to the ${TF_WHEEL.name} ${TF_WHEEL.version} wheel from PyPI`);
+    const why = first.ok ? "tfjs-node's installer finished but the binding does not load" : describeInstallFailure(first.output, first.status, first.signal);
+    if (source === 'download') fail(`${why}, and SSVAE_NATIVE_SOURCE=download forbids the wheel path; details in ${shown(LOG_FILE)}`);
+    if (!wheelPlatformSupported()) {
+      log(`${why}; ${noWheel}. Details in ${shown(LOG_FILE)}`);
+      return;
+    }
+    log(`${why} — using ${wheel}; details in ${shown(LOG_FILE)}`);
   }
   const python = findPython();
   layOutDeps(tfjsDir, ensureWheel(python), python);
-  log('building the binding from source (node-gyp)');
-  if (!runTfjsInstall(tfjsDir)) fail('building the tfjs-node binding failed (see the node-gyp output above).');
+  log(`building the binding from source (node-gyp; output in ${shown(LOG_FILE)})`);
+  const build = runTfjsInstall(tfjsDir, 'wheel path (build against the extracted library)');
+  if (!build.ok) {
+    console.error(tail(build.output));
+    fail(`building the tfjs-node binding failed (the end of its output is above; all of it in ${shown(LOG_FILE)}).`);
+  }
   if (!bindingLoads()) fail('the binding was built but does not load; see the error from `node -e "require(\'@tensorflow/tfjs-node\')"`.');
   log('native TensorFlow ready (backend "tensorflow").');
 }
 
-main();
+module.exports = { downloadErrorCode, describeInstallFailure, wheelPlatformSupported, LOG_FILE };
+
+if (require.main === module) main();

@@ -1,5 +1,5 @@
 /**
- * Shared by the browser tests: Debian's Chromium driven by playwright-core (no browser is ever
+ * Shared by the browser tests: the system's Chromium driven by playwright-core (no browser is ever
  * downloaded), and where the screenshots go.
  *
  * The code that runs in the page is typed with the DOM library, hence the reference below.
@@ -8,12 +8,19 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
+import { DEBIAN_CHROMIUM, resolveChromium } from '../scripts/setup-system';
 
 export const ROOT = path.resolve(__dirname, '..');
 /** Screenshots and other things to look at after a run (git ignores the directory). */
 export const ARTIFACTS = path.join(ROOT, 'test-artifacts');
-/** The browser: Debian's chromium package, installed by .ci/run; SSVAE_CHROMIUM overrides it. */
-export const CHROMIUM = process.env.SSVAE_CHROMIUM || '/usr/bin/chromium';
+/**
+ * The browser, found as scripts/setup-system.js finds it (which `npm test` and .ci/run run first):
+ * SSVAE_CHROMIUM (an error if that file does not exist), else /usr/bin/chromium, else a Chromium
+ * or Chrome on PATH; Debian's /usr/bin/chromium when there is none.
+ */
+export function chromiumPath(): string {
+  return resolveChromium() ?? DEBIAN_CHROMIUM;
+}
 
 /**
  * Why the browser tests are skipped, or false. They need Python (the .venv with Jupyter, like the
@@ -27,11 +34,12 @@ export function browserTestsSkipped(): string | false {
 }
 
 export async function launchChromium(): Promise<Browser> {
-  if (!fs.existsSync(CHROMIUM)) {
-    throw new Error(`${CHROMIUM} does not exist: install Debian's chromium package (apt-get install chromium, as .ci/run does), point SSVAE_CHROMIUM at a Chromium, or set SSVAE_SKIP_BROWSER_TESTS=1`);
+  const executablePath = chromiumPath();
+  if (!fs.existsSync(executablePath)) {
+    throw new Error(`${executablePath} does not exist: run \`node scripts/setup-system.js\` (it installs Chromium or says how), point SSVAE_CHROMIUM at a Chromium, or set SSVAE_SKIP_BROWSER_TESTS=1`);
   }
   return chromium.launch({
-    executablePath: CHROMIUM,
+    executablePath,
     headless: true,
     // Playwright gives each launch a fresh temporary profile (--user-data-dir) and removes it.
     args: [

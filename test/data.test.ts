@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
+import * as zlib from 'node:zlib';
 import { classCounts, IDX_FILES, loadDataset, semiSupervisedSplits } from 'ssvae';
 import { tempDir, writeTinyDataset } from './helpers';
 
@@ -89,7 +90,7 @@ test('a missing or corrupt file in a dataset directory is named in the error', (
   const broken = tempDir('broken');
   writeTinyDataset(broken, 3, 1);
   fs.rmSync(path.join(broken, IDX_FILES.testLabels));
-  assert.throws(() => loadDataset({ dataDir: broken, validationSize: 10 }), new RegExp(`${IDX_FILES.testLabels}: cannot read IDX file \\(no such file\\)`));
+  assert.throws(() => loadDataset({ dataDir: broken, validationSize: 10 }), (err: Error) => err.message.startsWith(`${broken}: holds neither ${IDX_FILES.testLabels} nor ${IDX_FILES.testLabels}.gz`));
   const corrupt = tempDir('corrupt');
   writeTinyDataset(corrupt, 3, 1);
   const file = path.join(corrupt, IDX_FILES.trainImages);
@@ -102,4 +103,54 @@ test('labels and images that disagree in count are refused', () => {
   writeTinyDataset(odd, 3, 1);
   fs.copyFileSync(path.join(odd, IDX_FILES.testLabels), path.join(odd, IDX_FILES.trainLabels));
   assert.throws(() => loadDataset({ dataDir: odd, validationSize: 10 }), /holds 10 labels but .* holds 30 images/);
+});
+
+/** Replaces each of the four IDX files in `dir` by its gzipped form (`name.gz`), as MNIST's site ships them. */
+function gzipDataset(dir: string, names: string[] = Object.values(IDX_FILES)): void {
+  for (const name of names) {
+    const file = path.join(dir, name);
+    fs.writeFileSync(`${file}.gz`, zlib.gzipSync(fs.readFileSync(file)));
+    fs.rmSync(file);
+  }
+}
+
+test('the four files gzipped (train-images-idx3-ubyte.gz, …) give the same dataset', () => {
+  const gz = tempDir('gz');
+  writeTinyDataset(gz, 30, 5);
+  gzipDataset(gz);
+  assert.deepEqual(fs.readdirSync(gz).sort(), Object.values(IDX_FILES).map((n) => `${n}.gz`).sort());
+  const fromGz = loadDataset({ dataDir: gz, validationSize: 100 });
+  for (const split of ['train', 'validation', 'test'] as const) {
+    assert.equal(fromGz[split].count, tiny[split].count, split);
+    assert.deepEqual(fromGz[split].labels, tiny[split].labels, split);
+    assert.deepEqual(fromGz[split].images, tiny[split].images, split);
+  }
+  // Plain and gzipped files mixed in one directory.
+  const mixed = tempDir('gz-mixed');
+  writeTinyDataset(mixed, 30, 5);
+  gzipDataset(mixed, [IDX_FILES.trainImages, IDX_FILES.testLabels]);
+  assert.deepEqual(loadDataset({ dataDir: mixed, validationSize: 100 }).test.labels, tiny.test.labels);
+});
+
+test('with both forms present the plain file is read', () => {
+  const both = tempDir('gz-both');
+  writeTinyDataset(both, 3, 1);
+  // A broken .gz next to each plain file: never opened.
+  for (const name of Object.values(IDX_FILES)) fs.writeFileSync(path.join(both, `${name}.gz`), 'not gzip');
+  assert.equal(loadDataset({ dataDir: both, validationSize: 10 }).train.count, 20);
+});
+
+test('a truncated gzipped file is named in the error', () => {
+  const cut = tempDir('gz-cut');
+  writeTinyDataset(cut, 3, 1);
+  gzipDataset(cut);
+  const file = path.join(cut, `${IDX_FILES.trainLabels}.gz`);
+  const bytes = fs.readFileSync(file);
+  fs.writeFileSync(file, bytes.subarray(0, bytes.length - 4));
+  assert.throws(() => loadDataset({ dataDir: cut, validationSize: 10 }), (err: Error) => err.message === `${file}: truncated gzip archive (unexpected end of file)`);
+});
+
+test('a dataset directory that does not exist is named in the error', () => {
+  const missing = path.join(tempDir('gone'), 'mnist');
+  assert.throws(() => loadDataset({ dataDir: missing }), (err: Error) => err.message === `${missing}: no such directory (expected it to hold ${IDX_FILES.trainImages} or ${IDX_FILES.trainImages}.gz)`);
 });

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { encodeIdx, parseIdx, readIdx } from 'ssvae';
+import * as zlib from 'node:zlib';
+import { encodeIdx, locateIdxFile, parseIdx, readIdx } from 'ssvae';
 import { tempDir } from './helpers';
 
 const dir = tempDir('idx');
@@ -54,4 +55,53 @@ test('trailing bytes are rejected', () => {
 test('a missing file gives an error naming it', () => {
   const file = path.join(dir, 'nope-idx1-ubyte');
   assert.throws(() => readIdx(file), (err: Error) => err.message === `${file}: cannot read IDX file (no such file)`);
+});
+
+test('a gzipped IDX file reads the same as the plain one, whatever its name', () => {
+  const file = path.join(dir, 'good-idx3-ubyte.gz');
+  fs.writeFileSync(file, zlib.gzipSync(good));
+  const parsed = readIdx(file, 3);
+  assert.deepEqual(parsed.shape, shape);
+  assert.deepEqual(Array.from(parsed.data), Array.from(values));
+  // Recognised by content: a gzipped file without .gz, and a .gz that a browser already unpacked.
+  const unnamed = path.join(dir, 'unnamed-idx3-ubyte');
+  fs.writeFileSync(unnamed, zlib.gzipSync(good));
+  assert.deepEqual(readIdx(unnamed, 3).shape, shape);
+  const unpacked = path.join(dir, 'unpacked-idx3-ubyte.gz');
+  fs.writeFileSync(unpacked, good);
+  assert.deepEqual(readIdx(unpacked, 3).shape, shape);
+});
+
+test('a truncated gzip archive is an error naming the file', () => {
+  const file = path.join(dir, 'cut-idx3-ubyte.gz');
+  const gz = zlib.gzipSync(good);
+  fs.writeFileSync(file, gz.subarray(0, gz.length - 6));
+  assert.throws(() => readIdx(file, 3), (err: Error) => err.message === `${file}: truncated gzip archive (unexpected end of file)`);
+});
+
+test('a corrupt gzip archive, or a .gz that is not one, is an error naming the file', () => {
+  const gz = zlib.gzipSync(good);
+  const crc = Buffer.from(gz);
+  crc[crc.length - 6] ^= 0xff; // the CRC-32 of the trailer no longer matches the data
+  const bad = path.join(dir, 'crc-idx3-ubyte.gz');
+  fs.writeFileSync(bad, crc);
+  assert.throws(() => readIdx(bad, 3), (err: Error) => err.message.startsWith(`${bad}: corrupt gzip archive (`));
+  const text = path.join(dir, 'page-idx3-ubyte.gz');
+  fs.writeFileSync(text, '<html>404</html>');
+  assert.throws(() => readIdx(text, 3), (err: Error) => err.message === `${text}: not a gzip archive (starts with 0x3c68, expected 0x1f8b)`);
+  // Decompressed but not IDX: the IDX check names the file.
+  const notIdx = path.join(dir, 'text-idx3-ubyte.gz');
+  fs.writeFileSync(notIdx, zlib.gzipSync(Buffer.from('hello')));
+  assert.throws(() => readIdx(notIdx, 3), (err: Error) => err.message.startsWith(`${notIdx}: not a valid IDX file: magic number starts with 0x6865`));
+});
+
+test('locateIdxFile: the plain file, else the .gz, else an error naming both', () => {
+  const where = tempDir('idx-locate');
+  assert.throws(() => locateIdxFile(where, 'a-idx1-ubyte'), (err: Error) => err.message === `${where}: holds neither a-idx1-ubyte nor a-idx1-ubyte.gz (an IDX file, plain or gzipped)`);
+  fs.writeFileSync(path.join(where, 'a-idx1-ubyte.gz'), '');
+  assert.equal(locateIdxFile(where, 'a-idx1-ubyte'), path.join(where, 'a-idx1-ubyte.gz'));
+  fs.writeFileSync(path.join(where, 'a-idx1-ubyte'), '');
+  assert.equal(locateIdxFile(where, 'a-idx1-ubyte'), path.join(where, 'a-idx1-ubyte'), 'the plain file wins');
+  const missing = path.join(where, 'nope');
+  assert.throws(() => locateIdxFile(missing, 'a-idx1-ubyte'), (err: Error) => err.message === `${missing}: no such directory (expected it to hold a-idx1-ubyte or a-idx1-ubyte.gz)`);
 });

