@@ -101,15 +101,17 @@ function stableJson(value: unknown): string {
 const NOT_A_SETTING = new Set(['variant', 'labels', 'seed', 'labelledBatchSize', 'xDim', 'numClasses']);
 
 /**
- * The settings of a run that differ from DEFAULTS, as "name value" strings (N and seed
- * excluded; the labelled batch size only if it is not the default for that N and schedule).
+ * What sets a run's method apart: its preset if it is not the default one, then every setting
+ * that differs from that preset's values, as "name value" strings (N and seed excluded; the
+ * labelled batch size only if it is not the default for that N and schedule).
  */
 export function settingDifferences(config: TrainConfig): string[] {
-  const out: string[] = [];
+  const reference = resolveConfig({ preset: config.preset, variant: config.variant, labels: config.labels });
+  const out: string[] = config.preset === DEFAULTS.preset ? [] : [`preset ${config.preset}`];
   for (const key of Object.keys(DEFAULTS).sort() as (keyof typeof DEFAULTS)[]) {
-    if (NOT_A_SETTING.has(key)) continue;
+    if (NOT_A_SETTING.has(key) || key === 'preset') continue;
     const value = config[key];
-    if (stableJson(value) !== stableJson(DEFAULTS[key])) out.push(`${key} ${Array.isArray(value) ? value.join('×') : String(value)}`);
+    if (stableJson(value) !== stableJson(reference[key])) out.push(`${key} ${Array.isArray(value) ? value.join('×') : String(value)}`);
   }
   const derived = resolveConfig({ ...config, labelledBatchSize: undefined }).labelledBatchSize;
   if (config.labelledBatchSize !== derived) out.push(`labelledBatchSize ${config.labelledBatchSize}`);
