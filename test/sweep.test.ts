@@ -41,8 +41,8 @@ test('sweep trains every run of the plan, names each from its settings, and ends
   assert.equal(group, `default_batchSize-20_dataset-${path.basename(dataDir)}_hidden-8_zDim-2`);
   for (const run of RUNS) assert.ok(readRunRecord(path.join(out, group, run)).result.finished, run);
   assert.equal(r.stdout.split('\n').filter((l) => /^\[\d\/4\] /.test(l)).length, 4, r.stdout);
-  assert.match(r.stdout, /mean ± 95% interval over seeds/);
-  assert.match(r.stdout, /N = 50\s+\d+\.\d\d ± \d+\.\d\d %\s+2 seeds/);
+  assert.match(r.stdout, /accuracy at the best validation epoch, mean over seeds/);
+  assert.match(r.stdout, /N = 50\s+validation \d+\.\d\d %\s+test \d+\.\d\d ± \d+\.\d\d %\s+2 seeds/);
   assert.match(r.stdout, /sweep: 4 trained, 0 already finished, 0 failed/);
   reference = recordsUnder(out);
   // Run again: nothing to do.

@@ -25,6 +25,6 @@ export function vaeEpochLine(entry: VaeEpochRecord, totalEpochs: number): string
 export function resultLine(record: RunRecord): string {
   const { config, result } = record;
   const pct = (a: number) => `${(100 * a).toFixed(2)}%`;
-  const name = config.variant === 'v3' ? `v3 (α′ = ${config.alpha})` : config.variant;
+  const name = config.variant === 'v3' ? `v3 (α′ = ${+(record.derived?.alpha ?? config.alpha).toPrecision(4)})` : config.variant;
   return `${name}, N = ${config.labels}: best validation accuracy ${pct(result.validationAccuracyAtBest)} at epoch ${result.bestEpoch} of ${record.epochs.length}, test accuracy there ${pct(result.testAccuracyAtBest)} (last epoch ${pct(result.testAccuracyLast)}); ${record.wallSeconds.toFixed(0)} s of training`;
 }

@@ -40,6 +40,8 @@ export interface Environment {
 export interface RunRecord {
   format: 'ssvae-run/1';
   config: TrainConfig;
+  /** Values that follow from the config and the data: α′ as used (see config.alphaRule), training images. */
+  derived?: { alpha: number; trainSize: number };
   epochs: EpochRecord[];
   result: RunResult;
   environment: Environment;

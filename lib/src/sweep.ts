@@ -360,16 +360,24 @@ export function summarisePlanned(runs: PlannedRun[], root: string): ComparisonSu
   return summariseRuns(loaded, root);
 }
 
-/** The summary as text: one line per method × N, mean ± 95% interval of the test accuracy at the best validation epoch. */
+/**
+ * The summary as text, one line per method × N: the validation accuracy at the best validation
+ * epoch (what settings are chosen on) and the test accuracy there (what is reported), each the
+ * mean over seeds, the test accuracy with its 95% interval.
+ */
 export function formatSummary(summary: ComparisonSummary): string[] {
   if (summary.groups.length === 0) return ['no finished runs to summarise'];
+  const pct = (x: number) => (100 * x).toFixed(2);
   const rows = summary.groups.map((g) => {
     const t = g.testAtBest;
-    const spread = t.n >= 2 ? ` ± ${(100 * t.halfWidth).toFixed(2)}` : '';
-    return [g.method, `N = ${g.labels}`, `${(100 * t.mean).toFixed(2)}${spread} %`, `${t.n} seed${t.n === 1 ? '' : 's'}`];
+    const spread = t.n >= 2 ? ` ± ${pct(t.halfWidth)}` : '';
+    return [g.method, `N = ${g.labels}`, `validation ${pct(g.validationAtBest.mean)} %`, `test ${pct(t.mean)}${spread} %`, `${t.n} seed${t.n === 1 ? '' : 's'}`];
   });
-  const widths = [0, 1, 2, 3].map((i) => Math.max(...rows.map((r) => (r[i] as string).length)));
-  return ['test accuracy at the best validation epoch, mean ± 95% interval over seeds:', ...rows.map((r) => r.map((c, i) => c.padEnd(widths[i] as number)).join('  ').trimEnd())];
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] as string).length)));
+  return [
+    'accuracy at the best validation epoch, mean over seeds (test: ± 95% interval):',
+    ...rows.map((r) => r.map((c, i) => c.padEnd(widths[i] as number)).join('  ').trimEnd()),
+  ];
 }
 
 export function formatDuration(seconds: number): string {

@@ -311,7 +311,8 @@ export async function train(configOverrides: Partial<TrainConfig>, options: Trai
     const done = state.epoch ?? 0;
     epochs.splice(done); // epochs recorded after the checkpoint are redone
   }
-  const record = (): RunRecord => ({ format: 'ssvae-run/1', config, epochs, result: summarise(epochs, config.epochs), environment, wallSeconds });
+  const derived = { alpha: trainer.alpha, trainSize: splits.unlabelled.count + splits.labelled.count };
+  const record = (): RunRecord => ({ format: 'ssvae-run/1', config, derived, epochs, result: summarise(epochs, config.epochs), environment, wallSeconds });
   try {
     for (let epoch = epochs.length + 1; epoch <= config.epochs; epoch++) {
       const started = process.hrtime.bigint();
