@@ -9,7 +9,8 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { SingleBar } from 'cli-progress';
 import { initBackend } from './backend';
 import { loadM2Into } from './checkpoint';
-import { defaultRunsDir } from './comparison';
+import { defaultRunsDir, resultsMarkdown } from './comparison';
+import { replaceMarkedBlock } from './files';
 import { ALPHA_RULES, DEFAULTS, INITS, PRESET_NAMES, resolveConfig, SCHEDULES, VARIANTS, type TrainConfig } from './config';
 import { classCounts, loadDataset } from './data';
 import { confusionMatrix } from './evaluate';
@@ -59,6 +60,12 @@ ${SETTINGS_USAGE}`,
   eval: `Usage: npm run ssvae -- eval --run DIR [--weights best|last]
 
 Test accuracy and confusion matrix of a trained run.`,
+  results: `Usage: npm run ssvae -- results [--runs DIR] [--write FILE]
+
+Prints the comparison table (test accuracy at the best validation epoch, mean ± 95% interval
+over seeds, per method × N, beside the published numbers) of the finished runs under DIR
+(default data/runs) as Markdown. --write FILE puts it between the lines
+<!-- results:start --> and <!-- results:end --> of FILE instead (the README has them).`,
   sweep: `Usage: npm run ssvae -- sweep [--plan FILE | --variants LIST --labels LIST --seeds LIST]
                               [--epochs E] [settings] [--grid KEY=V1,V2 …]
                               [--out ROOT] [--jobs J] [--threads T] [--list] [--shard I/N]
@@ -86,6 +93,7 @@ Commands:
   train    train one run (one variant, N and seed)
   eval     test accuracy and confusion matrix of a trained run
   sweep    train a plan of runs (methods × label counts × seeds), resumably
+  results  the table of all recorded runs beside the published numbers, as Markdown
 
 Examples:
   npm run ssvae -- info
@@ -442,7 +450,19 @@ async function evalCommand(argv: string[]): Promise<void> {
   }
 }
 
-const COMMANDS: Record<string, (argv: string[]) => Promise<void>> = { info, train: trainCommand, eval: evalCommand, sweep: sweepCommand };
+async function resultsCommand(argv: string[]): Promise<void> {
+  const flags = parse('results', argv, { runs: { type: 'string' }, write: { type: 'string' } });
+  const text = resultsMarkdown(path.resolve((flags.runs as string | undefined) ?? defaultRunsDir()));
+  const file = flags.write as string | undefined;
+  if (file === undefined) {
+    console.log(text);
+    return;
+  }
+  const changed = replaceMarkedBlock(file, 'results', text);
+  console.log(changed ? `results table written to ${file}` : `${file} already holds this results table`);
+}
+
+const COMMANDS: Record<string, (argv: string[]) => Promise<void>> = { info, train: trainCommand, eval: evalCommand, sweep: sweepCommand, results: resultsCommand };
 
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;

@@ -293,6 +293,32 @@ export function comparisonTableHtml(table: ComparisonTable): string {
   return `<table class="ssvae-comparison">\n<thead><tr>${head}</tr></thead>\n<tbody>\n${body}\n</tbody>\n</table>`;
 }
 
+/** The table as Markdown (GitHub's pipe tables): the same rows and cells as the HTML table. */
+export function comparisonTableMarkdown(table: ComparisonTable): string {
+  const cell = (text: string) => text.replace(/\|/g, '\\|');
+  const head = ['Method', 'Source', ...table.labelCounts.map((n) => `N = ${n}`)];
+  const lines = [`| ${head.join(' | ')} |`, `|${head.map((_, i) => (i < 2 ? '---' : '---:')).join('|')}|`];
+  for (const row of table.rows) {
+    lines.push(`| ${[row.method, row.source, ...table.labelCounts.map((n) => formatCell(row.cells[n]))].map(cell).join(' | ')} |`);
+  }
+  return lines.join('\n');
+}
+
+/**
+ * The README's results block: the comparison table of every finished run under `root` beside the
+ * published numbers, as Markdown, with a line saying where it comes from. Depends only on the
+ * records (no date), so a test can check the README against them.
+ */
+export function resultsMarkdown(root: string = defaultRunsDir()): string {
+  const summary = loadComparison(root);
+  const where = path.relative(projectDataDir(), root) === 'runs' ? 'data/runs' : root;
+  return [
+    `Test accuracy (%) at the best validation epoch, mean ± 95% Student-t interval over seeds, from the ${summary.runCount} finished run records under \`${where}/\` (${summary.skipped.length} unfinished or skipped); published numbers as printed by their sources. Regenerate with \`npm run ssvae -- results --write README.md\`.`,
+    '',
+    comparisonTableMarkdown(comparisonTable(summary)),
+  ].join('\n');
+}
+
 export interface ComparisonChartOptions {
   title?: string;
   width?: number;

@@ -32,3 +32,29 @@ export function readableDir(dir: string): string | undefined {
   if (fs.existsSync(`${dir}.old`)) return `${dir}.old`;
   return undefined;
 }
+
+/**
+ * Replaces the text between `<!-- NAME:start -->` and `<!-- NAME:end -->` in `file` by `content`
+ * (atomically). Throws, naming the file, if the markers are missing. Returns true if it changed.
+ */
+export function replaceMarkedBlock(file: string, name: string, content: string): boolean {
+  const text = fs.readFileSync(file, 'utf8');
+  const start = `<!-- ${name}:start -->`;
+  const end = `<!-- ${name}:end -->`;
+  const a = text.indexOf(start);
+  const b = text.indexOf(end);
+  if (a < 0 || b < a) throw new Error(`${file}: no block marked ${start} … ${end} to replace`);
+  const updated = `${text.slice(0, a + start.length)}\n${content}\n${text.slice(b)}`;
+  if (updated === text) return false;
+  writeFileAtomic(file, updated);
+  return true;
+}
+
+/** The text between the markers of `name` in `file` (trimmed), or undefined if there are none. */
+export function readMarkedBlock(file: string, name: string): string | undefined {
+  const text = fs.readFileSync(file, 'utf8');
+  const a = text.indexOf(`<!-- ${name}:start -->`);
+  const b = text.indexOf(`<!-- ${name}:end -->`);
+  if (a < 0 || b < a) return undefined;
+  return text.slice(a + `<!-- ${name}:start -->`.length, b).trim();
+}

@@ -1,0 +1,23 @@
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { test } from 'node:test';
+import { readMarkedBlock, replaceMarkedBlock, resultsMarkdown } from 'ssvae';
+import { tempDir } from './helpers';
+
+const root = path.resolve(__dirname, '..');
+
+test("the README's results table is the one the run records under data/runs give", () => {
+  const inReadme = readMarkedBlock(path.join(root, 'README.md'), 'results');
+  assert.ok(inReadme, 'README.md has a <!-- results:start --> … <!-- results:end --> block');
+  assert.equal(inReadme, resultsMarkdown(path.join(root, 'data', 'runs')).trim(), 'stale: run `npm run ssvae -- results --write README.md`');
+});
+
+test('replaceMarkedBlock rewrites only the marked block and refuses a file without markers', () => {
+  const file = path.join(tempDir('marked'), 'doc.md');
+  fs.writeFileSync(file, 'before\n<!-- t:start -->\nold\n<!-- t:end -->\nafter\n');
+  assert.equal(replaceMarkedBlock(file, 't', 'new | table'), true);
+  assert.equal(fs.readFileSync(file, 'utf8'), 'before\n<!-- t:start -->\nnew | table\n<!-- t:end -->\nafter\n');
+  assert.equal(replaceMarkedBlock(file, 't', 'new | table'), false);
+  assert.throws(() => replaceMarkedBlock(file, 'other', 'x'), /doc\.md: no block marked <!-- other:start -->/);
+});
