@@ -18,7 +18,7 @@ import { createM2, disposeM2 } from './model';
 import { epochLine } from './progress';
 import { readRunRecord } from './records';
 import { lockRunDir, runState } from './run-dir';
-import { expandPlans, formatSummary, listCommands, parsePlan, parseShard, PlanError, readPlanFile, runSweep, shardOf, type SweepPlan } from './sweep';
+import { defaultJobs, expandPlans, formatSummary, listCommands, parsePlan, parseShard, PlanError, readPlanFile, runSweep, shardOf, type SweepPlan } from './sweep';
 import { isResumable, train, TrainingDiverged } from './train';
 
 export class UsageError extends Error {}
@@ -78,7 +78,8 @@ Finished runs are skipped, unfinished ones resumed. Ends with mean ± 95% interv
   --variants v1,v2,v3,baseline   --labels 100,600   --seeds 0-4 (or 0,1,2)   --epochs 50
   --grid KEY=V1,V2   cross a setting's values (KEY as in a plan file, e.g. lr, schedule)
   --out ROOT         default data/runs
-  --jobs J           runs at once (default 1); each gets ⌊cores / J⌋ threads unless --threads
+  --jobs J           runs at once (default: one per core, as memory allows); each gets
+                     ⌊cores / J⌋ TensorFlow threads unless --threads
   --list             print one self-contained train command per run and exit (GNU parallel,
                      Slurm job arrays); nothing is trained
   --shard I/N        take only the I-th of N round-robin slices of the plan (0 ≤ I < N)
@@ -390,7 +391,7 @@ async function sweepCommand(argv: string[]): Promise<void> {
       throw new UsageError((err as Error).message);
     }
   }
-  const jobs = number(flags, 'jobs', true) ?? 1;
+  const jobs = number(flags, 'jobs', true) ?? defaultJobs();
   if (jobs <= 0) throw new UsageError(`--jobs expects a positive integer, got ${jobs}`);
   const threads = number(flags, 'threads', true);
   if (threads !== undefined && threads <= 0) throw new UsageError(`--threads expects a positive integer, got ${threads}`);

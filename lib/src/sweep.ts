@@ -246,9 +246,23 @@ export interface SweepOutcome {
   summary: ComparisonSummary;
 }
 
+/** Cores TensorFlow may use on this machine. */
+function cores(): number {
+  return os.availableParallelism?.() ?? os.cpus().length;
+}
+
+/**
+ * Runs trained at once by default: one per core, each on one thread, as long as memory allows
+ * (a run of M2 on MNIST peaks at about 1.2 GB; 2 GB each are reserved). On a 2-core machine two
+ * one-thread jobs finished 1.31× more runs per hour than one two-thread job (see the README).
+ */
+export function defaultJobs(): number {
+  return Math.max(1, Math.min(cores(), Math.floor(os.totalmem() / 2 ** 31)));
+}
+
 /** Threads per job so that jobs × threads ≤ cores. */
-export function threadsPerJob(jobs: number, cores = os.availableParallelism?.() ?? os.cpus().length): number {
-  return Math.max(1, Math.floor(cores / jobs));
+export function threadsPerJob(jobs: number, available = cores()): number {
+  return Math.max(1, Math.floor(available / jobs));
 }
 
 function stateOf(run: PlannedRun, root: string): RunState | { kind: 'invalid'; reason: string } {
