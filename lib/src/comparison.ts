@@ -228,6 +228,8 @@ export interface ComparisonRow {
   source: string;
   kind: 'ours' | 'published';
   variant?: Variant;
+  /** Our rows: what differs from the defaults (the preset and settings), empty for the defaults. */
+  settings?: string;
   cells: Record<number, TableCell | undefined>;
 }
 
@@ -251,7 +253,7 @@ export function comparisonTable(summary: ComparisonSummary, options: TableOption
   for (const group of summary.groups) {
     let row = ours.get(group.methodKey);
     if (!row) {
-      row = { key: `ours-${group.methodKey}`, method: group.method, source: 'This project', kind: 'ours', variant: group.variant, cells: {} };
+      row = { key: `ours-${group.methodKey}`, method: group.method, source: 'This project', kind: 'ours', variant: group.variant, settings: group.differences.join(', '), cells: {} };
       ours.set(group.methodKey, row);
       rows.push(row);
     }
@@ -331,6 +333,32 @@ export interface ComparisonChartOptions {
  * Test accuracy against N (log scale): one coloured line per method, solid for our runs and
  * dashed for published numbers, with error bars wherever the ± is a 95% interval.
  */
+/** The chart's colours: one per kind of method, whoever measured it. */
+const FAMILIES: Record<Variant, string> = {
+  v1: 'M2, y sampled (variant 1)',
+  v2: 'M2, y summed out (variant 2)',
+  v3: 'M2, summed out + classification term (variant 3)',
+  baseline: 'Classifier on labels only',
+};
+
+/** The family of a row: its variant's, Kingma et al.'s NN counted as a labelled-only classifier. */
+function familyOf(row: ComparisonRow): string {
+  if (row.variant) return FAMILIES[row.variant];
+  if (row.key === 'kingma-nn') return FAMILIES.baseline;
+  return row.method;
+}
+
+/** The line style's key: who measured it, and with which settings if they are not the defaults. */
+function sourceOf(row: ComparisonRow): string {
+  if (row.kind === 'published') return row.source;
+  return row.settings ? `This project (${row.settings})` : 'This project';
+}
+
+/**
+ * Test accuracy against N on a log axis: colour is the kind of method (variant 1, 2, 3, the
+ * labelled-only classifier, M1+M2, …), line style says who measured it (this project with its
+ * settings, Pyro's tutorial, Kingma et al.); 95% intervals as error bars where there are any.
+ */
 export function accuracyVsLabelsSpec(table: ComparisonTable, options: ComparisonChartOptions = {}): TopLevelSpec {
   const exclude = new Set(options.exclude ?? []);
   const values = table.rows
@@ -342,8 +370,9 @@ export function accuracyVsLabelsSpec(table: ComparisonTable, options: Comparison
         const interval = cell.spreadKind === '95% interval' && cell.spread !== undefined && Number.isFinite(cell.spread);
         return [
           {
-            series: row.kind === 'ours' ? `This project: ${row.method}` : `${row.source}: ${row.method}`,
-            origin: row.kind === 'ours' ? 'this project' : 'published',
+            family: familyOf(row),
+            source: sourceOf(row),
+            series: `${sourceOf(row)}: ${row.method}`,
             labels,
             accuracy: cell.accuracy,
             ...(interval ? { low: cell.accuracy - (cell.spread as number), high: cell.accuracy + (cell.spread as number) } : {}),
@@ -351,9 +380,10 @@ export function accuracyVsLabelsSpec(table: ComparisonTable, options: Comparison
         ];
       }),
     );
-  // Legend in table order: our methods first, then the published ones.
-  const seriesOrder = [...new Set(values.map((v) => v.series))];
-  const seriesCount = seriesOrder.length;
+  // Legends in table order: our rows first, then the published ones.
+  const families = [...new Set(values.map((v) => v.family))];
+  const sources = [...new Set(values.map((v) => v.source))];
+  const dashes = [[1, 0], [6, 3], [2, 2], [8, 2, 2, 2], [12, 4], [1, 3], [4, 4, 1, 4]];
   const x = {
     field: 'labels',
     type: 'quantitative',
@@ -362,10 +392,10 @@ export function accuracyVsLabelsSpec(table: ComparisonTable, options: Comparison
     axis: { values: table.labelCounts, format: 'd' },
   };
   const color = {
-    field: 'series',
+    field: 'family',
     type: 'nominal',
     title: 'Method',
-    scale: { domain: seriesOrder, scheme: seriesCount > 10 ? 'tableau20' : 'tableau10' },
+    scale: { domain: families, scheme: 'tableau10' },
     legend: { orient: 'right', labelLimit: 640, symbolType: 'circle' },
   };
   return {
@@ -378,7 +408,7 @@ export function accuracyVsLabelsSpec(table: ComparisonTable, options: Comparison
       {
         transform: [{ filter: 'isValid(datum.low)' }],
         mark: { type: 'errorbar', ticks: true },
-        encoding: { x, y: { field: 'low', type: 'quantitative', title: 'Test accuracy' }, y2: { field: 'high' }, color },
+        encoding: { x, y: { field: 'low', type: 'quantitative', title: 'Test accuracy' }, y2: { field: 'high' }, color, detail: { field: 'series' } },
       },
       {
         mark: { type: 'line', point: true },
@@ -386,14 +416,15 @@ export function accuracyVsLabelsSpec(table: ComparisonTable, options: Comparison
           x,
           y: { field: 'accuracy', type: 'quantitative', title: 'Test accuracy', scale: { zero: false }, axis: { format: '.0%' } },
           color,
+          detail: { field: 'series' },
           strokeDash: {
-            field: 'origin',
+            field: 'source',
             type: 'nominal',
             title: 'Numbers from',
-            scale: { domain: ['this project', 'published'], range: [[1, 0], [5, 3]] },
-            legend: { symbolType: 'stroke', symbolStrokeWidth: 2, symbolSize: 400, encode: { symbols: { update: { stroke: { value: '#444' } } } } },
+            scale: { domain: sources, range: sources.map((_, i) => dashes[i % dashes.length]) },
+            legend: { symbolType: 'stroke', symbolStrokeWidth: 2, symbolSize: 400, labelLimit: 640, encode: { symbols: { update: { stroke: { value: '#444' } } } } },
           },
-          tooltip: [{ field: 'series' }, { field: 'labels' }, { field: 'accuracy', format: '.4f' }],
+          tooltip: [{ field: 'source' }, { field: 'family', title: 'method' }, { field: 'labels' }, { field: 'accuracy', format: '.4f' }],
         },
       },
     ],
