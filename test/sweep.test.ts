@@ -127,6 +127,13 @@ test('a grid crosses settings into separate groups; presets name their group', (
   assert.ok(configs.every((c) => c.preset === 'pyro-script' && c.init === 'pyro' && c.beta1 === 0.9));
 });
 
+test('a run that two plans share is planned once, to the larger number of epochs', () => {
+  const short = parsePlan({ variants: ['v3'], labels: [100, 3000], seeds: [0], epochs: 6, settings: { lr: 0.0042 } });
+  const long = parsePlan({ variants: ['v3'], labels: [100], seeds: [0], epochs: 10, settings: { lr: 0.0042 } });
+  const runs = expandPlans([short, long]);
+  assert.deepEqual(runs.map((r) => [r.name, r.config.epochs]), [['default_lr-0.0042/v3-100-s0', 10], ['default_lr-0.0042/v3-3000-s0', 6]]);
+});
+
 test('a bad plan file gets one clear error naming the file and the field', () => {
   const dir = tempDir('sweep-plans');
   const good = { variants: ['v3'], labels: [100], seeds: [0], epochs: 5 };

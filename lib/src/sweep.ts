@@ -142,10 +142,13 @@ export function groupName(given: Partial<TrainConfig>): string {
   return [preset, ...rest].join('_');
 }
 
-/** All runs of the plans, in plan order (grid point, then variant, N, seed); duplicates dropped. */
+/**
+ * All runs of the plans, in plan order (grid point, then variant, N, seed). A run planned twice
+ * (two plans meet in one configuration) is trained once, to the larger number of epochs.
+ */
 export function expandPlans(plans: SweepPlan[]): PlannedRun[] {
   const out: PlannedRun[] = [];
-  const seen = new Set<string>();
+  const seen = new Map<string, PlannedRun>();
   for (const plan of plans) {
     for (const point of gridPoints(plan.grid)) {
       const given = { ...plan.settings, ...point } as Partial<TrainConfig>;
@@ -154,9 +157,14 @@ export function expandPlans(plans: SweepPlan[]): PlannedRun[] {
         for (const labels of plan.labels) {
           for (const seed of plan.seeds) {
             const name = path.join(group, `${variant}-${labels}-s${seed}`);
-            if (seen.has(name)) continue;
-            seen.add(name);
-            out.push({ name, given, config: resolveConfig({ ...given, variant, labels, seed, epochs: plan.epochs }) });
+            const earlier = seen.get(name);
+            if (earlier) {
+              if (plan.epochs > earlier.config.epochs) earlier.config = { ...earlier.config, epochs: plan.epochs };
+              continue;
+            }
+            const run = { name, given, config: resolveConfig({ ...given, variant, labels, seed, epochs: plan.epochs }) };
+            seen.set(name, run);
+            out.push(run);
           }
         }
       }
