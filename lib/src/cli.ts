@@ -17,7 +17,7 @@ import { confusionMatrix } from './evaluate';
 import { createM2, disposeM2 } from './model';
 import { epochLine } from './progress';
 import { readRunRecord } from './records';
-import { lockRunDir, runState } from './run-dir';
+import { lockRunDir, lockRunDirWaiting, runState, type RunState } from './run-dir';
 import { defaultJobs, expandPlans, formatSummary, listCommands, parsePlan, parseShard, PlanError, readPlanFile, runSweep, shardOf, type SweepPlan } from './sweep';
 import { isResumable, train, TrainingDiverged } from './train';
 
@@ -221,6 +221,9 @@ function setThreads(threads: number | undefined): void {
   process.env.TF_NUM_INTEROP_THREADS = String(threads);
 }
 
+/** How long `train --continue` waits for another process that holds the run's lock. */
+const CONTINUE_LOCK_WAIT_MS = 120_000;
+
 /** A worker started by `sweep` stops at once if the sweep that started it is gone (killed). */
 function stopWithParent(): () => void {
   const parent = Number(process.env.SSVAE_PARENT_PID);
@@ -255,6 +258,7 @@ async function trainCommand(argv: string[]): Promise<void> {
     epochs: number(flags, 'epochs', true),
     seed: number(flags, 'seed', true),
   };
+  let release: (() => void) | undefined;
   if (resume) {
     const fixed = Object.entries(overrides).filter(([k, v]) => v !== undefined && k !== 'epochs').map(([k]) => k);
     if (fixed.length > 0) throw new UsageError(`--resume continues the run in ${out} with its own settings; only --epochs may be given (got ${fixed.join(', ')})`);
@@ -264,18 +268,27 @@ async function trainCommand(argv: string[]): Promise<void> {
     if (overrides.labels === undefined) throw new UsageError('train needs --labels N');
     const config = checkConfig(overrides);
     if (keepGoing) {
-      const state = runState(out, config);
+      // The lock first: another worker may be finishing this very run.
+      release = await lockRunDirWaiting(out, CONTINUE_LOCK_WAIT_MS);
+      let state: RunState;
+      try {
+        state = runState(out, config);
+        if (state.kind === 'failed') throw new Error(`${out} stopped earlier (${state.record.result.error}); move it away to train it again`);
+      } catch (err) {
+        release();
+        throw err;
+      }
       if (state.kind === 'finished') {
+        release();
         console.log(`already finished: ${path.join(out, 'run.json')} (${state.record.epochs.length} epochs)`);
         return;
       }
-      if (state.kind === 'failed') throw new Error(`${out} stopped earlier (${state.record.result.error}); move it away to train it again`);
       resume = state.kind === 'resumable';
     } else if (fs.existsSync(path.join(out, 'run.json'))) {
       throw new UsageError(`${out} already holds a run; use --resume or --continue to continue it, or choose another --out`);
     }
   }
-  const release = lockRunDir(out);
+  release ??= lockRunDir(out);
   const checkParent = stopWithParent();
   const interactive = process.stderr.isTTY === true;
   const bar = interactive ? new SingleBar({ format: 'epoch {epoch} [{bar}] {value}/{total} steps  {eta}s left', hideCursor: true }, undefined) : undefined;

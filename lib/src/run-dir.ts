@@ -53,6 +53,9 @@ function alive(pid: number): boolean {
   }
 }
 
+/** DIR/.lock is held by a live process. */
+export class RunLocked extends Error {}
+
 /**
  * Takes DIR/.lock for this process (created exclusively, holding the pid). A lock left by a
  * process that no longer exists is taken over; a live one is an error naming its pid.
@@ -75,10 +78,26 @@ export function lockRunDir(dir: string): () => void {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       const holder = Number.parseInt(fs.readFileSync(file, 'utf8'), 10);
       if (Number.isInteger(holder) && holder !== process.pid && alive(holder)) {
-        throw new Error(`${dir} is being trained by another process (pid ${holder}); wait for it or stop it`);
+        throw new RunLocked(`${dir} is being trained by another process (pid ${holder}); wait for it or stop it`);
       }
       fs.rmSync(file, { force: true }); // stale: its process is gone
     }
   }
   throw new Error(`${dir}: could not take the lock ${file}`);
+}
+
+/**
+ * lockRunDir, waiting up to `waitMs` for a live holder to let go (a worker of a sweep that was
+ * killed finishes the evaluation or checkpoint in progress before it notices and stops).
+ */
+export async function lockRunDirWaiting(dir: string, waitMs: number): Promise<() => void> {
+  const deadline = Date.now() + waitMs;
+  for (;;) {
+    try {
+      return lockRunDir(dir);
+    } catch (err) {
+      if (!(err instanceof RunLocked) || Date.now() >= deadline) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
 }
