@@ -143,7 +143,8 @@ export function groupName(given: Partial<TrainConfig>): string {
 }
 
 /**
- * All runs of the plans, in plan order (grid point, then variant, N, seed). A run planned twice
+ * All runs of the plans, in plan order: grid point, then seed, N and variant, so that every
+ * method has its first seed at every N before any second seed is trained. A run planned twice
  * (two plans meet in one configuration) is trained once, to the larger number of epochs.
  */
 export function expandPlans(plans: SweepPlan[]): PlannedRun[] {
@@ -153,9 +154,9 @@ export function expandPlans(plans: SweepPlan[]): PlannedRun[] {
     for (const point of gridPoints(plan.grid)) {
       const given = { ...plan.settings, ...point } as Partial<TrainConfig>;
       const group = groupName(given);
-      for (const variant of plan.variants) {
+      for (const seed of plan.seeds) {
         for (const labels of plan.labels) {
-          for (const seed of plan.seeds) {
+          for (const variant of plan.variants) {
             const name = path.join(group, `${variant}-${labels}-s${seed}`);
             const earlier = seen.get(name);
             if (earlier) {
