@@ -26,7 +26,7 @@ const dataset = loadDataset({ dataDir, validationSize: 100 });
 const small = { labels: 50, batchSize: 20, hidden: [8], zDim: 2, xDim: 16, dataset: dataDir };
 
 test('alternating schedule at N = 3000: 250 steps, a labelled batch every 16th step, every image once', () => {
-  const config = resolveConfig({ variant: 'v3', labels: 3000 });
+  const config = resolveConfig({ variant: 'v3', labels: 3000, schedule: 'alternating' });
   const plan = epochPlan(config, 47_000, 3000, makeRng(0, 'plan'));
   assert.equal(plan.length, 235 + 15);
   const labelledAt = plan.flatMap((s, i) => (s.labelled ? [i] : []));
@@ -40,7 +40,7 @@ test('alternating schedule at N = 3000: 250 steps, a labelled batch every 16th s
 });
 
 test('N smaller than the batch: one labelled batch of N; mixed schedule pairs every unlabelled batch with a labelled one', () => {
-  const alt = resolveConfig({ variant: 'v3', labels: 100 });
+  const alt = resolveConfig({ variant: 'v3', labels: 100, schedule: 'alternating' });
   assert.equal(alt.labelledBatchSize, 100);
   const plan = epochPlan(alt, 49_900, 100, makeRng(1, 'plan'));
   assert.equal(plan.filter((s) => s.labelled).length, 1);

@@ -47,7 +47,6 @@ export const ALPHA_RULES = ['constant', 'kingma'] as const;
  */
 export type AlphaRule = (typeof ALPHA_RULES)[number];
 
-
 export interface ModelConfig {
   /** Hidden layer sizes of each of the three networks. */
   hidden: number[];
