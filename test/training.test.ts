@@ -49,9 +49,12 @@ test('N smaller than the batch: one labelled batch of N; mixed schedule pairs ev
   const mplan = epochPlan(mixed, 49_400, 600, makeRng(1, 'plan'));
   assert.equal(mplan.length, 247);
   assert.ok(mplan.every((s) => s.labelled?.length === 100 && s.unlabelled?.length === 200));
-  const base = epochPlan(resolveConfig({ variant: 'baseline', labels: 3000 }), 47_000, 3000, makeRng(1, 'plan'));
+  const base = epochPlan(resolveConfig({ variant: 'baseline', labels: 3000, schedule: 'alternating' }), 47_000, 3000, makeRng(1, 'plan'));
   assert.equal(base.length, 250);
   assert.ok(base.every((s) => s.unlabelled === undefined && s.labelled?.length === 200));
+  const baseMixed = epochPlan(resolveConfig({ variant: 'baseline', labels: 3000, schedule: 'mixed' }), 47_000, 3000, makeRng(1, 'plan'));
+  assert.equal(baseMixed.length, 235);
+  assert.ok(baseMixed.every((s) => s.unlabelled === undefined && s.labelled?.length === 100));
 });
 
 for (const variant of ['v1', 'v2', 'v3', 'baseline'] as Variant[]) {

@@ -44,12 +44,20 @@ export function runState(dir: string, config: TrainConfig): RunState {
   return done ? { kind: 'finished', record } : { kind: 'resumable', record };
 }
 
+/** True if process `pid` exists and has not exited (a killed process not yet reaped by its parent counts as gone). */
 function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+  try {
+    // Linux: field 3 of /proc/PID/stat is the state; Z is a zombie, X dead.
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+    return state !== 'Z' && state !== 'X';
+  } catch {
+    return true; // no /proc: trust kill(pid, 0)
   }
 }
 

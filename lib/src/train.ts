@@ -50,8 +50,10 @@ function permutation(n: number, rng: Rng): Int32Array {
  *   step i is labelled when i mod ⌊(nUnlabelled + N) / N⌋ = 0 and labelled batches remain.
  * mixed: each of the ⌊nUnlabelled / batch⌋ steps also draws a labelled batch, cycling through
  *   fresh permutations of the N labelled images.
- * baseline: labelled batches only, as many steps as the alternating schedule's epoch has, so
- *   that an epoch costs the classifier the same number of updates (the N images are cycled).
+ * baseline: labelled batches only, as many steps as an M2 epoch of the same schedule has (the
+ *   unlabelled batches of a mixed epoch, each of which comes with a labelled one; all steps of an
+ *   alternating one), so that an epoch gives the classifier as many updates (the N images are
+ *   cycled).
  */
 export function epochPlan(config: TrainConfig, nUnlabelled: number, nLabelled: number, rng: Rng): Step[] {
   const unlabelled = batches(permutation(nUnlabelled, rng), config.batchSize, true);
@@ -59,7 +61,8 @@ export function epochPlan(config: TrainConfig, nUnlabelled: number, nLabelled: n
   if (config.variant === 'baseline' || config.schedule === 'alternating') {
     const labelled = labelledPass();
     if (config.variant === 'baseline') {
-      const total = unlabelled.length + labelled.length;
+      // As many classifier updates as variant 3 gets under the same schedule.
+      const total = config.schedule === 'mixed' ? unlabelled.length : unlabelled.length + labelled.length;
       const steps: Step[] = [];
       let pass = labelled;
       while (steps.length < total) {
