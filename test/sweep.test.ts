@@ -173,6 +173,15 @@ test('train --continue refuses a directory that holds a run with other settings'
   const other = cli([...base, '--lr', '0.01', '--continue']);
   assert.equal(other.status, 1, other.stderr);
   assert.match(other.stderr, /holds a run with other settings \(lr: recorded [0-9.e-]+, planned 0\.01\)/);
+  // A record copied without its checkpoint cannot be continued: asked for more epochs, the run
+  // starts over, and its first epoch comes out as before.
+  const copy = tempDir('sweep-copied');
+  fs.copyFileSync(path.join(out, 'run.json'), path.join(copy, 'run.json'));
+  const longer = cli([...base.slice(0, -2), '--epochs', '2', '--out', copy, '--continue']);
+  assert.equal(longer.status, 0, longer.stderr);
+  const [before, after] = [readRunRecord(out), readRunRecord(copy)];
+  assert.equal(after.epochs.length, 2);
+  assert.deepEqual(numerics(after).epochs[0], numerics(before).epochs[0]);
 });
 
 test('every command answers --help and -h with its usage and exit 0', () => {

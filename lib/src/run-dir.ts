@@ -28,7 +28,8 @@ export function configDifferences(a: TrainConfig, b: TrainConfig): (keyof TrainC
 /**
  * Where the run `config` stands in `dir`. Throws if `dir` holds a run with other settings
  * (a finished run is never silently replaced by another configuration). A run recorded with
- * fewer epochs than `config.epochs` is resumable: resuming extends it.
+ * fewer epochs than `config.epochs` is resumable (resuming extends it) if its checkpoint is
+ * there, and new otherwise.
  */
 export function runState(dir: string, config: TrainConfig): RunState {
   if (!fs.existsSync(runFile(dir))) return { kind: 'new' };
@@ -40,8 +41,11 @@ export function runState(dir: string, config: TrainConfig): RunState {
     throw new Error(`${dir} holds a run with other settings (${detail}); move it away or plan it under another directory`);
   }
   if (record.result.error) return { kind: 'failed', record };
-  const done = record.epochs.length >= config.epochs;
-  return done ? { kind: 'finished', record } : { kind: 'resumable', record };
+  if (record.epochs.length >= config.epochs) return { kind: 'finished', record };
+  // An unfinished record without its checkpoint (copied from elsewhere, or its checkpoint
+  // deleted) cannot be continued: the run starts over.
+  const checkpoint = path.join(dir, 'checkpoint');
+  return fs.existsSync(checkpoint) || fs.existsSync(`${checkpoint}.old`) ? { kind: 'resumable', record } : { kind: 'new' };
 }
 
 /** True if process `pid` exists and has not exited (a killed process not yet reaped by its parent counts as gone). */
