@@ -11,14 +11,14 @@ import { initBackend } from './backend';
 import { loadM2Into } from './checkpoint';
 import { defaultRunsDir, resultsMarkdown } from './comparison';
 import { replaceMarkedBlock } from './files';
-import { ALPHA_RULES, DEFAULTS, INITS, PRESET_NAMES, resolveConfig, SCHEDULES, VARIANTS, type TrainConfig } from './config';
+import { DEFAULTS, resolveConfig, VARIANTS, type TrainConfig } from './config';
 import { classCounts, loadDataset } from './data';
 import { confusionMatrix } from './evaluate';
 import { createM2, disposeM2 } from './model';
 import { epochLine } from './progress';
 import { readRunRecord } from './records';
 import { lockRunDir, lockRunDirWaiting, runState, type RunState } from './run-dir';
-import { defaultJobs, expandPlans, formatSummary, listCommands, parsePlan, parseShard, PlanError, readPlanFile, runSweep, shardOf, type SweepPlan } from './sweep';
+import { defaultJobs, expandPlans, formatSummary, listCommands, parsePlan, parseShard, PlanError, readPlanFile, runSweep, SETTING_FLAGS, shardOf, type SweepPlan } from './sweep';
 import { isResumable, train, TrainingDiverged } from './train';
 
 export class UsageError extends Error {}
@@ -38,7 +38,8 @@ const SETTINGS_USAGE = `Settings (every run; defaults in lib/src/config.ts):
   --schedule alternating|mixed           how labelled and unlabelled batches meet
   --batch-size B  --labelled-batch-size B
   --hidden 500[,500]  --z-dim Z  --init glorot-normal|torch-uniform|pyro
-  --data-dir DIR                         any dataset stored as MNIST's four IDX files`;
+  --data-dir DIR                         any dataset stored as MNIST's four IDX files
+                                         (plain or gzipped)`;
 
 const HELP: Record<string, string> = {
   info: `Usage: npm run ssvae -- info [--data-dir DIR]
@@ -164,40 +165,18 @@ function positiveIntList(flags: Record<string, unknown>, name: string): number[]
   });
 }
 
-/** The flags that set a run's settings, shared by train and sweep. */
-const SETTING_OPTIONS: Options = {
-  'data-dir': { type: 'string' },
-  preset: { type: 'string' },
-  lr: { type: 'string' },
-  beta1: { type: 'string' },
-  beta2: { type: 'string' },
-  alpha: { type: 'string' },
-  'alpha-rule': { type: 'string' },
-  schedule: { type: 'string' },
-  'batch-size': { type: 'string' },
-  'labelled-batch-size': { type: 'string' },
-  hidden: { type: 'string' },
-  'z-dim': { type: 'string' },
-  init: { type: 'string' },
-};
+/** The parseArgs options of the flags that set a run's settings, shared by train and sweep. */
+const SETTING_OPTIONS: Options = Object.fromEntries(SETTING_FLAGS.map(({ flag }) => [flag, { type: 'string' as const }]));
 
-/** The settings given as flags (undefined where not given). */
+/** The settings given as flags (undefined where not given), read as SETTING_FLAGS says. */
 function settingsFromFlags(flags: Record<string, unknown>): Partial<TrainConfig> {
-  return {
-    preset: oneOf(flags, 'preset', PRESET_NAMES),
-    lr: number(flags, 'lr', false),
-    beta1: number(flags, 'beta1', false),
-    beta2: number(flags, 'beta2', false),
-    alpha: number(flags, 'alpha', false),
-    alphaRule: oneOf(flags, 'alpha-rule', ALPHA_RULES),
-    schedule: oneOf(flags, 'schedule', SCHEDULES),
-    batchSize: number(flags, 'batch-size', true),
-    labelledBatchSize: number(flags, 'labelled-batch-size', true),
-    hidden: positiveIntList(flags, 'hidden'),
-    zDim: number(flags, 'z-dim', true),
-    init: oneOf(flags, 'init', INITS),
-    dataset: flags['data-dir'] === undefined ? undefined : path.resolve(flags['data-dir'] as string),
+  const read = ({ flag, kind }: (typeof SETTING_FLAGS)[number]): unknown => {
+    if (kind === 'int' || kind === 'number') return number(flags, flag, kind === 'int');
+    if (kind === 'list') return positiveIntList(flags, flag);
+    if (kind === 'path') return flags[flag] === undefined ? undefined : path.resolve(flags[flag] as string);
+    return oneOf(flags, flag, kind);
   };
+  return Object.fromEntries(SETTING_FLAGS.map((setting) => [setting.key, read(setting)])) as Partial<TrainConfig>;
 }
 
 function defined<T extends object>(o: T): Partial<T> {

@@ -9,7 +9,7 @@ import * as cp from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { resolveConfig, VARIANTS, type TrainConfig, type Variant } from './config';
+import { ALPHA_RULES, INITS, PRESET_NAMES, resolveConfig, SCHEDULES, VARIANTS, type TrainConfig, type Variant } from './config';
 import { summariseRuns, type ComparisonSummary, type LoadedRun } from './comparison';
 import { readRunRecord } from './records';
 import { runState, type RunState } from './run-dir';
@@ -188,22 +188,29 @@ export function shardOf<T>(runs: T[], shard: { index: number; count: number }): 
   return runs.filter((_, i) => i % shard.count === shard.index);
 }
 
-/** TrainConfig field → `ssvae train` flag, for the settings a plan may give. */
-export const SETTING_FLAGS: Partial<Record<keyof TrainConfig, string>> = {
-  preset: 'preset',
-  lr: 'lr',
-  beta1: 'beta1',
-  beta2: 'beta2',
-  alpha: 'alpha',
-  alphaRule: 'alpha-rule',
-  schedule: 'schedule',
-  batchSize: 'batch-size',
-  labelledBatchSize: 'labelled-batch-size',
-  hidden: 'hidden',
-  zDim: 'z-dim',
-  init: 'init',
-  dataset: 'data-dir',
-};
+/** How a setting's flag value is read: an integer, a number, one of a list, integers, a path. */
+export type SettingKind = 'int' | 'number' | 'list' | 'path' | readonly string[];
+
+/**
+ * Every setting a run takes from the command line (and a plan may give): its TrainConfig field,
+ * its `train` flag and how the flag's text is read. The CLI parses flags with it, and the sweep
+ * writes a run's flags with it.
+ */
+export const SETTING_FLAGS: readonly { key: keyof TrainConfig; flag: string; kind: SettingKind }[] = [
+  { key: 'preset', flag: 'preset', kind: PRESET_NAMES },
+  { key: 'lr', flag: 'lr', kind: 'number' },
+  { key: 'beta1', flag: 'beta1', kind: 'number' },
+  { key: 'beta2', flag: 'beta2', kind: 'number' },
+  { key: 'alpha', flag: 'alpha', kind: 'number' },
+  { key: 'alphaRule', flag: 'alpha-rule', kind: ALPHA_RULES },
+  { key: 'schedule', flag: 'schedule', kind: SCHEDULES },
+  { key: 'batchSize', flag: 'batch-size', kind: 'int' },
+  { key: 'labelledBatchSize', flag: 'labelled-batch-size', kind: 'int' },
+  { key: 'hidden', flag: 'hidden', kind: 'list' },
+  { key: 'zDim', flag: 'z-dim', kind: 'int' },
+  { key: 'init', flag: 'init', kind: INITS },
+  { key: 'dataset', flag: 'data-dir', kind: 'path' },
+];
 
 function shellQuote(arg: string): string {
   return /^[A-Za-z0-9_./=:,+-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
@@ -214,11 +221,11 @@ export function trainArgs(run: PlannedRun, dir: string, threads?: number): strin
   const { config } = run;
   const args = ['train', '--variant', config.variant, '--labels', String(config.labels), '--seed', String(config.seed), '--epochs', String(config.epochs)];
   for (const key of Object.keys(run.given).sort() as (keyof TrainConfig)[]) {
-    const flag = SETTING_FLAGS[key];
     const value = run.given[key];
     if (value === undefined) continue;
-    if (flag === undefined) throw new PlanError(`setting ${key} has no train flag and cannot be planned`);
-    args.push(`--${flag}`, Array.isArray(value) ? value.join(',') : String(value));
+    const setting = SETTING_FLAGS.find((s) => s.key === key);
+    if (setting === undefined) throw new PlanError(`setting ${key} has no train flag and cannot be planned`);
+    args.push(`--${setting.flag}`, Array.isArray(value) ? value.join(',') : String(value));
   }
   if (threads !== undefined) args.push('--threads', String(threads));
   args.push('--out', dir, '--continue');
