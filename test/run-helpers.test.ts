@@ -35,5 +35,7 @@ test('epochLine and resultLine say what a run did in one line each', async () =>
   const line = epochLine(record.epochs[1]!, 2);
   assert.match(line, /^epoch 2\/2 {2}[\d.]+ s {2}validation [\d.]+% {2}test [\d.]+% {2}\| labelled\.classification /);
   assert.ok(!line.includes('\n'));
-  assert.match(resultLine(record), /^v3 \(α′ = 46\), N = 50: best validation accuracy [\d.]+% at epoch [12] of 2, test accuracy there [\d.]+% \(last epoch [\d.]+%\); \d+ s of training$/);
+  // α′ follows Kingma's rule by default: 0.1 · 200 training images / 50 labels.
+  assert.equal(record.derived?.alpha, 0.4);
+  assert.match(resultLine(record), /^v3 \(α′ = 0\.4\), N = 50: best validation accuracy [\d.]+% at epoch [12] of 2, test accuracy there [\d.]+% \(last epoch [\d.]+%\); \d+ s of training$/);
 });
