@@ -11,7 +11,7 @@ import { initBackend } from './backend';
 import { loadM2Into } from './checkpoint';
 import { defaultRunsDir, resultsMarkdown } from './comparison';
 import { replaceMarkedBlock } from './files';
-import { DEFAULTS, resolveConfig, VARIANTS, type TrainConfig } from './config';
+import { DEFAULTS, resolveConfig, stripUndefined, VARIANTS, type TrainConfig } from './config';
 import { classCounts, loadDataset } from './data';
 import { confusionMatrix } from './evaluate';
 import { createM2, disposeM2 } from './model';
@@ -179,10 +179,6 @@ function settingsFromFlags(flags: Record<string, unknown>): Partial<TrainConfig>
   return Object.fromEntries(SETTING_FLAGS.map((setting) => [setting.key, read(setting)])) as Partial<TrainConfig>;
 }
 
-function defined<T extends object>(o: T): Partial<T> {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
-}
-
 /** resolveConfig's error with the config field named as its flag. */
 function checkConfig(overrides: Partial<TrainConfig>): TrainConfig {
   try {
@@ -344,7 +340,7 @@ async function sweepCommand(argv: string[]): Promise<void> {
     list: { type: 'boolean', default: false },
     shard: { type: 'string' },
   });
-  const settings = defined(settingsFromFlags(flags));
+  const settings = stripUndefined(settingsFromFlags(flags));
   let plans: SweepPlan[];
   try {
     if (flags.plan !== undefined) {

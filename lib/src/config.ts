@@ -158,6 +158,7 @@ export function effectiveAlpha(config: Pick<TrainConfig, 'alpha' | 'alphaRule' |
   return config.alphaRule === 'kingma' ? (0.1 * trainSize) / config.labels : config.alpha;
 }
 
-function stripUndefined<T extends object>(o: T): Partial<T> {
+/** `o` without its undefined fields. */
+export function stripUndefined<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
