@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { epochPlan, loadDataset, makeRng, resolveConfig, semiSupervisedSplits, Trainer, type TrainConfig, type Variant } from 'ssvae';
+import { epochPlan, loadDataset, makeRng, resolveConfig, semiSupervisedSplits, Trainer, trainVae, type TrainConfig, type Variant } from 'ssvae';
 import { tempDir, writeTinyDataset } from './helpers';
 
 /**
@@ -55,3 +55,27 @@ for (const [variant, settings, expected] of PINNED) {
     });
   });
 }
+
+/**
+ * The plain VAE's bound over its first three epochs (training batches' means, then the validation
+ * split), pinned the same way: [−ELBO, −log p(x|z), KL] for train and for validation, per epoch.
+ */
+const PINNED_VAE: number[][] = [
+  [11.56837863922119, 10.957308387756347, 0.6110706478357315, 11.547491455078125, 11.167623291015625, 0.37986778259277343],
+  [11.010437870025635, 10.73217420578003, 0.2782635048031807, 11.35197509765625, 11.18884033203125, 0.16313623428344726],
+  [10.803713321685791, 10.734879207611083, 0.06883410774171353, 11.162635498046875, 11.132779541015625, 0.029855866432189942],
+];
+
+test('pinned losses: the VAE, three epochs at seed 1', async () => {
+  const vaeConfig = { hidden: [16], zDim: 2, xDim: 16, batchSize: 20, lr: 1e-2, beta1: 0.9, beta2: 0.999, dataset: dataDir, epochs: 3, seed: 1 };
+  const { record, vae } = await trainVae(vaeConfig, { dataset, cache: false });
+  vae.encoder.dispose();
+  vae.decoder.dispose();
+  record.epochs.forEach((e, i) => {
+    const got = [e.train.negativeElbo, e.train.reconstruction, e.train.kl, e.validation.negativeElbo, e.validation.reconstruction, e.validation.kl];
+    got.forEach((value, j) => {
+      const want = PINNED_VAE[i]![j]!;
+      assert.ok(Math.abs(value - want) <= 2e-6 * Math.abs(want), `epoch ${i + 1}, term ${j}: ${value} (pinned ${want})`);
+    });
+  });
+});
