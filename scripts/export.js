@@ -29,6 +29,8 @@ const fs = require('node:fs');
 const path = require('node:path');
 const { setupPython, SetupError } = require('./setup-python');
 const { protectMath, putFormulas, addKatexStyle, MathError } = require('./handout-math');
+// The library's own escaping (compiled by `npm run build`, which installing runs).
+const { escapeHtml } = require('../lib/dist/core/html');
 
 const ROOT = path.resolve(__dirname, '..');
 const NOTEBOOK_DIR = path.join(ROOT, 'notebooks');
@@ -85,10 +87,6 @@ function notebookTitle(file) {
     }
   }
   return path.basename(file, '.ipynb');
-}
-
-function escapeHtml(text) {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 }
 
 function indexHtml(entries) {

@@ -20,6 +20,8 @@ const crypto = require('node:crypto');
 const fs = require('node:fs');
 const path = require('node:path');
 const katex = require('katex');
+// The library's own escaping (compiled by `npm run build`, which installing runs).
+const { escapeHtml } = require('../lib/dist/core/html');
 
 class MathError extends Error {}
 
@@ -117,10 +119,6 @@ function findMath(markdown) {
     }
   }
   return formulas;
-}
-
-function escapeHtml(text) {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 }
 
 /**

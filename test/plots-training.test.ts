@@ -13,7 +13,7 @@ import {
   loadDataset,
   lossTermsSpec,
   measureGradientVariance,
-  predictionCountsSpec,
+  digitCountsSpec,
   renderSvg,
   runsComparisonSpec,
   sweepSpec,
@@ -99,6 +99,6 @@ test('gradient-flow, confusion and prediction-count charts render', async () => 
   disposeM2(model!);
   const confusion = await rendersWithTitle(confusionSpec(matrix, { title: 'Confusion of a tiny baseline' }));
   assert.equal((confusion.match(/aria-roledescription="rect mark"/g) ?? []).length, 100);
-  const counts = await rendersWithTitle(predictionCountsSpec(matrix.map((_, k) => matrix.reduce((n, row) => n + row[k]!, 0)), matrix.map((row) => row.reduce((a, b) => a + b, 0))));
+  const counts = await rendersWithTitle(digitCountsSpec({ 'true digit': matrix.map((row) => row.reduce((a, b) => a + b, 0)), 'predicted by q(y|x)': matrix.map((_, k) => matrix.reduce((n, row) => n + row[k]!, 0)) }, { title: 'Predicted against true digits' }));
   assert.ok(counts.includes('>predicted by q(y|x)</text>') && counts.includes('>true digit</text>'));
 });

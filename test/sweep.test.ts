@@ -7,7 +7,7 @@ import { expandPlans, groupName, parsePlan, parseShard, readRunRecord, shardOf, 
 import { tempDir, writeTinyDataset } from './helpers';
 
 const root = path.resolve(__dirname, '..');
-const cliJs = path.join(root, 'lib', 'dist', 'cli.js');
+const cliJs = path.join(root, 'lib', 'dist', 'tools', 'cli.js');
 const dataDir = tempDir('sweep-data');
 writeTinyDataset(dataDir, 30, 5); // 4×4 images: 250 training images after 50 for validation
 

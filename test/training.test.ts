@@ -119,7 +119,7 @@ test('a NaN loss stops training naming epoch and step, keeping the last good che
 });
 
 function cli(args: string[]) {
-  return cp.spawnSync(process.execPath, [path.join(root, 'lib', 'dist', 'cli.js'), ...args], { cwd: root, encoding: 'utf8' });
+  return cp.spawnSync(process.execPath, [path.join(root, 'lib', 'dist', 'tools', 'cli.js'), ...args], { cwd: root, encoding: 'utf8' });
 }
 
 test('CLI: bad flags and impossible combinations get one clear error each', () => {
@@ -155,7 +155,7 @@ test('CLI: a run killed mid-way and resumed matches an uninterrupted run; eval p
   assert.match(r.stdout, /^epoch 4\/4 /m);
   // Kill a second run once its second epoch is on disk, then resume it.
   const killed = tempDir('cli-killed');
-  const child = cp.spawn(process.execPath, [path.join(root, 'lib', 'dist', 'cli.js'), 'train', ...base, '--epochs', '4', '--out', killed], { cwd: root, stdio: 'ignore' });
+  const child = cp.spawn(process.execPath, [path.join(root, 'lib', 'dist', 'tools', 'cli.js'), 'train', ...base, '--epochs', '4', '--out', killed], { cwd: root, stdio: 'ignore' });
   await new Promise<void>((resolve, reject) => {
     const timer = setInterval(() => {
       try {

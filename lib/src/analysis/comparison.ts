@@ -1,0 +1,343 @@
+/**
+ * The comparison of methods × label counts: every finished run record under a directory
+ * (data/runs by default), grouped by method and N, summarised over seeds as a mean with a 95%
+ * Student t interval, and set beside the published numbers (references.ts), as data, as an HTML
+ * table and as a Vega-Lite chart of accuracy against the number of labels.
+ *
+ * A "method" is a variant together with every setting that differs from the defaults (schedule,
+ * learning rate, epochs, …): runs that differ in anything but the seed are never averaged
+ * together, and the name of the method says what differs. The number summarised is the test
+ * accuracy at the best validation epoch (the protocol of the Pyro example), never chosen on test.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { stableJson } from '../core/hash';
+import { escapeHtml } from '../core/html';
+import { projectDataDir } from '../core/paths';
+import type { TopLevelSpec } from '../figures/vega';
+import { DEFAULTS, resolveConfig, VARIANTS, type TrainConfig, type Variant } from '../model/config';
+import { readRunRecord, runFile, type RunRecord } from '../train/records';
+import { PUBLISHED_LABEL_COUNTS, publishedSeries, type PublishedSeries, type ReferencePoint, type Source, type SpreadKind } from './references';
+import { meanInterval, type MeanInterval } from '../core/stats';
+
+/** Where the sweep writes its runs: data/runs/ of the project. */
+export function defaultRunsDir(): string {
+  return path.join(projectDataDir(), 'runs');
+}
+
+export interface LoadedRun {
+  dir: string;
+  record: RunRecord;
+}
+
+export interface SkippedRun {
+  dir: string;
+  reason: string;
+}
+
+/** Names of the variants as this project's tables show them. */
+export const VARIANT_NAMES: Record<Variant, string> = {
+  v1: 'M2, y sampled (variant 1)',
+  v2: 'M2, y summed out (variant 2)',
+  v3: 'M2, summed out + classification term (variant 3)',
+  baseline: 'Classifier on labels only',
+};
+
+/** Directories under `root` (itself included) that hold a run.json; a run's subfolders are not searched. */
+export function findRunDirs(root: string): string[] {
+  const found: string[] = [];
+  const walk = (dir: string) => {
+    if (fs.existsSync(runFile(dir))) {
+      found.push(dir);
+      return;
+    }
+    let entries: fs.Dirent[];
+    try {
+      entries = fs.readdirSync(dir, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const entry of entries.sort((a, b) => a.name.localeCompare(b.name))) {
+      if (entry.isDirectory() && !entry.name.startsWith('.')) walk(path.join(dir, entry.name));
+    }
+  };
+  if (fs.existsSync(root)) walk(root);
+  return found;
+}
+
+/**
+ * Reads every run record under `root`. Runs that are unreadable, unfinished or stopped by an
+ * error are listed in `skipped` with the reason, not summarised.
+ */
+export function collectRuns(root: string = defaultRunsDir()): { root: string; runs: LoadedRun[]; skipped: SkippedRun[] } {
+  const runs: LoadedRun[] = [];
+  const skipped: SkippedRun[] = [];
+  for (const dir of findRunDirs(root)) {
+    let record: RunRecord;
+    try {
+      record = readRunRecord(dir);
+    } catch (err) {
+      skipped.push({ dir, reason: (err as Error).message });
+      continue;
+    }
+    if (record.result.error) skipped.push({ dir, reason: `stopped with an error: ${record.result.error}` });
+    else if (!record.result.finished) skipped.push({ dir, reason: `unfinished (${record.epochs.length} of ${record.config.epochs} epochs)` });
+    else if (!Number.isFinite(record.result.testAccuracyAtBest)) skipped.push({ dir, reason: 'no test accuracy recorded' });
+    else runs.push({ dir, record });
+  }
+  return { root, runs, skipped };
+}
+
+/** Fields that never separate methods: the seed and N vary within the table by design. */
+const NOT_A_SETTING = new Set(['variant', 'labels', 'seed', 'labelledBatchSize', 'xDim', 'numClasses']);
+
+/**
+ * What sets a run's method apart: its preset if it is not the default one, then every setting
+ * that differs from that preset's values, as "name value" strings (N and seed excluded; the
+ * labelled batch size only if it is not the default for that N and schedule).
+ */
+export function settingDifferences(config: TrainConfig): string[] {
+  const reference = resolveConfig({ preset: config.preset, variant: config.variant, labels: config.labels });
+  const out: string[] = config.preset === DEFAULTS.preset ? [] : [`preset ${config.preset}`];
+  for (const key of Object.keys(DEFAULTS).sort() as (keyof typeof DEFAULTS)[]) {
+    if (NOT_A_SETTING.has(key) || key === 'preset') continue;
+    const value = config[key];
+    if (stableJson(value) !== stableJson(reference[key])) out.push(`${key} ${Array.isArray(value) ? value.join('×') : String(value)}`);
+  }
+  const derived = resolveConfig({ ...config, labelledBatchSize: undefined }).labelledBatchSize;
+  if (config.labelledBatchSize !== derived) out.push(`labelledBatchSize ${config.labelledBatchSize}`);
+  return out;
+}
+
+/** One method (variant + settings) at one N, over its seeds. */
+export interface GroupSummary {
+  /** Identifies the method across label counts. */
+  methodKey: string;
+  /** Display name: the variant's name and what differs from the defaults. */
+  method: string;
+  variant: Variant;
+  differences: string[];
+  labels: number;
+  runs: LoadedRun[];
+  seeds: number[];
+  /** Test accuracy at the best validation epoch: the number the table reports. */
+  testAtBest: MeanInterval;
+  validationAtBest: MeanInterval;
+  testLast: MeanInterval;
+  /** The epoch counts of the runs (one value unless the settings say otherwise). */
+  epochs: number[];
+  meanWallSeconds: number;
+}
+
+export interface ComparisonSummary {
+  root: string;
+  groups: GroupSummary[];
+  skipped: SkippedRun[];
+  /** Number of runs summarised. */
+  runCount: number;
+}
+
+function methodOf(config: TrainConfig): { methodKey: string; method: string; differences: string[] } {
+  const differences = settingDifferences(config);
+  const method = differences.length === 0 ? VARIANT_NAMES[config.variant] : `${VARIANT_NAMES[config.variant]}; ${differences.join(', ')}`;
+  return { methodKey: `${config.variant}|${differences.join('|')}`, method, differences };
+}
+
+/**
+ * Groups runs by method × N and summarises each group over seeds. If one seed of a group was
+ * run twice, the later run (by start time) counts and the other is reported as skipped.
+ */
+export function summariseRuns(runs: LoadedRun[], root = '', skipped: SkippedRun[] = []): ComparisonSummary {
+  const groups = new Map<string, { method: ReturnType<typeof methodOf>; labels: number; bySeed: Map<number, LoadedRun> }>();
+  const extraSkipped: SkippedRun[] = [];
+  for (const run of runs) {
+    let config: TrainConfig;
+    try {
+      config = resolveConfig(run.record.config);
+    } catch (err) {
+      extraSkipped.push({ dir: run.dir, reason: `invalid configuration: ${(err as Error).message}` });
+      continue;
+    }
+    const method = methodOf(config);
+    const key = `${method.methodKey}#${config.labels}`;
+    let group = groups.get(key);
+    if (!group) {
+      group = { method, labels: config.labels, bySeed: new Map() };
+      groups.set(key, group);
+    }
+    const previous = group.bySeed.get(config.seed);
+    if (previous) {
+      const [older, newer] = previous.record.environment.startedAt <= run.record.environment.startedAt ? [previous, run] : [run, previous];
+      extraSkipped.push({ dir: older.dir, reason: `seed ${config.seed} was run again in ${newer.dir}; the later run counts` });
+      group.bySeed.set(config.seed, newer);
+    } else {
+      group.bySeed.set(config.seed, run);
+    }
+  }
+  const summaries: GroupSummary[] = [...groups.values()].map(({ method, labels, bySeed }) => {
+    const members = [...bySeed.values()].sort((a, b) => a.record.config.seed - b.record.config.seed);
+    const results = members.map((r) => r.record.result);
+    return {
+      ...method,
+      variant: members[0]!.record.config.variant,
+      labels,
+      runs: members,
+      seeds: members.map((r) => r.record.config.seed),
+      testAtBest: meanInterval(results.map((r) => r.testAccuracyAtBest)),
+      validationAtBest: meanInterval(results.map((r) => r.validationAccuracyAtBest)),
+      testLast: meanInterval(results.map((r) => r.testAccuracyLast)),
+      epochs: [...new Set(members.map((r) => r.record.config.epochs))].sort((a, b) => a - b),
+      meanWallSeconds: members.reduce((s, r) => s + r.record.wallSeconds, 0) / members.length,
+    };
+  });
+  const variantOrder = (v: Variant) => VARIANTS.indexOf(v);
+  summaries.sort((a, b) => variantOrder(a.variant) - variantOrder(b.variant) || a.method.localeCompare(b.method) || a.labels - b.labels);
+  return { root, groups: summaries, skipped: [...skipped, ...extraSkipped], runCount: summaries.reduce((s, g) => s + g.runs.length, 0) };
+}
+
+/** Reads and summarises the runs under `root` (default data/runs); no runs gives no groups. */
+export function loadComparison(root: string = defaultRunsDir()): ComparisonSummary {
+  const { runs, skipped } = collectRuns(root);
+  return summariseRuns(runs, root, skipped);
+}
+
+/** One cell of the table: a mean (or a published number) with its interval if it has one. */
+export interface TableCell {
+  accuracy: number;
+  /** Half-width of the ± shown. */
+  spread?: number;
+  /** What the ± means: our own and Pyro's are 95% intervals, Kingma et al.'s are as printed. */
+  spreadKind?: SpreadKind;
+  /** Number of seeds (our runs only). */
+  n?: number;
+}
+
+export interface ComparisonRow {
+  key: string;
+  method: string;
+  /** "This project" or the published source's short name. */
+  source: string;
+  kind: 'ours' | 'published';
+  variant?: Variant;
+  /** Our rows: what differs from the defaults (the preset and settings), empty for the defaults. */
+  settings?: string;
+  cells: Record<number, TableCell | undefined>;
+}
+
+export interface ComparisonTable {
+  labelCounts: number[];
+  rows: ComparisonRow[];
+}
+
+export interface TableOptions {
+  /** Columns; default the published 100, 600, 1000, 3000 and any other N our runs have. */
+  labelCounts?: number[];
+  /** Published series to show beside ours; default all of Pyro's and Kingma et al.'s. */
+  published?: PublishedSeries[];
+}
+
+/** Our groups and the published series as rows of methods over columns of N. */
+export function comparisonTable(summary: ComparisonSummary, options: TableOptions = {}): ComparisonTable {
+  const labelCounts = options.labelCounts ?? [...new Set([...PUBLISHED_LABEL_COUNTS, ...summary.groups.map((g) => g.labels)])].sort((a, b) => a - b);
+  const rows: ComparisonRow[] = [];
+  const ours = new Map<string, ComparisonRow>();
+  for (const group of summary.groups) {
+    let row = ours.get(group.methodKey);
+    if (!row) {
+      row = { key: `ours-${group.methodKey}`, method: group.method, source: 'This project', kind: 'ours', variant: group.variant, settings: group.differences.join(', '), cells: {} };
+      ours.set(group.methodKey, row);
+      rows.push(row);
+    }
+    const { mean, n, halfWidth } = group.testAtBest;
+    row.cells[group.labels] = { accuracy: mean, n, ...(n >= 2 ? { spread: halfWidth, spreadKind: '95% interval' as SpreadKind } : {}) };
+  }
+  for (const series of options.published ?? publishedSeries()) {
+    const cells: Record<number, TableCell> = {};
+    for (const p of series.points) {
+      cells[p.labels] = { accuracy: p.accuracy, ...(p.spread === undefined ? {} : { spread: p.spread, spreadKind: series.spreadKind }) };
+    }
+    rows.push({ key: series.key, method: series.method, source: series.source.short, kind: 'published', ...(series.variant ? { variant: series.variant } : {}), cells });
+  }
+  return { labelCounts, rows };
+}
+
+/** Where each of our numbers comes from: settings, seeds, machine and dates of the runs. */
+export interface Provenance {
+  method: string;
+  labels: number;
+  seeds: number[];
+  epochs: number[];
+  schedule: string[];
+  lr: number[];
+  backends: string[];
+  machines: string[];
+  commits: string[];
+  firstStarted: string;
+  lastStarted: string;
+  meanWallSeconds: number;
+}
+
+function distinct<T>(values: T[]): T[] {
+  return [...new Set(values)];
+}
+
+export function provenance(summary: ComparisonSummary): Provenance[] {
+  return summary.groups.map((g) => {
+    const records = g.runs.map((r) => r.record);
+    const started = records.map((r) => r.environment.startedAt).sort();
+    return {
+      method: g.method,
+      labels: g.labels,
+      seeds: g.seeds,
+      epochs: g.epochs,
+      schedule: distinct(records.map((r) => r.config.schedule)),
+      lr: distinct(records.map((r) => r.config.lr)),
+      backends: distinct(records.map((r) => r.environment.backend)),
+      machines: distinct(records.map((r) => `${r.environment.cpu} (${r.environment.cores} cores)`)),
+      commits: distinct(records.map((r) => r.environment.commit.slice(0, 10))),
+      firstStarted: started[0] ?? '',
+      lastStarted: started[started.length - 1] ?? '',
+      meanWallSeconds: g.meanWallSeconds,
+    };
+  });
+}
+
+/** One of our groups set against the published number for the same variant and N. */
+export interface PublishedDifference {
+  method: string;
+  labels: number;
+  ours: MeanInterval;
+  published: { accuracy: number; spread?: number; source: string; method: string };
+  /** ours.mean − published accuracy. */
+  difference: number;
+  /** 'within' if the intervals overlap (or ours has none and falls inside theirs), else 'above' / 'below'. */
+  verdict: 'within' | 'above' | 'below';
+}
+
+/**
+ * For each of our groups, the published number of the same variant at the same N (Pyro's
+ * tutorial by default, which reports all four variants with 95% intervals).
+ */
+export function differencesFromPublished(summary: ComparisonSummary, published: PublishedSeries[] = publishedSeries().filter((s) => s.key.startsWith('pyro-'))): PublishedDifference[] {
+  const out: PublishedDifference[] = [];
+  for (const group of summary.groups) {
+    const series = published.find((s) => s.variant === group.variant);
+    const point = series?.points.find((p) => p.labels === group.labels);
+    if (!series || !point) continue;
+    const ours = group.testAtBest;
+    const theirLow = point.accuracy - (point.spread ?? 0);
+    const theirHigh = point.accuracy + (point.spread ?? 0);
+    const ourLow = Number.isFinite(ours.low) ? ours.low : ours.mean;
+    const ourHigh = Number.isFinite(ours.high) ? ours.high : ours.mean;
+    const verdict = ourHigh < theirLow ? 'below' : ourLow > theirHigh ? 'above' : 'within';
+    out.push({
+      method: group.method,
+      labels: group.labels,
+      ours,
+      published: { accuracy: point.accuracy, ...(point.spread === undefined ? {} : { spread: point.spread }), source: series.source.short, method: series.method },
+      difference: ours.mean - point.accuracy,
+      verdict,
+    });
+  }
+  return out;
+}

@@ -1,0 +1,306 @@
+/**
+ * How noisy is the gradient of the unlabelled bound U(x)? A measurement for variant 1.
+ *
+ * On one model and one batch x of unlabelled images, this draws the gradient of −mean U(x)
+ * many times with independent random numbers and summarises the spread of the draws, per
+ * network (parameter group), for three estimators:
+ *
+ *   summed-out                 ∇ Σ_y q(y|x) L(x,y) + ∇H(q(y|x))        (variant 2)
+ *   score-function             ∇[L(x,ŷ) − log q(ŷ|x)] + Û(x) ∇log q(ŷ|x),  ŷ ~ q(y|x)   (variant 1)
+ *   score-function-baseline    the same with Û(x) replaced by Û(x) − b(x), b(x) the mean of Û
+ *                              over the other images of the batch (leave-one-out: still unbiased)
+ *
+ * All three have the same expectation. Two settings of the noise:
+ *   'y'        ε (the z noise) is drawn once and shared by every draw and every class, so only ŷ
+ *              varies; the expected gradient is then exactly the summed-out gradient at that ε
+ *              (the score-function estimator averages to it, class by class), which is the
+ *              reference.
+ *   'y-and-z'  ε is redrawn too; the reference is the mean of `referenceDraws` further,
+ *              independent summed-out draws.
+ *
+ * Per draw it records the gradient's norm and its cosine with the reference; over the draws,
+ * the total variance tr Cov[g] = E‖g − ḡ‖², the distance of the mean from the reference, and
+ * signal-to-noise ratios. Moments are accumulated in double precision (Welford), one draw at a
+ * time, so memory does not grow with the number of draws.
+ */
+import { tf } from '../core/backend';
+import { M2_NETWORKS, networkVariables, type M2, type Network } from '../model/m2';
+import { sampleClasses, unlabelledBoundEnumerated, unlabelledBoundSampled, stopGradient } from '../model/objectives';
+import { drawSeed, makeRng, standardNormal } from '../core/random';
+
+export const ESTIMATORS = ['summed-out', 'score-function', 'score-function-baseline'] as const;
+export type Estimator = (typeof ESTIMATORS)[number];
+
+/** The parameter groups: M2's three networks, and all of them together. */
+export const GRADIENT_GROUPS = [...M2_NETWORKS, 'all'] as const;
+export type GradientGroup = (typeof GRADIENT_GROUPS)[number];
+
+export type GradientNoise = 'y' | 'y-and-z';
+
+export interface GradientVarianceOptions {
+  /** Independent draws per estimator. */
+  draws: number;
+  seed: number;
+  noise: GradientNoise;
+  /** Estimators to measure (default: all three). */
+  estimators?: readonly Estimator[];
+  /** Summed-out draws averaged into the reference when noise is 'y-and-z' (default: `draws`). */
+  referenceDraws?: number;
+}
+
+export interface GroupStats {
+  estimator: Estimator;
+  group: GradientGroup;
+  /** Number of parameters in the group. */
+  size: number;
+  /** ‖g_s‖ of each draw. */
+  norms: number[];
+  /** cos(g_s, reference) of each draw. */
+  cosines: number[];
+  /** ‖ḡ‖, the norm of the mean over the draws. */
+  meanNorm: number;
+  /** Total variance tr Cov[g] = (1/(S−1)) Σ_s ‖g_s − ḡ‖². */
+  variance: number;
+  /** ‖ḡ − reference‖: how far the mean of the S draws lies from the reference. */
+  meanError: number;
+  /** E‖g_s − reference‖² ≈ variance + ‖ḡ − reference‖²: a single draw's mean squared error. */
+  meanSquaredError: number;
+  /** ‖reference‖ / √variance: how large the true gradient is against one draw's noise. */
+  snr: number;
+  /** Median over the parameters of |ḡ_i| / sd_i. */
+  medianParameterSnr: number;
+}
+
+export interface GradientVarianceResult {
+  noise: GradientNoise;
+  draws: number;
+  batchSize: number;
+  /** ‖reference‖ per group. */
+  referenceNorms: Record<GradientGroup, number>;
+  stats: GroupStats[];
+  /** Û(x) = L(x,ŷ) − log q(ŷ|x) of every image of every score-function draw: its mean and standard deviation (nats). */
+  learningSignal: { mean: number; sd: number };
+}
+
+/** Gradient of −mean over the batch of the estimator's objective, flattened per network: [classifier, encoder, decoder]. */
+function drawGradient(m: M2, x: tf.Tensor2D, estimator: Estimator, eps: tf.Tensor2D, seed: number, signal?: number[]): Float32Array[] {
+  const groups = networkVariables(m);
+  const variables = groups.flat();
+  const k = m.config.numClasses;
+  const yHat = estimator === 'summed-out' ? undefined : tf.tidy(() => sampleClasses(m, x, seed)); // ŷ [B], sampled outside the tape
+  let bound: tf.Tensor | undefined;
+  const { value, grads } = tf.variableGrads(() => {
+    if (yHat === undefined) {
+      // eps is [B, Z] (shared by all classes) or [K·B, Z] (one per class and image).
+      const e = eps.shape[0] === x.shape[0] ? tf.tile(eps, [k, 1]) as tf.Tensor2D : eps;
+      return tf.neg(tf.mean(unlabelledBoundEnumerated(m, x, e).bound)) as tf.Scalar;
+    }
+    const u = unlabelledBoundSampled(m, x, yHat, eps);
+    bound = tf.keep(u.bound.clone());
+    let surrogate: tf.Tensor = u.surrogate;
+    if (estimator === 'score-function-baseline') {
+      // surrogate − b·log q(ŷ|x) = surrogate + b·entropy, b_i = mean of Û over the other images.
+      const batch = x.shape[0];
+      const b = stopGradient(tf.div(tf.sub(tf.sum(u.bound), u.bound), Math.max(1, batch - 1)));
+      surrogate = tf.add(surrogate, tf.mul(b, u.entropy));
+    }
+    return tf.neg(tf.mean(surrogate)) as tf.Scalar;
+  }, variables);
+  try {
+    if (bound !== undefined && signal !== undefined) signal.push(...(bound.dataSync() as Float32Array));
+    return groups.map((vars) => {
+      const flat = tf.tidy(() => tf.concat(vars.map((v) => (grads[v.name] ?? tf.zerosLike(v)).reshape([-1]))));
+      // Read outside tf.tidy: tidy would walk a returned typed array element by element.
+      const values = (flat.dataSync() as Float32Array).slice();
+      flat.dispose();
+      return values;
+    });
+  } finally {
+    tf.dispose(value);
+    tf.dispose(grads);
+    if (yHat !== undefined) yHat.dispose();
+    if (bound !== undefined) bound.dispose();
+  }
+}
+
+/**
+ * Running mean and sum of squared deviations per parameter (Welford) of one network's gradient,
+ * plus each draw's squared norm and dot product with the reference.
+ */
+class Moments {
+  readonly mean: Float64Array;
+  readonly m2: Float64Array;
+  count = 0;
+  readonly squaredNorms: number[] = [];
+  readonly dots: number[] = [];
+
+  constructor(readonly reference: Float64Array) {
+    this.mean = new Float64Array(reference.length);
+    this.m2 = new Float64Array(reference.length);
+  }
+
+  add(g: Float32Array): void {
+    this.count++;
+    let sq = 0;
+    let dot = 0;
+    for (let i = 0; i < g.length; i++) {
+      const v = g[i] as number;
+      const delta = v - (this.mean[i] as number);
+      this.mean[i]! += delta / this.count;
+      this.m2[i]! += delta * (v - (this.mean[i] as number));
+      sq += v * v;
+      dot += v * (this.reference[i] as number);
+    }
+    this.squaredNorms.push(sq);
+    this.dots.push(dot);
+  }
+}
+
+/** Median of the first `count` values (sorted in place: a typed array sorts numerically, and fast). */
+function median(values: Float64Array, count: number): number {
+  if (count === 0) return NaN;
+  const sorted = values.subarray(0, count).sort();
+  const mid = count >> 1;
+  return count % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+}
+
+/** The statistics of one estimator for the parameters of `parts` taken together (one network, or all three). */
+function summarise(estimator: Estimator, group: GradientGroup, parts: Moments[]): GroupStats {
+  const s = parts[0]!.count;
+  const size = parts.reduce((n, p) => n + p.reference.length, 0);
+  let variance = 0;
+  let meanSq = 0;
+  let errSq = 0;
+  let refSq = 0;
+  const parameterSnr = new Float64Array(size);
+  let withVariance = 0;
+  for (const moments of parts) {
+    for (let i = 0; i < moments.reference.length; i++) {
+      const mean = moments.mean[i] as number;
+      const v = s > 1 ? (moments.m2[i] as number) / (s - 1) : 0;
+      variance += v;
+      meanSq += mean * mean;
+      const r = moments.reference[i] as number;
+      errSq += (mean - r) * (mean - r);
+      refSq += r * r;
+      if (v > 0) parameterSnr[withVariance++] = Math.abs(mean) / Math.sqrt(v);
+    }
+  }
+  const norms: number[] = [];
+  const cosines: number[] = [];
+  for (let d = 0; d < s; d++) {
+    const sq = parts.reduce((a, p) => a + (p.squaredNorms[d] as number), 0);
+    const dot = parts.reduce((a, p) => a + (p.dots[d] as number), 0);
+    norms.push(Math.sqrt(sq));
+    cosines.push(sq > 0 && refSq > 0 ? dot / Math.sqrt(sq * refSq) : NaN);
+  }
+  // (1/S) Σ‖g_s − r‖² = ((S−1)/S)·variance + ‖ḡ − r‖²
+  const meanSquaredError = ((s - 1) / s) * variance + errSq;
+  return {
+    estimator,
+    group,
+    size,
+    norms,
+    cosines,
+    meanNorm: Math.sqrt(meanSq),
+    variance,
+    meanError: Math.sqrt(errSq),
+    meanSquaredError,
+    snr: variance > 0 ? Math.sqrt(refSq / variance) : Infinity,
+    medianParameterSnr: withVariance > 0 ? median(parameterSnr, withVariance) : Infinity,
+  };
+}
+
+/**
+ * Measures the three estimators on the batch `x` ([B, D] tensor, or B images row-major) of
+ * model `m`, which is left unchanged. Draw s of an estimator uses its own seeds, independent of
+ * every other draw.
+ */
+export function measureGradientVariance(m: M2, x: tf.Tensor2D | Float32Array, options: GradientVarianceOptions): GradientVarianceResult {
+  const { draws, seed, noise } = options;
+  if (!Number.isInteger(draws) || draws < 2) throw new Error(`draws must be an integer of at least 2, got ${draws}`);
+  const estimators = options.estimators ?? ESTIMATORS;
+  const { zDim, numClasses: k, xDim } = m.config;
+  const batch = x instanceof tf.Tensor ? x : tf.tensor2d(x, [x.length / xDim, xDim]);
+  const b = batch.shape[0];
+  const rng = (stream: string) => makeRng(seed, `gradient-variance/${stream}`);
+  // ε for noise 'y': one [B, Z] draw shared by everything.
+  const fixedEps = tf.tensor2d(standardNormal(b * zDim, drawSeed(rng('fixed-eps'))), [b, zDim]);
+  const epsFor = (estimator: Estimator, r: () => number): tf.Tensor2D => {
+    if (noise === 'y') return fixedEps;
+    const rowsNeeded = estimator === 'summed-out' ? k * b : b;
+    return tf.tensor2d(standardNormal(rowsNeeded * zDim, drawSeed(r)), [rowsNeeded, zDim]);
+  };
+  try {
+    // The reference: exact at the shared ε, or the mean of independent summed-out draws.
+    let referenceParts: Float32Array[];
+    if (noise === 'y') {
+      referenceParts = drawGradient(m, batch, 'summed-out', fixedEps, 0);
+    } else {
+      const r = rng('reference');
+      const count = options.referenceDraws ?? draws;
+      let sums: Float64Array[] | undefined;
+      for (let s = 0; s < count; s++) {
+        const eps = epsFor('summed-out', r);
+        const parts = drawGradient(m, batch, 'summed-out', eps, 0);
+        eps.dispose();
+        sums ??= parts.map((p) => new Float64Array(p.length));
+        parts.forEach((p, g) => p.forEach((v, i) => (sums![g]![i]! += v)));
+      }
+      referenceParts = sums!.map((sum) => Float32Array.from(sum, (v) => v / count));
+    }
+    const reference = referenceParts.map((p) => Float64Array.from(p)); // per network
+    const squared = reference.map((r) => r.reduce((a, v) => a + v * v, 0));
+    const referenceNorms = {
+      classifier: Math.sqrt(squared[0]!),
+      encoder: Math.sqrt(squared[1]!),
+      decoder: Math.sqrt(squared[2]!),
+      all: Math.sqrt(squared.reduce((a, v) => a + v, 0)),
+    };
+
+    const stats: GroupStats[] = [];
+    const signal: number[] = [];
+    for (const estimator of estimators) {
+      const moments = reference.map((r) => new Moments(r));
+      const r = rng(`draws/${estimator}`);
+      for (let s = 0; s < draws; s++) {
+        const eps = epsFor(estimator, r);
+        const parts = drawGradient(m, batch, estimator, eps, drawSeed(r), estimator === 'score-function' ? signal : undefined);
+        if (eps !== fixedEps) eps.dispose();
+        parts.forEach((p, g) => moments[g]!.add(p));
+      }
+      M2_NETWORKS.forEach((network, g) => stats.push(summarise(estimator, network, [moments[g]!])));
+      stats.push(summarise(estimator, 'all', moments));
+    }
+    const mean = signal.reduce((a, v) => a + v, 0) / Math.max(1, signal.length);
+    const sd = Math.sqrt(signal.reduce((a, v) => a + (v - mean) ** 2, 0) / Math.max(1, signal.length - 1));
+    return { noise, draws, batchSize: b, referenceNorms, stats, learningSignal: { mean: signal.length ? mean : NaN, sd: signal.length > 1 ? sd : NaN } };
+  } finally {
+    fixedEps.dispose();
+    if (batch !== x) batch.dispose();
+  }
+}
+
+/**
+ * ‖∇ loss‖ with respect to each network's parameters, for one evaluation of `loss` (which must
+ * depend on at least one network); null for a network the loss does not depend on at all, as
+ * q(y|x) for the labelled bound L(x,y). Shows which objective trains which network.
+ */
+export function networkGradientNorms(m: M2, loss: () => tf.Scalar): Record<Network, number | null> {
+  const groups = networkVariables(m);
+  const { value, grads } = tf.variableGrads(loss, groups.flat());
+  try {
+    const entries = M2_NETWORKS.map((name, i) => {
+      const present = groups[i]!.map((v) => grads[v.name]).filter((g): g is tf.Tensor => g !== undefined);
+      if (present.length === 0) return [name, null] as const;
+      const norm = tf.tidy(() => tf.sqrt(tf.addN(present.map((g) => tf.sum(tf.square(g))))));
+      const n = (norm.dataSync() as Float32Array)[0] as number;
+      norm.dispose();
+      return [name, n] as const;
+    });
+    return Object.fromEntries(entries) as Record<Network, number | null>;
+  } finally {
+    value.dispose();
+    tf.dispose(grads);
+  }
+}

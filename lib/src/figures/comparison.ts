@@ -1,0 +1,225 @@
+/**
+ * The comparison of methods × label counts as a reader sees it: the table as HTML and Markdown,
+ * the README's results block, the chart of accuracy against the number of labels, and the
+ * provenance and source lists. The numbers come from analysis/comparison.ts.
+ */
+import { escapeHtml } from '../core/html';
+import {
+  comparisonTable,
+  defaultRunsDir,
+  loadComparison,
+  provenance,
+  type ComparisonSummary,
+  type ComparisonRow,
+  type ComparisonTable,
+  type TableCell,
+} from '../analysis/comparison';
+import type { ReferencePoint, Source } from '../analysis/references';
+import { projectDataDir } from '../core/paths';
+import type { Variant } from '../model/config';
+import * as path from 'node:path';
+import { VEGA_LITE_SCHEMA, type TopLevelSpec } from './vega';
+
+/** "93.19 ± 0.60" (accuracy in %), with the number of seeds for our runs. */
+export function formatCell(cell: TableCell | undefined, digits = 2): string {
+  if (!cell) return '—';
+  let text = (100 * cell.accuracy).toFixed(digits);
+  if (cell.spread !== undefined && Number.isFinite(cell.spread)) text += ` ± ${(100 * cell.spread).toFixed(digits)}`;
+  if (cell.n !== undefined) text += ` (${cell.n} seed${cell.n === 1 ? '' : 's'})`;
+  return text;
+}
+
+/** The table as HTML: one row per method, one column per N, test accuracy in %. */
+export function comparisonTableHtml(table: ComparisonTable): string {
+  const head = ['Method', 'Source', ...table.labelCounts.map((n) => `N = ${n}`)].map((h) => `<th>${escapeHtml(h)}</th>`).join('');
+  const body = table.rows
+    .map((row) => {
+      const cells = table.labelCounts.map((n) => `<td style="text-align:right">${escapeHtml(formatCell(row.cells[n]))}</td>`).join('');
+      return `<tr class="${row.kind}"><td>${escapeHtml(row.method)}</td><td>${escapeHtml(row.source)}</td>${cells}</tr>`;
+    })
+    .join('\n');
+  return `<table class="ssvae-comparison">\n<thead><tr>${head}</tr></thead>\n<tbody>\n${body}\n</tbody>\n</table>`;
+}
+
+/** The table as Markdown (GitHub's pipe tables): the same rows and cells as the HTML table. */
+export function comparisonTableMarkdown(table: ComparisonTable): string {
+  const cell = (text: string) => text.replace(/\|/g, '\\|');
+  const head = ['Method', 'Source', ...table.labelCounts.map((n) => `N = ${n}`)];
+  const lines = [`| ${head.join(' | ')} |`, `|${head.map((_, i) => (i < 2 ? '---' : '---:')).join('|')}|`];
+  for (const row of table.rows) {
+    lines.push(`| ${[row.method, row.source, ...table.labelCounts.map((n) => formatCell(row.cells[n]))].map(cell).join(' | ')} |`);
+  }
+  return lines.join('\n');
+}
+
+/**
+ * The README's results block: the comparison table of every finished run under `root` beside the
+ * published numbers, as Markdown, with a line saying where it comes from. Depends only on the
+ * records (no date), so a test can check the README against them.
+ */
+export function resultsMarkdown(root: string = defaultRunsDir()): string {
+  const summary = loadComparison(root);
+  const where = path.relative(projectDataDir(), root) === 'runs' ? 'data/runs' : root;
+  return [
+    `Test accuracy (%) at the best validation epoch, mean ± 95% Student-t interval over seeds, from the ${summary.runCount} finished run records under \`${where}/\` (${summary.skipped.length} unfinished or skipped); published numbers as printed by their sources. Regenerate with \`npm run ssvae -- results --write README.md\`.`,
+    '',
+    comparisonTableMarkdown(comparisonTable(summary)),
+  ].join('\n');
+}
+
+export interface ComparisonChartOptions {
+  title?: string;
+  width?: number;
+  height?: number;
+  /** Row keys to leave out of the chart (they stay in the table). */
+  exclude?: string[];
+}
+
+/**
+ * Test accuracy against N (log scale): one coloured line per method, solid for our runs and
+ * dashed for published numbers, with error bars wherever the ± is a 95% interval.
+ */
+/** The chart's colours: one per kind of method, whoever measured it. */
+const FAMILIES: Record<Variant, string> = {
+  v1: 'M2, y sampled (variant 1)',
+  v2: 'M2, y summed out (variant 2)',
+  v3: 'M2, summed out + classification term (variant 3)',
+  baseline: 'Classifier on labels only',
+};
+
+/** The family of a row: its variant's, Kingma et al.'s NN counted as a labelled-only classifier. */
+function familyOf(row: ComparisonRow): string {
+  if (row.variant) return FAMILIES[row.variant];
+  if (row.key === 'kingma-nn') return FAMILIES.baseline;
+  return row.method;
+}
+
+/** The line style's key: who measured it, and with which settings if they are not the defaults. */
+function sourceOf(row: ComparisonRow): string {
+  if (row.kind === 'published') return row.source;
+  return row.settings ? `This project (${row.settings})` : 'This project';
+}
+
+/**
+ * Test accuracy against N on a log axis: colour is the kind of method (variant 1, 2, 3, the
+ * labelled-only classifier, M1+M2, …), line style says who measured it (this project with its
+ * settings, Pyro's tutorial, Kingma et al.); 95% intervals as error bars where there are any.
+ */
+export function accuracyVsLabelsSpec(table: ComparisonTable, options: ComparisonChartOptions = {}): TopLevelSpec {
+  const exclude = new Set(options.exclude ?? []);
+  const values = table.rows
+    .filter((row) => !exclude.has(row.key))
+    .flatMap((row) =>
+      table.labelCounts.flatMap((labels) => {
+        const cell = row.cells[labels];
+        if (!cell) return [];
+        const interval = cell.spreadKind === '95% interval' && cell.spread !== undefined && Number.isFinite(cell.spread);
+        return [
+          {
+            family: familyOf(row),
+            source: sourceOf(row),
+            series: `${sourceOf(row)}: ${row.method}`,
+            labels,
+            accuracy: cell.accuracy,
+            ...(interval ? { low: cell.accuracy - (cell.spread as number), high: cell.accuracy + (cell.spread as number) } : {}),
+          },
+        ];
+      }),
+    );
+  // Legends in table order: our rows first, then the published ones.
+  const families = [...new Set(values.map((v) => v.family))];
+  const sources = [...new Set(values.map((v) => v.source))];
+  const dashes = [[1, 0], [6, 3], [2, 2], [8, 2, 2, 2], [12, 4], [1, 3], [4, 4, 1, 4]];
+  const x = {
+    field: 'labels',
+    type: 'quantitative',
+    title: 'Labelled training images N (log scale)',
+    scale: { type: 'log', domain: [Math.min(...table.labelCounts) * 0.8, Math.max(...table.labelCounts) * 1.25] },
+    axis: { values: table.labelCounts, format: 'd' },
+  };
+  const color = {
+    field: 'family',
+    type: 'nominal',
+    title: 'Method',
+    scale: { domain: families, scheme: 'tableau10' },
+    legend: { orient: 'right', labelLimit: 640, symbolType: 'circle' },
+  };
+  return {
+    $schema: VEGA_LITE_SCHEMA,
+    title: options.title ?? 'Test accuracy against the number of labelled images',
+    width: options.width ?? 420,
+    height: options.height ?? 300,
+    data: { values },
+    layer: [
+      {
+        transform: [{ filter: 'isValid(datum.low)' }],
+        mark: { type: 'errorbar', ticks: true },
+        encoding: { x, y: { field: 'low', type: 'quantitative', title: 'Test accuracy' }, y2: { field: 'high' }, color, detail: { field: 'series' } },
+      },
+      {
+        mark: { type: 'line', point: true },
+        encoding: {
+          x,
+          y: { field: 'accuracy', type: 'quantitative', title: 'Test accuracy', scale: { zero: false }, axis: { format: '.0%' } },
+          color,
+          detail: { field: 'series' },
+          strokeDash: {
+            field: 'source',
+            type: 'nominal',
+            title: 'Numbers from',
+            scale: { domain: sources, range: sources.map((_, i) => dashes[i % dashes.length]) },
+            legend: { symbolType: 'stroke', symbolStrokeWidth: 2, symbolSize: 400, labelLimit: 640, encode: { symbols: { update: { stroke: { value: '#444' } } } } },
+          },
+          tooltip: [{ field: 'source' }, { field: 'family', title: 'method' }, { field: 'labels' }, { field: 'accuracy', format: '.4f' }],
+        },
+      },
+    ],
+  };
+}
+
+
+/** The provenance as an HTML table, one row per method and N. */
+export function provenanceTableHtml(summary: ComparisonSummary): string {
+  const head = ['Method', 'N', 'Seeds', 'Epochs', 'Schedule', 'lr', 'Backend', 'Machine', 'Commit', 'Started (UTC)', 'Mean wall time per run'];
+  const day = (iso: string) => iso.replace('T', ' ').slice(0, 16);
+  const rows = provenance(summary).map((p) =>
+    [
+      p.method,
+      String(p.labels),
+      p.seeds.join(', '),
+      p.epochs.join(', '),
+      p.schedule.join(', '),
+      p.lr.join(', '),
+      p.backends.join(', '),
+      p.machines.join('; '),
+      p.commits.join(', '),
+      p.firstStarted === p.lastStarted ? day(p.firstStarted) : `${day(p.firstStarted)} – ${day(p.lastStarted)}`,
+      `${(p.meanWallSeconds / 60).toFixed(1)} min`,
+    ]
+      .map((c) => `<td>${escapeHtml(c)}</td>`)
+      .join(''),
+  );
+  return `<table class="ssvae-provenance">\n<thead><tr>${head.map((h) => `<th>${escapeHtml(h)}</th>`).join('')}</tr></thead>\n<tbody>\n${rows.map((r) => `<tr>${r}</tr>`).join('\n')}\n</tbody>\n</table>`;
+}
+
+
+/** Sources (each once, in order of first mention) as an HTML list: citation, where, protocol. */
+export function sourcesHtml(sources: Source[]): string {
+  const seen = new Map<string, Source>();
+  for (const src of sources) if (!seen.has(src.short)) seen.set(src.short, src);
+  const items = [...seen.values()].map(
+    (src) => `<li><b>${escapeHtml(src.short)}</b>: ${escapeHtml(src.citation)} <i>${escapeHtml(src.where)}.</i> ${escapeHtml(src.protocol)}</li>`,
+  );
+  return `<ul class="ssvae-sources">\n${items.join('\n')}\n</ul>`;
+}
+
+/** Single published reference points (not series over N) as an HTML table. */
+export function referencePointsHtml(points: ReferencePoint[]): string {
+  const head = ['What', 'N', 'Accuracy (%)', 'Note', 'Source'].map((h) => `<th>${escapeHtml(h)}</th>`).join('');
+  const rows = points.map((p) =>
+    [p.what, String(p.labels), formatCell({ accuracy: p.accuracy, ...(p.spread === undefined ? {} : { spread: p.spread }) }), p.note ?? '', p.source.short]
+      .map((c) => `<td>${escapeHtml(c)}</td>`)
+      .join(''),
+  );
+  return `<table class="ssvae-references">\n<thead><tr>${head}</tr></thead>\n<tbody>\n${rows.map((r) => `<tr>${r}</tr>`).join('\n')}\n</tbody>\n</table>`;
+}

@@ -1,0 +1,7 @@
+// figures/: see README.md in this folder for what lives here and what it may import.
+export * from './comparison';
+export * from './counts';
+export * from './images';
+export * from './results';
+export * from './training';
+export * from './vega';

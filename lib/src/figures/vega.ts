@@ -1,0 +1,51 @@
+/**
+ * Vega-Lite charts compiled and rendered to SVG in Node, so that a chart is plain markup in a
+ * notebook's output and in exported HTML, with no script and no network needed to show it.
+ */
+import { escapeHtml } from '../core/html';
+
+/**
+ * A Vega-Lite specification. Typed loosely here: vega-lite's own TopLevelSpec type cannot be
+ * named from a CommonJS module; vegaLite.compile checks the spec when it renders.
+ */
+export type TopLevelSpec = Record<string, unknown>;
+
+/** The Vega-Lite version every chart of the library is written for. */
+export const VEGA_LITE_SCHEMA = 'https://vega.github.io/schema/vega-lite/v6.json';
+
+// vega and vega-lite are ESM-only (with top-level await). This file compiles to CommonJS, and
+// TypeScript keeps `import()` as a real dynamic import under module "node16", so they load here.
+async function loadVega() {
+  const [vega, vegaLite] = await Promise.all([import('vega'), import('vega-lite')]);
+  return { vega, vegaLite };
+}
+
+/** Renders a Vega-Lite specification to an SVG string. */
+export async function renderSvg(spec: TopLevelSpec): Promise<string> {
+  const { vega, vegaLite } = await loadVega();
+  const compiled = vegaLite.compile(spec as unknown as Parameters<typeof vegaLite.compile>[0]).spec;
+  const view = new vega.View(vega.parse(compiled), { renderer: 'none' });
+  try {
+    return await view.toSVG();
+  } finally {
+    view.finalize();
+  }
+}
+
+/**
+ * Wraps an SVG chart in a <figure> with an id and a caption, so that a handout (and a test)
+ * can find each figure by name.
+ */
+export function figureHtml(id: string, caption: string, svg: string): string {
+  return `<figure id="${escapeHtml(id)}" class="ssvae-figure">${svg}<figcaption>${escapeHtml(caption)}</figcaption></figure>`;
+}
+
+/** Size and title of a chart; every builder has defaults. */
+export interface ChartOptions {
+  title?: string;
+  width?: number;
+  height?: number;
+}
+
+/** Legend labels are cut at 160 px by default; ours are short sentences. */
+export const WIDE_LEGEND = { labelLimit: 320 } as const;

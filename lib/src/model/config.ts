@@ -1,0 +1,181 @@
+/**
+ * Every hyperparameter of a run, in one typed object with defaults. Sizes follow Pyro's SS-VAE
+ * example (batch 200, one hidden layer of 500 softplus units, z of dimension 50, 50 epochs);
+ * the training recipe (initialisation, schedule, learning rate, Adam β1, α′) was chosen on
+ * validation accuracy at N = 100 and N = 3000 by the selection study described in the README
+ * (plans/selection-study.json, records in data/study/selection). `preset: 'pyro-script'` gives
+ * Pyro's script as published.
+ */
+
+/**
+ * Adam's learning rate: ten times the Pyro script's 4.2e-4. In the selection study 4.2e-3 had
+ * the best validation accuracy after 6 epochs at both N = 100 and N = 3000, with either
+ * schedule but alternating at N = 100 (where every rate fails); at 4.2e-4 variant 3 reaches only
+ * ~0.93 after 50 epochs at N = 3000 (round 1, and an independent implementation).
+ */
+export const DEFAULT_LR = 4.2e-3;
+export const PYRO_SCRIPT_LR = 4.2e-4;
+
+export const VARIANTS = ['v1', 'v2', 'v3', 'baseline'] as const;
+/**
+ * v1: y sampled from q(y|x), score-function gradient;  v2: y summed out;
+ * v3: y summed out plus α′·(−log q(y|x)) on labelled data;  baseline: q(y|x) on labels alone.
+ */
+export type Variant = (typeof VARIANTS)[number];
+
+export const SCHEDULES = ['alternating', 'mixed'] as const;
+/**
+ * alternating (Pyro): one labelled batch every int(trainSize / N) steps while labelled batches
+ *   remain in the epoch, an unlabelled batch otherwise. At N = 100 the classifier then sees its
+ *   labels once per epoch, and variant 3 stays below the labelled-only baseline.
+ * mixed (Kingma's code, CS236; the default): every step takes one unlabelled batch and one
+ *   labelled batch drawn from the N labelled images, and steps their summed loss.
+ */
+export type Schedule = (typeof SCHEDULES)[number];
+
+export const INITS = ['glorot-normal', 'torch-uniform', 'pyro'] as const;
+/**
+ * glorot-normal: TensorFlow's habit (zero biases); torch-uniform: PyTorch's nn.Linear default,
+ * U(±1/√fan_in) for weights and biases; pyro: what Pyro's example networks do, hidden layers'
+ * weights and biases N(0, 0.001²) and the output layer PyTorch's default.
+ */
+export type Init = (typeof INITS)[number];
+
+export const ALPHA_RULES = ['constant', 'kingma'] as const;
+/**
+ * How α′, the weight of the classification term per labelled image, is set:
+ *   constant: α′ = config.alpha whatever N is (Pyro: 46);
+ *   kingma:   α′ = 0.1 · N_train / N, Kingma et al.'s α = 0.1 · N_total / N_labelled, which grows
+ *             as labels get scarce (1.67 at N = 3000, 50 at N = 100 with 50,000 training images).
+ */
+export type AlphaRule = (typeof ALPHA_RULES)[number];
+
+export interface ModelConfig {
+  /** Hidden layer sizes of each of the three networks. */
+  hidden: number[];
+  zDim: number;
+  /** Pixels per image (784 for MNIST) and number of classes. */
+  xDim: number;
+  numClasses: number;
+  init: Init;
+}
+
+export interface TrainConfig extends ModelConfig {
+  /** The named set of defaults the run started from (fields given explicitly override it). */
+  preset: PresetName;
+  variant: Variant;
+  /** Number of labelled training images, N. */
+  labels: number;
+  seed: number;
+  epochs: number;
+  batchSize: number;
+  /** Images per labelled batch; default min(batchSize, N) for alternating, 100 (or N if smaller) for mixed. */
+  labelledBatchSize: number;
+  schedule: Schedule;
+  lr: number;
+  beta1: number;
+  beta2: number;
+  /** Weight α′ of the extra classification term (variant 3) when alphaRule is 'constant' (giving alpha alone implies it). */
+  alpha: number;
+  alphaRule: AlphaRule;
+  /** 'mnist' or the directory of a dataset stored as MNIST's four IDX files. */
+  dataset: string;
+}
+
+export const DEFAULTS: Omit<TrainConfig, 'labelledBatchSize'> = {
+  preset: 'default',
+  variant: 'v3',
+  labels: 3000,
+  seed: 0,
+  epochs: 50,
+  batchSize: 200,
+  schedule: 'mixed',
+  lr: DEFAULT_LR,
+  beta1: 0.9,
+  beta2: 0.999,
+  alpha: 46,
+  alphaRule: 'kingma',
+  hidden: [500],
+  zDim: 50,
+  xDim: 784,
+  numClasses: 10,
+  init: 'pyro',
+  dataset: 'mnist',
+};
+
+/**
+ * Named starting points. A run's config is DEFAULTS, then its preset's fields, then the fields
+ * given explicitly.
+ *   default:     the library's defaults (DEFAULTS).
+ *   pyro-script: Pyro's examples/vae/ss_vae_M2.py as published: lr 4.2e-4, β1 0.9, alternating
+ *                schedule, its initialisation, constant α′ 46.
+ *   round-1:     the defaults before the selection study (Glorot-normal initialisation,
+ *                alternating schedule, lr 4.2e-3); run records written before presets existed
+ *                are read as this preset.
+ */
+export const PRESETS = {
+  default: {},
+  'pyro-script': { lr: PYRO_SCRIPT_LR, beta1: 0.9, beta2: 0.999, schedule: 'alternating', init: 'pyro', alpha: 46, alphaRule: 'constant', batchSize: 200 },
+  'round-1': { lr: 4.2e-3, beta1: 0.9, beta2: 0.999, schedule: 'alternating', init: 'glorot-normal', alpha: 46, alphaRule: 'constant', batchSize: 200 },
+} as const satisfies Record<string, Partial<TrainConfig>>;
+export type PresetName = keyof typeof PRESETS;
+export const PRESET_NAMES = Object.keys(PRESETS) as PresetName[];
+
+/** Fills in defaults and checks every field; throws one error naming the first bad field. */
+export function resolveConfig(overrides: Partial<TrainConfig> = {}): TrainConfig {
+  const given = stripUndefined(overrides);
+  const preset = given.preset ?? DEFAULTS.preset;
+  checkOneOf('config.preset', preset, PRESET_NAMES);
+  // An α′ given without a rule is meant to be used as it is.
+  const rule = given.alpha !== undefined && given.alphaRule === undefined ? { alphaRule: 'constant' as const } : {};
+  const merged = { ...DEFAULTS, ...PRESETS[preset], ...rule, ...given } as Omit<TrainConfig, 'labelledBatchSize'> & { labelledBatchSize?: number };
+  const labelledBatchSize = merged.labelledBatchSize ?? Math.min(merged.schedule === 'mixed' ? 100 : merged.batchSize, merged.labels);
+  const config: TrainConfig = { ...merged, labelledBatchSize };
+  checkOneOf('config.variant', config.variant, VARIANTS);
+  checkOneOf('config.schedule', config.schedule, SCHEDULES);
+  checkOneOf('config.alphaRule', config.alphaRule, ALPHA_RULES);
+  checkOneOf('config.init', config.init, INITS);
+  checkPositiveInts('config', config, ['labels', 'epochs', 'batchSize', 'labelledBatchSize', 'zDim', 'xDim', 'numClasses']);
+  checkTraining('config', config);
+  if (!(config.alpha >= 0)) throw new Error(`config.alpha must be non-negative, got ${config.alpha}`);
+  if (config.labelledBatchSize > config.labels) {
+    throw new Error(`config.labelledBatchSize (${config.labelledBatchSize}) cannot exceed the number of labelled images (${config.labels})`);
+  }
+  return config;
+}
+
+/** The α′ a run uses: config.alpha, or Kingma's rule from the number of training images. */
+export function effectiveAlpha(config: Pick<TrainConfig, 'alpha' | 'alphaRule' | 'labels'>, trainSize: number): number {
+  return config.alphaRule === 'kingma' ? (0.1 * trainSize) / config.labels : config.alpha;
+}
+
+/** Throws, naming the field, unless `value` is one of `allowed`. */
+function checkOneOf(field: string, value: unknown, allowed: readonly unknown[]): void {
+  if (!allowed.includes(value)) throw new Error(`${field} must be one of ${allowed.join(', ')}, got ${JSON.stringify(value)}`);
+}
+
+/** Throws, naming `${prefix}.${name}`, unless each of the fields is a positive integer. */
+export function checkPositiveInts<C extends object>(prefix: string, config: C, names: readonly (keyof C & string)[]): void {
+  for (const name of names) {
+    const v = config[name];
+    if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) throw new Error(`${prefix}.${name} must be a positive integer, got ${JSON.stringify(v)}`);
+  }
+}
+
+/**
+ * The checks every trained model's configuration shares (M2's and the VAE's): the seed, the
+ * hidden layer sizes and Adam's settings. Errors name the field as `${prefix}.<field>`.
+ */
+export function checkTraining(prefix: string, config: { seed: number; hidden: number[]; lr: number; beta1: number; beta2: number }): void {
+  if (!Number.isInteger(config.seed) || config.seed < 0) throw new Error(`${prefix}.seed must be a non-negative integer, got ${config.seed}`);
+  if (!Array.isArray(config.hidden) || config.hidden.length === 0 || !config.hidden.every((h) => Number.isInteger(h) && h > 0)) {
+    throw new Error(`${prefix}.hidden must be a non-empty list of positive integers, got ${JSON.stringify(config.hidden)}`);
+  }
+  if (!(config.lr > 0)) throw new Error(`${prefix}.lr must be positive, got ${config.lr}`);
+  if (!(config.beta1 >= 0 && config.beta1 < 1) || !(config.beta2 >= 0 && config.beta2 < 1)) throw new Error(`${prefix}.beta1 and ${prefix}.beta2 must lie in [0, 1)`);
+}
+
+/** `o` without its undefined fields. */
+export function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

@@ -1,0 +1,161 @@
+/**
+ * The objectives of M2. Each function returns per-example values (shape [B]); training
+ * averages them over the batch. Notation: x an image, y a class (one-hot), z the latent,
+ * K classes, B images per batch, Z latent size, D pixels.
+ */
+import { tf } from '../core/backend';
+import {
+  classifierLogits,
+  decode,
+  decodeAllClasses,
+  encode,
+  encodeAllClasses,
+  type Gaussian,
+  type M2,
+} from './m2';
+
+/**
+ * log p(x|y,z) = Σ_d [x_d log π_d + (1 − x_d) log(1 − π_d)],  π = sigmoid(l)
+ *             = Σ_d [x_d l_d − softplus(l_d)]
+ * The second form never takes log(0): it is exact and finite for |l| up to ~1e38.
+ * `logits` may carry leading dimensions ([…, B, D]); x [B, D] broadcasts over them, which is
+ * how the summed-out bound scores all K reconstructions of x without copying x K times.
+ * Gradient (written out, as it is the largest elementwise work of a step):
+ *   ∂/∂l_d = x_d − sigmoid(l_d)
+ */
+export function bernoulliLogLikelihood<R extends tf.Rank>(x: tf.Tensor2D, logits: tf.Tensor<R>): tf.Tensor {
+  const f = tf.customGrad(((l: tf.Tensor, save: (ts: tf.Tensor[]) => void) => {
+    save([l]);
+    const last = l.rank - 1;
+    const value = tf.sub(tf.sum(tf.mul(l, x), last), tf.sum(tf.softplus(l), last));
+    const gradFunc = (dy: tf.Tensor, saved: tf.Tensor[]) => tf.mul(tf.expandDims(dy, last), tf.sub(x, tf.sigmoid(saved[0] as tf.Tensor)));
+    return { value, gradFunc };
+  }) as never) as unknown as (l: tf.Tensor) => tf.Tensor;
+  return f(logits);
+}
+
+/** KL(N(μ, σ²) ‖ N(0, I)) = ½ Σ_j (μ_j² + σ_j² − 1 − 2 log σ_j),  in closed form. */
+export function gaussianKl(q: Gaussian): tf.Tensor1D {
+  const { loc, logScale } = q;
+  return tf.mul(0.5, tf.sum(tf.sub(tf.add(tf.square(loc), tf.exp(tf.mul(2, logScale))), tf.add(1, tf.mul(2, logScale))), 1));
+}
+
+/** z = μ + σ ⊙ ε,  ε ~ N(0, I): the reparameterised sample, differentiable in μ and σ. */
+export function reparameterise(q: Gaussian, eps: tf.Tensor2D): tf.Tensor2D {
+  return tf.add(q.loc, tf.mul(tf.exp(q.logScale), eps));
+}
+
+/** log p(y) = log(1/K) for the uniform prior over K classes. */
+export function logPriorY(numClasses: number): number {
+  return -Math.log(numClasses);
+}
+
+/** log q(y|x) for every class: log-softmax of the classifier's logits, [B, K]. */
+export function logQy(m: M2, x: tf.Tensor2D): tf.Tensor2D {
+  return tf.logSoftmax(classifierLogits(m, x));
+}
+
+export interface LabelledTerms {
+  /** L(x,y), [B]. */
+  bound: tf.Tensor1D;
+  /** log p(x|y,z) at the sampled z, [B]. */
+  reconstruction: tf.Tensor1D;
+  /** KL(q(z|x,y) ‖ p(z)), [B]. */
+  kl: tf.Tensor1D;
+}
+
+/**
+ * Labelled bound, one reparameterised sample of z:
+ *   L(x,y) = E_q(z|x,y)[log p(x|y,z)] + log p(y) − KL(q(z|x,y) ‖ p(z))
+ */
+export function labelledBound(m: M2, x: tf.Tensor2D, y: tf.Tensor2D, eps: tf.Tensor2D): LabelledTerms {
+  const q = encode(m, x, y);
+  const z = reparameterise(q, eps);
+  const reconstruction = bernoulliLogLikelihood(x, decode(m, z, y)) as tf.Tensor1D;
+  const kl = gaussianKl(q);
+  const bound = tf.sub(tf.add(reconstruction, logPriorY(m.config.numClasses)), kl) as tf.Tensor1D;
+  return { bound, reconstruction, kl };
+}
+
+export interface UnlabelledTerms {
+  /** U(x), [B]. */
+  bound: tf.Tensor1D;
+  /** Σ_y q(y|x) log p(x|y,z_y), [B]. */
+  reconstruction: tf.Tensor1D;
+  /** Σ_y q(y|x) KL(q(z|x,y) ‖ p(z)), [B]. */
+  kl: tf.Tensor1D;
+  /** H(q(y|x)), [B]. */
+  entropy: tf.Tensor1D;
+}
+
+/**
+ * Unlabelled bound with y summed out (variant 2):
+ *   U(x) = Σ_y q(y|x) L(x,y) + H(q(y|x))
+ * All K classes run as one batch of K·B rows; `eps` is [K·B, Z], one sample per (y, x).
+ */
+export function unlabelledBoundEnumerated(m: M2, x: tf.Tensor2D, eps: tf.Tensor2D): UnlabelledTerms {
+  const k = m.config.numClasses;
+  const batch = x.shape[0];
+  const logQ = logQy(m, x); //                                    [B, K]
+  const qy = tf.exp(logQ);
+  const q = encodeAllClasses(m, x); //                              [K·B, Z], class-major
+  const z = reparameterise(q, eps);
+  const logits = decodeAllClasses(m, z).reshape([k, batch, -1]); // [K, B, D]
+  const logLik = bernoulliLogLikelihood(x, logits).transpose() as tf.Tensor2D; //  [B, K]
+  const kl = gaussianKl(q).reshape([k, batch]).transpose() as tf.Tensor2D; //                                              [B, K]
+  const labelled = tf.sub(tf.add(logLik, logPriorY(k)), kl); //    L(x,y) for every y, [B, K]
+  const entropy = tf.neg(tf.sum(tf.mul(qy, logQ), 1)) as tf.Tensor1D;
+  const bound = tf.add(tf.sum(tf.mul(qy, labelled), 1), entropy) as tf.Tensor1D;
+  return {
+    bound,
+    reconstruction: tf.sum(tf.mul(qy, logLik), 1) as tf.Tensor1D,
+    kl: tf.sum(tf.mul(qy, kl), 1) as tf.Tensor1D,
+    entropy,
+  };
+}
+
+export interface SampledTerms {
+  /** Single-sample estimate of U(x): L(x,ŷ) − log q(ŷ|x), [B]. Its value, not its gradient, is the bound. */
+  bound: tf.Tensor1D;
+  /** Surrogate whose gradient is the score-function estimate of ∇U, [B]. */
+  surrogate: tf.Tensor1D;
+  reconstruction: tf.Tensor1D;
+  kl: tf.Tensor1D;
+  /** −log q(ŷ|x), a one-sample estimate of H(q(y|x)), [B]. */
+  entropy: tf.Tensor1D;
+}
+
+/**
+ * Unlabelled bound with y sampled (variant 1). ŷ ~ q(y|x) cannot be reparameterised, so its
+ * gradient comes from the score function (REINFORCE), as Pyro's Trace_ELBO does for such a site:
+ *   Û(x) = L(x,ŷ) − log q(ŷ|x)
+ *   ∇Û  ≈ ∇[L(x,ŷ) − log q(ŷ|x)] + Û(x) · ∇log q(ŷ|x)      (Û held constant)
+ *   surrogate(x) = Û(x) + stopGradient(Û(x)) · log q(ŷ|x)
+ * No baseline and no Rao-Blackwellisation: Û is a sum over 784 pixels of order −100 nats, so
+ * the second term's variance is what starves q(y|x) of signal.
+ * `yIndex` [B] holds the sampled classes ŷ (see sampleClasses).
+ */
+export function unlabelledBoundSampled(m: M2, x: tf.Tensor2D, yIndex: tf.Tensor1D, eps: tf.Tensor2D): SampledTerms {
+  const k = m.config.numClasses;
+  const logQ = logQy(m, x);
+  const y = tf.oneHot(yIndex, k).toFloat() as tf.Tensor2D;
+  const logQSampled = tf.sum(tf.mul(logQ, y), 1) as tf.Tensor1D; // log q(ŷ|x)
+  const { bound: labelled, reconstruction, kl } = labelledBound(m, x, y, eps);
+  const bound = tf.sub(labelled, logQSampled) as tf.Tensor1D;
+  const learningSignal = stopGradient(bound);
+  const surrogate = tf.add(bound, tf.mul(learningSignal, logQSampled)) as tf.Tensor1D;
+  return { bound, surrogate, reconstruction, kl, entropy: tf.neg(logQSampled) as tf.Tensor1D };
+}
+
+/** The identity, with no gradient flowing back through it (tfjs has no stop_gradient op). */
+export const stopGradient = tf.customGrad(((a: tf.Tensor) => ({ value: a.clone(), gradFunc: (dy: tf.Tensor) => tf.zerosLike(dy) })) as never) as unknown as <T extends tf.Tensor>(a: T) => T;
+
+/** ŷ ~ q(y|x): one class per row, [B] int32. Sampling blocks gradients by construction. */
+export function sampleClasses(m: M2, x: tf.Tensor2D, seed: number): tf.Tensor1D {
+  return tf.multinomial(classifierLogits(m, x), 1, seed).reshape([-1]) as tf.Tensor1D;
+}
+
+/** The extra classification term of variant 3 and the baseline's loss: −log q(y|x), [B]. */
+export function classificationLoss(m: M2, x: tf.Tensor2D, y: tf.Tensor2D): tf.Tensor1D {
+  return tf.neg(tf.sum(tf.mul(logQy(m, x), y), 1)) as tf.Tensor1D;
+}

@@ -1,0 +1,214 @@
+#!/usr/bin/env node
+/**
+ * `npm run bench`: seconds per training epoch of each variant at N = 3000 on this machine.
+ *
+ * Each variant runs its real epoch plan (labelled and unlabelled steps in the schedule's
+ * proportion): a few warm-up steps, then a fixed number of timed steps; the mean step time is
+ * scaled to the epoch's step count. Achieved GFLOP/s comes from an explicit count of the
+ * matrix-multiply FLOPs of each step (forward and backward). The WASM backend runs the same
+ * v3 steps in a child process (the backend is chosen once per process), so the ratio is
+ * measured in the same run.
+ */
+import * as cp from 'node:child_process';
+import { parseArgs } from 'node:util';
+import { initBackend, tf } from '../core/backend';
+import { resolveConfig, type TrainConfig, type Variant } from '../model/config';
+import { loadDataset, semiSupervisedSplits } from '../data/datasets';
+import { accuracy } from '../train/evaluate';
+import { makeRng, standardNormal } from '../core/random';
+import { epochPlan, type Step } from '../train/schedule';
+import { Trainer } from '../train/trainer';
+
+interface Measurement {
+  variant: Variant;
+  backend: string;
+  stepsTimed: number;
+  msPerStep: number;
+  stepsPerEpoch: number;
+  evalSeconds: number;
+  secondsPerEpoch: number;
+  gflopPerEpoch: number;
+  gflops: number;
+}
+
+/** Multiply–add FLOPs (2 per MAC) of the dense layers a step runs, forward + backward (×3). */
+function stepFlops(config: TrainConfig, step: Step): number {
+  const { xDim: d, numClasses: k, zDim: z, hidden } = config;
+  // MACs of layers 2…L of a network with these layer sizes, for `rows` inputs.
+  const after = (rows: number, sizes: number[]) => {
+    let macs = 0;
+    for (let i = 1; i + 1 < sizes.length; i++) macs += rows * (sizes[i] as number) * (sizes[i + 1] as number);
+    return macs;
+  };
+  const h = hidden[0] as number;
+  const classifier = (rows: number) => rows * d * h + after(rows, [d, ...hidden, k]);
+  // Encoder and decoder with the factored first layer: W_a·a always, W_y·y as a matmul only
+  // for a given y (for enumerated y it is a broadcast add of W_y's rows).
+  const encoder = (images: number, rows: number, yMatmul: boolean) => images * d * h + (yMatmul ? rows * k * h : 0) + after(rows, [d + k, ...hidden, 2 * z]);
+  const decoder = (rows: number, yMatmul: boolean) => rows * z * h + (yMatmul ? rows * k * h : 0) + after(rows, [z + k, ...hidden, d]);
+  let macs = 0;
+  const labelled = step.labelled?.length ?? 0;
+  const unlabelled = step.unlabelled?.length ?? 0;
+  if (labelled > 0) {
+    macs += classifier(labelled);
+    if (config.variant !== 'baseline') macs += encoder(labelled, labelled, true) + decoder(labelled, true);
+  }
+  if (unlabelled > 0) {
+    macs += classifier(unlabelled);
+    if (config.variant === 'v1') macs += encoder(unlabelled, unlabelled, true) + decoder(unlabelled, true);
+    else macs += encoder(unlabelled, k * unlabelled, false) + decoder(k * unlabelled, false);
+  }
+  return 3 * 2 * macs;
+}
+
+function measure(variant: Variant, warmup: number, timed: number): Measurement {
+  const config = resolveConfig({ variant, labels: 3000, seed: 0 });
+  const dataset = loadDataset();
+  const splits = semiSupervisedSplits(dataset, config.labels, config.seed);
+  const trainer = new Trainer(config, splits);
+  try {
+    const rng = makeRng(0, 'bench');
+    const plan = epochPlan(config, splits.unlabelled.count, splits.labelled.count, rng);
+    for (let i = 0; i < warmup; i++) trainer.step(plan[i % plan.length] as Step, rng);
+    // Timed steps sample the plan evenly, so labelled and unlabelled steps keep their share.
+    const stride = Math.max(1, Math.floor(plan.length / timed));
+    const chosen = Array.from({ length: timed }, (_, i) => plan[(i * stride) % plan.length] as Step);
+    const start = process.hrtime.bigint();
+    for (const s of chosen) trainer.step(s, rng);
+    const msPerStep = Number(process.hrtime.bigint() - start) / 1e6 / timed;
+    const evalStart = process.hrtime.bigint();
+    accuracy(trainer.model, splits.validation);
+    accuracy(trainer.model, splits.test);
+    const evalSeconds = Number(process.hrtime.bigint() - evalStart) / 1e9;
+    const chosenFlops = chosen.reduce((n, s) => n + stepFlops(config, s), 0);
+    const gflopPerEpoch = plan.reduce((n, s) => n + stepFlops(config, s), 0) / 1e9;
+    return {
+      variant,
+      backend: tf.getBackend(),
+      stepsTimed: timed,
+      msPerStep,
+      stepsPerEpoch: plan.length,
+      evalSeconds,
+      secondsPerEpoch: (msPerStep * plan.length) / 1000 + evalSeconds,
+      gflopPerEpoch,
+      gflops: chosenFlops / 1e9 / ((msPerStep * timed) / 1000),
+    };
+  } finally {
+    trainer.dispose();
+  }
+}
+
+/**
+ * Where the time of one v3 unlabelled step goes: kernel time by op (tf.profile), grouped into
+ * matrix multiplies, elementwise work on the [K·B, D] reconstruction, the rest, and the wall
+ * time not spent in kernels (JavaScript: autodiff bookkeeping, op dispatch).
+ */
+async function profileStep(rounds: number): Promise<void> {
+  const config = resolveConfig({ variant: 'v3', labels: 3000, seed: 0 });
+  const splits = semiSupervisedSplits(loadDataset(), config.labels, config.seed);
+  const trainer = new Trainer(config, splits);
+  const rng = makeRng(0, 'profile');
+  const step = epochPlan(config, splits.unlabelled.count, splits.labelled.count, rng).find((s) => s.unlabelled) as Step;
+  for (let i = 0; i < 3; i++) trainer.step(step, rng);
+  const byOp = new Map<string, number>();
+  let kernelMs = 0;
+  let wallMs = 0;
+  for (let r = 0; r < rounds; r++) {
+    const start = process.hrtime.bigint();
+    const info = await tf.profile(() => {
+      trainer.step(step, rng);
+    });
+    wallMs += Number(process.hrtime.bigint() - start) / 1e6;
+    for (const k of info.kernels) {
+      const ms = Number(await k.kernelTimeMs);
+      const big = k.inputShapes.some((s) => s !== undefined && s.length >= 2 && s[s.length - 1] === config.xDim && (s[0] ?? 0) * (s[1] ?? 1) >= config.numClasses * config.batchSize);
+      const key = k.name === 'BatchMatMul' ? 'BatchMatMul (all matmuls)' : big ? `${k.name} on [K·B, D]` : `${k.name} (other shapes)`;
+      byOp.set(key, (byOp.get(key) ?? 0) + ms);
+      kernelMs += ms;
+    }
+  }
+  trainer.dispose();
+  // The ceiling: the decoder's output matmul alone, [K·B, H] × [H, D], in a loop.
+  const h = tf.tensor2d(standardNormal(config.numClasses * config.batchSize * 500, 1), [config.numClasses * config.batchSize, 500]);
+  const w = tf.tensor2d(standardNormal(500 * config.xDim, 2), [500, config.xDim]);
+  const reps = 20;
+  for (let i = 0; i < 3; i++) tf.tidy(() => tf.sum(tf.matMul(h, w)).dataSync());
+  const mmStart = process.hrtime.bigint();
+  for (let i = 0; i < reps; i++) tf.tidy(() => tf.sum(tf.matMul(h, w)).dataSync());
+  const mmMs = Number(process.hrtime.bigint() - mmStart) / 1e6 / reps;
+  const mmGflops = (2 * config.numClasses * config.batchSize * 500 * config.xDim) / 1e9 / (mmMs / 1000);
+  tf.dispose([h, w]);
+  const stepGflop = stepFlops(config, step) / 1e9;
+  const perStep = (ms: number) => (ms / rounds).toFixed(1).padStart(6);
+  console.log(`profile of one v3 unlabelled step (${rounds} rounds, tf.profile adds some overhead):`);
+  console.log(`  wall ${perStep(wallMs)} ms, in kernels ${perStep(kernelMs)} ms, outside kernels (JS, dispatch) ${perStep(wallMs - kernelMs)} ms`);
+  [...byOp.entries()].sort((a, b) => b[1] - a[1]).slice(0, 12).forEach(([name, ms]) => console.log(`  ${perStep(ms)} ms  ${name}`));
+  console.log(`  matmul ceiling in this run: [${config.numClasses * config.batchSize}, 500] × [500, ${config.xDim}] alone runs at ${mmGflops.toFixed(0)} GFLOP/s;`);
+  console.log(`  this step's ${stepGflop.toFixed(2)} GFLOP of matmuls need ${((stepGflop / mmGflops) * 1000).toFixed(1)} ms at that rate, i.e. ${((stepGflop / mmGflops) * 250).toFixed(1)} s for a 250-step epoch of such steps`);
+}
+
+function wasmMeasurement(steps: number): Measurement | string {
+  const r = cp.spawnSync(process.execPath, [__filename, '--worker', '--variants', 'v3', '--warmup', '1', '--steps', String(steps)], {
+    encoding: 'utf8',
+    env: { ...process.env, SSVAE_BACKEND: 'wasm' },
+    timeout: 30 * 60 * 1000,
+  });
+  if (r.status !== 0) return `WASM run failed: ${(r.stderr || '').trim().split('\n').pop()}`;
+  const line = r.stdout.trim().split('\n').pop() ?? '';
+  return (JSON.parse(line) as Measurement[])[0] as Measurement;
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      variants: { type: 'string', default: 'v1,v2,v3,baseline' },
+      warmup: { type: 'string', default: '5' },
+      steps: { type: 'string', default: '40' },
+      'wasm-steps': { type: 'string', default: '4' },
+      'no-wasm': { type: 'boolean', default: false },
+      profile: { type: 'boolean', default: false },
+      rounds: { type: 'string', default: '3' },
+      worker: { type: 'boolean', default: false },
+    },
+    strict: true,
+  });
+  const backend = await initBackend();
+  const variants = (values.variants as string).split(',') as Variant[];
+  // Each variant is timed in several rounds; the machine is shared, so we report the fastest
+  // round (least disturbed) next to the median.
+  const rounds = Number(values.rounds);
+  const results = variants.map((v) => {
+    const all = Array.from({ length: rounds }, () => measure(v, Number(values.warmup), Number(values.steps))).sort((a, b) => a.msPerStep - b.msPerStep);
+    const best = all[0] as Measurement;
+    return { ...best, medianMsPerStep: (all[Math.floor((all.length - 1) / 2)] as Measurement).msPerStep };
+  });
+  if (values.worker) {
+    console.log(JSON.stringify(results));
+    return;
+  }
+  console.log(`backend ${backend.name}; N = 3000, batch 200; ${values.steps} timed steps per variant after ${values.warmup} warm-up steps`);
+  console.log(`fastest of ${rounds} rounds (median in parentheses)`);
+  console.log('variant   ms/step (median)  steps/epoch  eval s  s/epoch  GFLOP/epoch  GFLOP/s');
+  for (const r of results) {
+    console.log(
+      `${r.variant.padEnd(9)} ${r.msPerStep.toFixed(1).padStart(7)} (${r.medianMsPerStep.toFixed(1).padStart(6)})  ${String(r.stepsPerEpoch).padStart(11)}  ${r.evalSeconds.toFixed(2).padStart(6)}  ${r.secondsPerEpoch.toFixed(1).padStart(7)}  ${r.gflopPerEpoch.toFixed(0).padStart(11)}  ${r.gflops.toFixed(0).padStart(7)}`,
+    );
+  }
+  if (values.profile) await profileStep(5);
+  if (!values['no-wasm']) {
+    const wasm = wasmMeasurement(Number(values['wasm-steps']));
+    const v3 = results.find((r) => r.variant === 'v3');
+    if (typeof wasm === 'string') console.log(wasm);
+    else {
+      console.log(`wasm v3: ${wasm.msPerStep.toFixed(0)} ms/step, ${wasm.secondsPerEpoch.toFixed(0)} s/epoch (${wasm.stepsTimed} timed steps)`);
+      if (v3) console.log(`native / wasm speed-up on the v3 step, same run: ${(wasm.msPerStep / v3.msPerStep).toFixed(1)}×`);
+    }
+  }
+}
+
+if (require.main === module) {
+  main().catch((err: unknown) => {
+    console.error(`bench: ${(err as Error).message}`);
+    process.exitCode = 1;
+  });
+}

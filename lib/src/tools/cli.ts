@@ -1,0 +1,486 @@
+#!/usr/bin/env node
+/**
+ * Command line: `npm run ssvae -- <command> [flags]`.
+ * Flags are parsed by Node's own util.parseArgs in strict mode, so unknown flags are errors.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { SingleBar } from 'cli-progress';
+import { initBackend } from '../core/backend';
+import { loadM2Into } from '../train/checkpoint';
+import { defaultRunsDir } from '../analysis/comparison';
+import { resultsMarkdown } from '../figures/comparison';
+import { replaceMarkedBlock } from '../core/files';
+import { DEFAULTS, resolveConfig, stripUndefined, VARIANTS, type TrainConfig } from '../model/config';
+import { classCounts, loadDataset, loadNamedDataset } from '../data/datasets';
+import { confusionMatrix } from '../train/evaluate';
+import { createM2, disposeM2 } from '../model/m2';
+import { epochLine, resultLine } from '../notebook/progress';
+import { readRunRecord } from '../train/records';
+import { lockRunDir, lockRunDirWaiting, runState, type RunState } from '../train/run-dir';
+import { defaultJobs, expandPlans, formatSummary, listCommands, parsePlan, parseShard, PlanError, readPlanFile, runSweep, SETTING_FLAGS, shardOf, type SweepPlan } from './sweep';
+import { TrainingDiverged } from '../train/step';
+import { isResumable, train } from '../train/trainer';
+
+export class UsageError extends Error {}
+
+/** What `-h`/`--help` asked for: printing the usage and exiting 0. */
+class HelpRequested extends Error {
+  constructor(readonly text: string) {
+    super('help');
+  }
+}
+
+const SETTINGS_USAGE = `Settings (every run; defaults in lib/src/config.ts):
+  --preset default|pyro-script|round-1   named starting point; flags below override it
+  --lr X  --beta1 X  --beta2 X           Adam
+  --alpha X                              α′, weight of the classification term (v3)
+  --alpha-rule constant|kingma           α′ = --alpha, or 0.1 · N_train / N
+  --schedule alternating|mixed           how labelled and unlabelled batches meet
+  --batch-size B  --labelled-batch-size B
+  --hidden 500[,500]  --z-dim Z  --init glorot-normal|torch-uniform|pyro
+  --data-dir DIR                         any dataset stored as MNIST's four IDX files
+                                         (plain or gzipped)`;
+
+const HELP: Record<string, string> = {
+  info: `Usage: npm run ssvae -- info [--data-dir DIR]
+
+Prints the backend, versions and split sizes as JSON.`,
+  train: `Usage: npm run ssvae -- train --variant v1|v2|v3|baseline --labels N --out DIR
+                              [--epochs E] [--seed S] [settings]
+       npm run ssvae -- train --out DIR --resume [--epochs E]
+       npm run ssvae -- train --variant … --labels N --out DIR --continue
+
+Trains one run; writes DIR/run.json and DIR/checkpoint/ after every epoch, and DIR/best/
+whenever validation accuracy improves.
+  --resume      continue the run in DIR with its own settings (--epochs may extend it)
+  --continue    start the run, resume it if DIR holds it unfinished, or do nothing if it
+                is finished (an error if DIR holds a run with other settings)
+  --threads T   TensorFlow threads (default: all cores)
+
+${SETTINGS_USAGE}`,
+  eval: `Usage: npm run ssvae -- eval --run DIR [--weights best|last]
+
+Test accuracy and confusion matrix of a trained run.`,
+  results: `Usage: npm run ssvae -- results [--runs DIR] [--write FILE]
+
+Prints the comparison table (test accuracy at the best validation epoch, mean ± 95% interval
+over seeds, per method × N, beside the published numbers) of the finished runs under DIR
+(default data/runs) as Markdown. --write FILE puts it between the lines
+<!-- results:start --> and <!-- results:end --> of FILE instead (the README has them).`,
+  sweep: `Usage: npm run ssvae -- sweep [--plan FILE | --variants LIST --labels LIST --seeds LIST]
+                              [--epochs E] [settings] [--grid KEY=V1,V2 …]
+                              [--out ROOT] [--jobs J] [--threads T] [--list] [--shard I/N]
+
+Trains every run of a plan that is not finished yet: methods × label counts × seeds, each in
+ROOT/<group>/<variant>-<N>-s<seed>, where <group> names the preset and the settings given.
+Finished runs are skipped, unfinished ones resumed. Ends with mean ± 95% interval per method × N.
+  --plan FILE        JSON: {"variants": […], "labels": […], "seeds": […], "epochs": E,
+                     "settings": {field: value}, "grid": {field: [values]}}, or a list of them
+  --variants v1,v2,v3,baseline   --labels 100,600   --seeds 0-4 (or 0,1,2)   --epochs 50
+  --grid KEY=V1,V2   cross a setting's values (KEY as in a plan file, e.g. lr, schedule)
+  --out ROOT         default data/runs
+  --jobs J           runs at once (default: one per core, as memory allows); each gets
+                     ⌊cores / J⌋ TensorFlow threads unless --threads
+  --list             print one self-contained train command per run and exit (GNU parallel,
+                     Slurm job arrays); nothing is trained
+  --shard I/N        take only the I-th of N round-robin slices of the plan (0 ≤ I < N)
+
+${SETTINGS_USAGE}`,
+};
+
+const USAGE = `Usage: npm run ssvae -- <command> [flags]     (npm run ssvae -- <command> --help for more)
+
+Commands:
+  info     backend, versions and split sizes as JSON
+  train    train one run (one variant, N and seed)
+  eval     test accuracy and confusion matrix of a trained run
+  sweep    train a plan of runs (methods × label counts × seeds), resumably
+  results  the table of all recorded runs beside the published numbers, as Markdown
+
+Examples:
+  npm run ssvae -- info
+  npm run ssvae -- train --variant v3 --labels 3000 --epochs 50 --seed 0 --out data/runs/v3-3000-s0
+  npm run ssvae -- train --out data/runs/v3-3000-s0 --resume
+  npm run ssvae -- eval --run data/runs/v3-3000-s0
+  npm run ssvae -- sweep --variants v3,baseline --labels 100,3000 --seeds 0-4 --epochs 50
+`;
+
+type Options = NonNullable<ParseArgsConfig['options']>;
+
+function parse(command: string, argv: string[], options: Options) {
+  if (argv.includes('--help') || argv.includes('-h')) throw new HelpRequested(HELP[command] ?? USAGE);
+  try {
+    return parseArgs({ args: argv, options, strict: true, allowPositionals: false }).values;
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+}
+
+async function info(argv: string[]): Promise<void> {
+  const flags = parse('info', argv, { 'data-dir': { type: 'string' } });
+  const backend = await initBackend();
+  const dataset = loadDataset({ dataDir: flags['data-dir'] as string | undefined });
+  const describe = (split: { count: number; labels: Uint8Array }) => ({
+    count: split.count,
+    perClass: classCounts({ ...split, name: '', images: new Float32Array() }, dataset.numClasses),
+  });
+  const out = {
+    backend: backend.name,
+    backendReason: backend.reason,
+    tfjsVersion: backend.tfjsVersion,
+    node: process.version,
+    dataset: dataset.name,
+    directory: dataset.directory,
+    imageShape: dataset.imageShape,
+    numClasses: dataset.numClasses,
+    splits: { train: describe(dataset.train), validation: describe(dataset.validation), test: describe(dataset.test) },
+  };
+  console.log(JSON.stringify(out, null, 2));
+}
+
+function number(flags: Record<string, unknown>, name: string, integer: boolean): number | undefined {
+  const raw = flags[name];
+  if (raw === undefined) return undefined;
+  const value = Number(raw);
+  if (raw === '' || !Number.isFinite(value) || (integer && !Number.isInteger(value))) {
+    throw new UsageError(`--${name} expects ${integer ? 'an integer' : 'a number'}, got "${raw}"`);
+  }
+  return value;
+}
+
+function oneOf<T extends string>(flags: Record<string, unknown>, name: string, allowed: readonly T[]): T | undefined {
+  const raw = flags[name] as string | undefined;
+  if (raw === undefined) return undefined;
+  if (!allowed.includes(raw as T)) throw new UsageError(`--${name} must be one of ${allowed.join(', ')}, got "${raw}"`);
+  return raw as T;
+}
+
+function positiveIntList(flags: Record<string, unknown>, name: string): number[] | undefined {
+  const raw = flags[name] as string | undefined;
+  if (raw === undefined) return undefined;
+  return raw.split(',').map((h) => {
+    const v = Number(h);
+    if (!Number.isInteger(v) || v <= 0) throw new UsageError(`--${name} expects comma-separated positive integers, got "${raw}"`);
+    return v;
+  });
+}
+
+/** The parseArgs options of the flags that set a run's settings, shared by train and sweep. */
+const SETTING_OPTIONS: Options = Object.fromEntries(SETTING_FLAGS.map(({ flag }) => [flag, { type: 'string' as const }]));
+
+/** The settings given as flags (undefined where not given), read as SETTING_FLAGS says. */
+function settingsFromFlags(flags: Record<string, unknown>): Partial<TrainConfig> {
+  const read = ({ flag, kind }: (typeof SETTING_FLAGS)[number]): unknown => {
+    if (kind === 'int' || kind === 'number') return number(flags, flag, kind === 'int');
+    if (kind === 'list') return positiveIntList(flags, flag);
+    if (kind === 'path') return flags[flag] === undefined ? undefined : path.resolve(flags[flag] as string);
+    return oneOf(flags, flag, kind);
+  };
+  return Object.fromEntries(SETTING_FLAGS.map((setting) => [setting.key, read(setting)])) as Partial<TrainConfig>;
+}
+
+/** resolveConfig's error with the config field named as its flag. */
+function checkConfig(overrides: Partial<TrainConfig>): TrainConfig {
+  try {
+    return resolveConfig(overrides);
+  } catch (err) {
+    throw new UsageError((err as Error).message.replace(/^config\.(\w+)/, (_, k: string) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`));
+  }
+}
+
+/** Sets TensorFlow's thread pools before the native backend loads. */
+function setThreads(threads: number | undefined): void {
+  if (threads === undefined) return;
+  if (threads <= 0) throw new UsageError(`--threads expects a positive integer, got ${threads}`);
+  process.env.TF_NUM_INTRAOP_THREADS = String(threads);
+  process.env.TF_NUM_INTEROP_THREADS = String(threads);
+}
+
+/** How long `train --continue` waits for another process that holds the run's lock. */
+const CONTINUE_LOCK_WAIT_MS = 120_000;
+
+/** A worker started by `sweep` stops at once if the sweep that started it is gone (killed). */
+function stopWithParent(): () => void {
+  const parent = Number(process.env.SSVAE_PARENT_PID);
+  if (!Number.isInteger(parent) || parent <= 0) return () => undefined;
+  return () => {
+    if (process.ppid !== parent) process.exit(137);
+  };
+}
+
+async function trainCommand(argv: string[]): Promise<void> {
+  const flags = parse('train', argv, {
+    ...SETTING_OPTIONS,
+    variant: { type: 'string', short: 'v' },
+    labels: { type: 'string', short: 'n' },
+    epochs: { type: 'string', short: 'e' },
+    seed: { type: 'string', short: 's' },
+    out: { type: 'string', short: 'o' },
+    resume: { type: 'boolean', default: false },
+    continue: { type: 'boolean', default: false },
+    threads: { type: 'string' },
+  });
+  const out = flags.out as string | undefined;
+  if (out === undefined) throw new UsageError('train needs --out DIR (where run.json and checkpoints go)');
+  let resume = flags.resume as boolean;
+  const keepGoing = flags.continue as boolean;
+  if (resume && keepGoing) throw new UsageError('give --resume or --continue, not both');
+  setThreads(number(flags, 'threads', true));
+  const overrides: Partial<TrainConfig> = {
+    ...settingsFromFlags(flags),
+    variant: oneOf(flags, 'variant', VARIANTS),
+    labels: number(flags, 'labels', true),
+    epochs: number(flags, 'epochs', true),
+    seed: number(flags, 'seed', true),
+  };
+  let release: (() => void) | undefined;
+  if (resume) {
+    const fixed = Object.entries(overrides).filter(([k, v]) => v !== undefined && k !== 'epochs').map(([k]) => k);
+    if (fixed.length > 0) throw new UsageError(`--resume continues the run in ${out} with its own settings; only --epochs may be given (got ${fixed.join(', ')})`);
+    if (!isResumable(out)) throw new UsageError(`--resume: ${out} holds no run to resume (needs run.json and checkpoint/)`);
+  } else {
+    if (overrides.variant === undefined) throw new UsageError('train needs --variant v1|v2|v3|baseline');
+    if (overrides.labels === undefined) throw new UsageError('train needs --labels N');
+    const config = checkConfig(overrides);
+    if (keepGoing) {
+      // The lock first: another worker may be finishing this very run.
+      release = await lockRunDirWaiting(out, CONTINUE_LOCK_WAIT_MS);
+      let state: RunState;
+      try {
+        state = runState(out, config);
+        if (state.kind === 'failed') throw new Error(`${out} stopped earlier (${state.record.result.error}); move it away to train it again`);
+      } catch (err) {
+        release();
+        throw err;
+      }
+      if (state.kind === 'finished') {
+        release();
+        console.log(`already finished: ${path.join(out, 'run.json')} (${state.record.epochs.length} epochs)`);
+        return;
+      }
+      resume = state.kind === 'resumable';
+    } else if (fs.existsSync(path.join(out, 'run.json'))) {
+      throw new UsageError(`${out} already holds a run; use --resume or --continue to continue it, or choose another --out`);
+    }
+  }
+  release ??= lockRunDir(out);
+  const checkParent = stopWithParent();
+  const interactive = process.stderr.isTTY === true;
+  const bar = interactive ? new SingleBar({ format: 'epoch {epoch} [{bar}] {value}/{total} steps  {eta}s left', hideCursor: true }, undefined) : undefined;
+  let barEpoch = 0;
+  try {
+    const { record } = await train(resume ? { epochs: overrides.epochs } : overrides, {
+      outDir: out,
+      resume,
+      onStep: (epoch, done, total) => {
+        checkParent();
+        if (!bar) return;
+        if (epoch !== barEpoch) {
+          barEpoch = epoch;
+          bar.start(total, 0, { epoch });
+        }
+        bar.update(done, { epoch });
+      },
+      onEpoch: (entry, run) => {
+        bar?.stop();
+        barEpoch = 0;
+        console.log(epochLine(entry, run.config.epochs));
+      },
+    });
+    console.log(`done: ${resultLine(record)}. Record: ${path.join(out, 'run.json')}`);
+  } catch (err) {
+    bar?.stop();
+    if (err instanceof TrainingDiverged) throw new Error(`training stopped: ${err.message}; the last good checkpoint is in ${path.join(out, 'checkpoint')}`);
+    throw err;
+  } finally {
+    release();
+  }
+}
+
+/** "0-4" or "0,2,5" → [0, 1, 2, 3, 4] or [0, 2, 5]. */
+function seedList(raw: string): number[] {
+  const range = /^(\d+)-(\d+)$/.exec(raw);
+  if (range) {
+    const [a, b] = [Number(range[1]), Number(range[2])];
+    if (b < a) throw new UsageError(`--seeds: empty range "${raw}"`);
+    return Array.from({ length: b - a + 1 }, (_, i) => a + i);
+  }
+  return raw.split(',').map((s) => {
+    const v = Number(s);
+    if (s === '' || !Number.isInteger(v) || v < 0) throw new UsageError(`--seeds expects a range like 0-4 or a list like 0,1,2, got "${raw}"`);
+    return v;
+  });
+}
+
+/** "lr=0.00042,0.0042" → ["lr", [0.00042, 0.0042]]; numbers stay numbers, "500x500" a hidden list. */
+function gridAxis(raw: string): [string, unknown[]] {
+  const eq = raw.indexOf('=');
+  if (eq <= 0 || eq === raw.length - 1) throw new UsageError(`--grid expects KEY=V1,V2,… (e.g. lr=0.00042,0.0042), got "${raw}"`);
+  const key = raw.slice(0, eq);
+  const values = raw
+    .slice(eq + 1)
+    .split(',')
+    .map((v) => (key === 'hidden' ? v.split('x').map(Number) : v !== '' && Number.isFinite(Number(v)) ? Number(v) : v));
+  return [key, values];
+}
+
+async function sweepCommand(argv: string[]): Promise<void> {
+  const flags = parse('sweep', argv, {
+    ...SETTING_OPTIONS,
+    plan: { type: 'string' },
+    variants: { type: 'string' },
+    labels: { type: 'string' },
+    seeds: { type: 'string' },
+    epochs: { type: 'string' },
+    grid: { type: 'string', multiple: true },
+    out: { type: 'string' },
+    jobs: { type: 'string' },
+    threads: { type: 'string' },
+    list: { type: 'boolean', default: false },
+    shard: { type: 'string' },
+  });
+  const settings = stripUndefined(settingsFromFlags(flags));
+  let plans: SweepPlan[];
+  try {
+    if (flags.plan !== undefined) {
+      const clash = ['variants', 'labels', 'seeds', 'epochs', 'grid', ...Object.keys(SETTING_OPTIONS)].filter((k) => flags[k] !== undefined);
+      if (clash.length > 0) throw new UsageError(`--plan gives the whole plan; drop --${clash.join(', --')}`);
+      plans = readPlanFile(flags.plan as string);
+    } else {
+      const variants = (flags.variants as string | undefined)?.split(',');
+      const labels = positiveIntList(flags, 'labels');
+      if (variants === undefined || labels === undefined) throw new UsageError('sweep needs --plan FILE, or --variants and --labels (with --seeds, default 0)');
+      const grid = Object.fromEntries(((flags.grid as string[] | undefined) ?? []).map(gridAxis));
+      plans = [
+        parsePlan(
+          {
+            variants,
+            labels,
+            seeds: flags.seeds === undefined ? [0] : seedList(flags.seeds as string),
+            epochs: number(flags, 'epochs', true) ?? DEFAULTS.epochs,
+            settings,
+            grid,
+          },
+          'the plan given by flags',
+        ),
+      ];
+    }
+  } catch (err) {
+    if (err instanceof PlanError) throw new UsageError(err.message);
+    throw err;
+  }
+  const root = path.resolve((flags.out as string | undefined) ?? defaultRunsDir());
+  let runs = expandPlans(plans);
+  if (flags.shard !== undefined) {
+    try {
+      runs = shardOf(runs, parseShard(flags.shard as string));
+    } catch (err) {
+      throw new UsageError((err as Error).message);
+    }
+  }
+  const jobs = number(flags, 'jobs', true) ?? defaultJobs();
+  if (jobs <= 0) throw new UsageError(`--jobs expects a positive integer, got ${jobs}`);
+  const threads = number(flags, 'threads', true);
+  if (threads !== undefined && threads <= 0) throw new UsageError(`--threads expects a positive integer, got ${threads}`);
+  if (flags.list) {
+    for (const line of listCommands(runs, root, threads)) console.log(line);
+    return;
+  }
+  let barTotal = 0;
+  let barDone = 0;
+  const bar = process.stderr.isTTY ? new SingleBar({ format: 'sweep [{bar}] {value}/{total} epochs  ETA {eta_formatted}', hideCursor: true, etaBuffer: 20 }, undefined) : undefined;
+  const outcome = await runSweep(runs, {
+    root,
+    jobs,
+    threads,
+    log: (line) => {
+      if (bar) bar.stop();
+      console.log(line);
+      if (bar && barTotal > 0) bar.start(barTotal, barDone);
+    },
+    onProgress: (done, total) => {
+      barDone = done;
+      if (bar && barTotal === 0 && total > 0) bar.start(total, done);
+      barTotal = total;
+      bar?.update(done);
+    },
+  });
+  bar?.stop();
+  for (const line of formatSummary(outcome.summary)) console.log(line);
+  console.log(`sweep: ${outcome.trained} trained, ${outcome.skipped} already finished, ${outcome.failed.length} failed; records under ${root}`);
+  if (outcome.failed.length > 0) {
+    for (const f of outcome.failed) console.error(`  failed: ${f.name}: ${f.reason}`);
+    throw new Error(`${outcome.failed.length} run${outcome.failed.length === 1 ? '' : 's'} failed`);
+  }
+}
+async function evalCommand(argv: string[]): Promise<void> {
+  const flags = parse('eval', argv, { run: { type: 'string', short: 'r' }, weights: { type: 'string' } });
+  const dir = flags.run as string | undefined;
+  if (dir === undefined) throw new UsageError('eval needs --run DIR');
+  const which = oneOf(flags, 'weights', ['best', 'last'] as const) ?? 'best';
+  const record = readRunRecord(dir);
+  const weights = path.join(dir, which === 'best' ? 'best' : 'checkpoint');
+  await initBackend();
+  const config = resolveConfig(record.config);
+  const dataset = loadNamedDataset(config.dataset);
+  const model = createM2(config, config.seed);
+  try {
+    const state = loadM2Into(weights, model) as { epoch?: number };
+    const matrix = confusionMatrix(model, dataset.test, config.numClasses);
+    const correct = matrix.reduce((n, row, i) => n + (row[i] ?? 0), 0);
+    const out = { run: dir, weights: which, epoch: state.epoch, testAccuracy: correct / dataset.test.count, confusion: matrix };
+    console.log(`test accuracy ${out.testAccuracy.toFixed(4)} (${which} weights, epoch ${state.epoch})`);
+    console.log('confusion matrix (rows: true digit, columns: predicted):');
+    console.log(`      ${matrix.map((_, j) => String(j).padStart(5)).join('')}`);
+    matrix.forEach((row, i) => console.log(`  ${String(i).padStart(2)}  ${row.map((c) => String(c).padStart(5)).join('')}`));
+  } finally {
+    disposeM2(model);
+  }
+}
+
+async function resultsCommand(argv: string[]): Promise<void> {
+  const flags = parse('results', argv, { runs: { type: 'string' }, write: { type: 'string' } });
+  const text = resultsMarkdown(path.resolve((flags.runs as string | undefined) ?? defaultRunsDir()));
+  const file = flags.write as string | undefined;
+  if (file === undefined) {
+    console.log(text);
+    return;
+  }
+  const changed = replaceMarkedBlock(file, 'results', text);
+  console.log(changed ? `results table written to ${file}` : `${file} already holds this results table`);
+}
+
+const COMMANDS: Record<string, (argv: string[]) => Promise<void>> = { info, train: trainCommand, eval: evalCommand, sweep: sweepCommand, results: resultsCommand };
+
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
+    console.log(USAGE);
+    return command === undefined ? 2 : 0;
+  }
+  const run = COMMANDS[command];
+  try {
+    if (run === undefined) throw new UsageError(`unknown command "${command}"`);
+    await run(rest);
+    return 0;
+  } catch (err) {
+    if (err instanceof HelpRequested) {
+      console.log(err.text);
+      return 0;
+    }
+    if (err instanceof UsageError) {
+      console.error(`ssvae: ${err.message}\n\n${USAGE}`);
+      return 2;
+    }
+    console.error(`ssvae: ${(err as Error).message}`);
+    return 1;
+  }
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+  });
+}

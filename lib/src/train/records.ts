@@ -1,0 +1,148 @@
+/**
+ * run.json: the record of one training run (its format is described in the README).
+ * Rewritten atomically after every epoch, so a killed run leaves a valid record behind.
+ */
+import * as cp from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type { TrainConfig } from '../model/config';
+import { writeFileAtomic } from '../core/files';
+import { libraryDir } from '../core/paths';
+
+export interface EpochRecord {
+  epoch: number;
+  seconds: number;
+  /** Batch-averaged loss terms by hierarchical name, e.g. "unlabelled.loss", "labelled.kl". */
+  losses: Record<string, number>;
+  validationAccuracy: number;
+  testAccuracy: number;
+}
+
+export interface RunResult {
+  bestEpoch: number;
+  testAccuracyAtBest: number;
+  validationAccuracyAtBest: number;
+  testAccuracyLast: number;
+  finished: boolean;
+  /** Set when training stopped on a non-finite loss. */
+  error?: string;
+}
+
+export interface Environment {
+  backend: string;
+  versions: Record<string, string>;
+  commit: string;
+  cpu: string;
+  cores: number;
+  startedAt: string;
+}
+
+export interface RunRecord {
+  format: 'ssvae-run/1';
+  config: TrainConfig;
+  /** Values that follow from the config and the data: α′ as used (see config.alphaRule), training images. */
+  derived?: { alpha: number; trainSize: number };
+  epochs: EpochRecord[];
+  result: RunResult;
+  environment: Environment;
+  /** Seconds of wall time over all sessions of this run. */
+  wallSeconds: number;
+}
+
+export function summarise(epochs: EpochRecord[], totalEpochs: number): RunResult {
+  let best: EpochRecord | undefined;
+  for (const e of epochs) if (best === undefined || e.validationAccuracy > best.validationAccuracy) best = e;
+  const last = epochs[epochs.length - 1];
+  return {
+    bestEpoch: best?.epoch ?? 0,
+    testAccuracyAtBest: best?.testAccuracy ?? NaN,
+    validationAccuracyAtBest: best?.validationAccuracy ?? NaN,
+    testAccuracyLast: last?.testAccuracy ?? NaN,
+    finished: epochs.length === totalEpochs,
+  };
+}
+
+function gitCommit(): string {
+  try {
+    return cp.execSync('git rev-parse HEAD', { cwd: __dirname, stdio: ['ignore', 'pipe', 'ignore'], encoding: 'utf8' }).trim();
+  } catch {
+    return 'unknown';
+  }
+}
+
+function packageVersion(name: string): string {
+  try {
+    return (require(`${name}/package.json`) as { version: string }).version;
+  } catch {
+    return 'not installed';
+  }
+}
+
+export function describeEnvironment(backend: string): Environment {
+  return {
+    backend,
+    versions: {
+      node: process.version,
+      '@tensorflow/tfjs': packageVersion('@tensorflow/tfjs'),
+      '@tensorflow/tfjs-node': packageVersion('@tensorflow/tfjs-node'),
+      ssvae: (require(path.join(libraryDir(), 'package.json')) as { version: string }).version,
+    },
+    commit: gitCommit(),
+    cpu: os.cpus()[0]?.model ?? 'unknown',
+    cores: os.cpus().length,
+    startedAt: new Date().toISOString(),
+  };
+}
+
+export function runFile(dir: string): string {
+  return path.join(dir, 'run.json');
+}
+
+export function writeRunRecord(dir: string, record: RunRecord): void {
+  writeFileAtomic(runFile(dir), `${JSON.stringify(record, null, 2)}\n`);
+}
+
+/** Reads and checks DIR/run.json; one clear error if it is missing or not a run record. */
+export function readRunRecord(dir: string): RunRecord {
+  const file = runFile(dir);
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch {
+    throw new Error(`${file}: cannot read the run record (no such file; is ${dir} a run directory?)`);
+  }
+  let record: RunRecord;
+  try {
+    record = JSON.parse(text);
+  } catch (err) {
+    throw new Error(`${file}: not valid JSON (${(err as Error).message})`);
+  }
+  if (record?.format !== 'ssvae-run/1' || typeof record.config !== 'object' || !Array.isArray(record.epochs) || typeof record.result !== 'object') {
+    throw new Error(`${file}: not an ssvae run record (expected format "ssvae-run/1" with config, epochs and result)`);
+  }
+  // Records written before presets and α′ rules existed ran the 'round-1' defaults with a constant α′.
+  const legacy: Pick<TrainConfig, 'preset' | 'alphaRule'> = { preset: 'round-1', alphaRule: 'constant' };
+  record.config = { ...legacy, ...(record.config as Partial<TrainConfig>) } as TrainConfig;
+  return record;
+}
+
+/**
+ * A view of a record without retraining. The first n epochs of a run are the same computation as
+ * a run of n epochs with the same configuration (every epoch's shuffling and noise are seeded by
+ * the seed and the epoch's number), so a long run also answers for the shorter one.
+ */
+/** The record as if the run had stopped after `epochs` epochs (best epoch and accuracies recomputed). */
+export function firstEpochs(record: RunRecord, epochs: number): RunRecord {
+  if (!Number.isInteger(epochs) || epochs <= 0 || epochs > record.epochs.length) {
+    throw new Error(`firstEpochs: the run has ${record.epochs.length} epochs, cannot take the first ${epochs}`);
+  }
+  const kept = record.epochs.slice(0, epochs);
+  return {
+    ...record,
+    config: { ...record.config, epochs },
+    epochs: kept,
+    result: summarise(kept, epochs),
+    wallSeconds: kept.reduce((total, e) => total + e.seconds, 0),
+  };
+}

@@ -1,0 +1,74 @@
+/**
+ * The steps of an epoch: which images each optimisation step takes, by schedule. Indices only;
+ * the trainer gathers the images. Every epoch's order is drawn from the run's seed and the
+ * epoch's number, so an epoch is the same whether the run was resumed or not.
+ */
+import { shuffleInPlace, type Rng } from '../core/random';
+import type { TrainConfig } from '../model/config';
+
+/** One optimisation step: an unlabelled batch, a labelled batch, or both (mixed schedule). */
+export interface Step {
+  unlabelled?: Int32Array;
+  labelled?: Int32Array;
+}
+
+function batches(order: Int32Array, size: number, dropPartial: boolean): Int32Array[] {
+  const out: Int32Array[] = [];
+  for (let start = 0; start < order.length; start += size) {
+    if (dropPartial && start + size > order.length) break;
+    out.push(order.subarray(start, start + size));
+  }
+  return out;
+}
+
+function permutation(n: number, rng: Rng): Int32Array {
+  const order = Int32Array.from({ length: n }, (_, i) => i);
+  shuffleInPlace(order, rng);
+  return order;
+}
+
+/**
+ * The steps of one epoch, with indices into the unlabelled and labelled sets.
+ *
+ * alternating: ⌊nUnlabelled / batch⌋ unlabelled batches (the partial one is dropped; the
+ *   reshuffle brings those images back next epoch) and ⌈N / labelledBatch⌉ labelled batches;
+ *   step i is labelled when i mod ⌊(nUnlabelled + N) / N⌋ = 0 and labelled batches remain.
+ * mixed: each of the ⌊nUnlabelled / batch⌋ steps also draws a labelled batch, cycling through
+ *   fresh permutations of the N labelled images.
+ * baseline: labelled batches only, as many steps as an M2 epoch of the same schedule has (the
+ *   unlabelled batches of a mixed epoch, each of which comes with a labelled one; all steps of an
+ *   alternating one), so that an epoch gives the classifier as many updates (the N images are
+ *   cycled).
+ */
+export function epochPlan(config: TrainConfig, nUnlabelled: number, nLabelled: number, rng: Rng): Step[] {
+  const unlabelled = batches(permutation(nUnlabelled, rng), config.batchSize, true);
+  const labelledPass = () => batches(permutation(nLabelled, rng), config.labelledBatchSize, false);
+  if (config.variant === 'baseline' || config.schedule === 'alternating') {
+    const labelled = labelledPass();
+    if (config.variant === 'baseline') {
+      // As many classifier updates as variant 3 gets under the same schedule.
+      const total = config.schedule === 'mixed' ? unlabelled.length : unlabelled.length + labelled.length;
+      const steps: Step[] = [];
+      let pass = labelled;
+      while (steps.length < total) {
+        if (pass.length === 0) pass = labelledPass();
+        steps.push({ labelled: pass.shift() as Int32Array });
+      }
+      return steps;
+    }
+    const interval = Math.max(1, Math.floor((nUnlabelled + nLabelled) / nLabelled));
+    const steps: Step[] = [];
+    let u = 0;
+    let l = 0;
+    for (let i = 0; u < unlabelled.length || l < labelled.length; i++) {
+      if ((i % interval === 0 && l < labelled.length) || u >= unlabelled.length) steps.push({ labelled: labelled[l++] });
+      else steps.push({ unlabelled: unlabelled[u++] });
+    }
+    return steps;
+  }
+  let pass = labelledPass();
+  return unlabelled.map((u) => {
+    if (pass.length === 0) pass = labelledPass();
+    return { unlabelled: u, labelled: pass.shift() as Int32Array };
+  });
+}

@@ -1,0 +1,270 @@
+/**
+ * Training M2 (variants 1–3) and the labelled-only baseline: the loss of each step by variant,
+ * one optimisation step per batch of the epoch's schedule (schedule.ts), evaluation after every
+ * epoch, checkpoints and the run record.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { initBackend, tf } from '../core/backend';
+import { effectiveAlpha, resolveConfig, type TrainConfig } from '../model/config';
+import { loadNamedDataset, semiSupervisedSplits, type Dataset, type SemiSupervisedSplits } from '../data/datasets';
+import { loadM2Into, saveM2 } from './checkpoint';
+import { accuracy } from './evaluate';
+import { classifierVariables, createM2, disposeM2, networkVariables, type M2 } from '../model/m2';
+import {
+  classificationLoss,
+  labelledBound,
+  sampleClasses,
+  unlabelledBoundEnumerated,
+  unlabelledBoundSampled,
+} from '../model/objectives';
+import { Adam } from '../model/optimizer';
+import { drawSeed, makeRng, standardNormal, type Rng } from '../core/random';
+import { describeEnvironment, readRunRecord, summarise, writeRunRecord, type EpochRecord, type RunRecord } from './records';
+import { epochPlan, type Step } from './schedule';
+import { gradientStep, TrainingDiverged } from './step';
+
+/** The training tensors, kept for the whole run (gathered into batches by index). */
+interface TrainingData {
+  unlabelledX: tf.Tensor2D;
+  labelledX: tf.Tensor2D;
+  labelledY: tf.Tensor2D;
+}
+
+function trainingData(splits: SemiSupervisedSplits, pixels: number, numClasses: number): TrainingData {
+  return tf.tidy(() => ({
+    unlabelledX: tf.tensor2d(splits.unlabelled.images, [splits.unlabelled.count, pixels]),
+    labelledX: tf.tensor2d(splits.labelled.images, [splits.labelled.count, pixels]),
+    labelledY: tf.oneHot(tf.tensor1d(splits.labelled.labels, 'int32'), numClasses).toFloat() as tf.Tensor2D,
+  }));
+}
+
+/** The tensors of one step. */
+interface Batch {
+  labelled?: { x: tf.Tensor2D; y: tf.Tensor2D };
+  unlabelled?: { x: tf.Tensor2D; yHat?: tf.Tensor1D };
+}
+
+/** ε ~ N(0, I) of shape [rows, zDim], determined by the step's random stream. */
+function noise(rows: number, zDim: number, rng: Rng): tf.Tensor2D {
+  return tf.tensor2d(standardNormal(rows * zDim, drawSeed(rng)), [rows, zDim]);
+}
+
+/** Model, optimizers and data of a run in progress; `step` performs one update. */
+export class Trainer {
+  readonly model: M2;
+  readonly optimizer: Adam;
+  /** α′, from config.alpha or config.alphaRule. */
+  readonly alpha: number;
+  private readonly data: TrainingData;
+  private readonly variables: tf.Variable[];
+
+  constructor(readonly config: TrainConfig, readonly splits: SemiSupervisedSplits) {
+    this.model = createM2(config, config.seed);
+    // One optimizer group per network: a network gets a gradient in a step as a whole or not at all.
+    const groups = config.variant === 'baseline' ? [classifierVariables(this.model)] : networkVariables(this.model);
+    this.variables = groups.flat();
+    this.optimizer = new Adam(groups, { lr: config.lr, beta1: config.beta1, beta2: config.beta2 });
+    this.data = trainingData(splits, config.xDim, config.numClasses);
+    this.alpha = effectiveAlpha(config, splits.unlabelled.count + splits.labelled.count);
+  }
+
+  /**
+   * The loss of one step and its named terms (batch means, as scalars). Which terms enter
+   * the loss depends on the variant:
+   *   labelled batch:   −L(x,y)  [+ α′·(−log q(y|x)) for v3]      baseline: −log q(y|x)
+   *   unlabelled batch: −U(x) summed out (v2, v3) or the score-function surrogate (v1)
+   */
+  private lossTerms(batch: Batch, rng: Rng): { loss: tf.Scalar; terms: Record<string, tf.Scalar> } {
+    const { variant, numClasses: k, zDim } = this.config;
+    const alpha = this.alpha;
+    const m = this.model;
+    const terms: Record<string, tf.Scalar> = {};
+    const parts: tf.Scalar[] = [];
+    if (batch.labelled) {
+      const { x, y } = batch.labelled;
+      const classification = tf.mean(classificationLoss(m, x, y)) as tf.Scalar;
+      terms['labelled.classification'] = classification;
+      if (variant === 'baseline') {
+        parts.push(classification);
+      } else {
+        const eps = noise(x.shape[0], zDim, rng);
+        const l = labelledBound(m, x, y, eps);
+        const loss = tf.neg(tf.mean(l.bound)) as tf.Scalar;
+        terms['labelled.loss'] = loss;
+        terms['labelled.reconstruction'] = tf.neg(tf.mean(l.reconstruction)) as tf.Scalar;
+        terms['labelled.kl'] = tf.mean(l.kl) as tf.Scalar;
+        parts.push(loss);
+        if (variant === 'v3') parts.push(tf.mul(alpha, classification) as tf.Scalar);
+      }
+    }
+    if (batch.unlabelled) {
+      const { x, yHat } = batch.unlabelled;
+      const rows = x.shape[0];
+      // v1: one sampled class per image, trained through the score-function surrogate;
+      // v2, v3: all K classes, trained through U itself.
+      const sampled = yHat ? unlabelledBoundSampled(m, x, yHat, noise(rows, zDim, rng)) : undefined;
+      const u = sampled ?? unlabelledBoundEnumerated(m, x, noise(k * rows, zDim, rng));
+      const loss = tf.neg(tf.mean(u.bound)) as tf.Scalar;
+      terms['unlabelled.loss'] = loss;
+      terms['unlabelled.reconstruction'] = tf.neg(tf.mean(u.reconstruction)) as tf.Scalar;
+      terms['unlabelled.kl'] = tf.mean(u.kl) as tf.Scalar;
+      terms['unlabelled.entropy'] = tf.mean(u.entropy) as tf.Scalar;
+      parts.push(sampled ? (tf.neg(tf.mean(sampled.surrogate)) as tf.Scalar) : loss);
+    }
+    const loss = parts.length === 1 ? (parts[0] as tf.Scalar) : (tf.addN(parts) as tf.Scalar);
+    return { loss, terms };
+  }
+
+  /** The step's images (and labels) gathered, and for v1 the classes ŷ sampled outside the gradient tape. */
+  private gatherBatch(step: Step, rng: Rng): Batch {
+    const batch: Batch = {};
+    if (step.labelled) {
+      const idx = step.labelled;
+      batch.labelled = tf.tidy(() => {
+        const i = tf.tensor1d(idx, 'int32');
+        return { x: tf.gather(this.data.labelledX, i), y: tf.gather(this.data.labelledY, i) };
+      });
+    }
+    if (step.unlabelled) {
+      const idx = step.unlabelled;
+      const x = tf.tidy(() => tf.gather(this.data.unlabelledX, tf.tensor1d(idx, 'int32')));
+      batch.unlabelled = { x, yHat: this.config.variant === 'v1' ? tf.tidy(() => sampleClasses(this.model, x, drawSeed(rng))) : undefined };
+    }
+    return batch;
+  }
+
+  /**
+   * One update. Returns the step's loss terms as numbers; throws TrainingDiverged (and leaves
+   * the weights untouched) if the loss is not finite.
+   */
+  step(step: Step, rng: Rng): Record<string, number> {
+    let names: string[] = [];
+    const batch = this.gatherBatch(step, rng);
+    try {
+      const { loss, terms } = gradientStep(this.optimizer, this.variables, () => {
+        const { loss, terms } = this.lossTerms(batch, rng);
+        names = Object.keys(terms);
+        return { loss, terms: tf.stack(Object.values(terms)) as tf.Tensor1D };
+      });
+      return Object.fromEntries([['loss', loss], ...names.map((n, i) => [n, terms[i] ?? NaN])]);
+    } finally {
+      for (const t of [batch.labelled?.x, batch.labelled?.y, batch.unlabelled?.x, batch.unlabelled?.yHat]) t?.dispose();
+    }
+  }
+
+  /** Runs one epoch (1-based number) and returns the averaged loss terms. */
+  trainEpoch(epoch: number, onStep?: (done: number, total: number) => void): Record<string, number> {
+    const rng = makeRng(this.config.seed, `epoch-${epoch}`);
+    const plan = epochPlan(this.config, this.splits.unlabelled.count, this.splits.labelled.count, rng);
+    const sums: Record<string, number> = {};
+    const counts: Record<string, number> = {};
+    plan.forEach((s, i) => {
+      let terms: Record<string, number>;
+      try {
+        terms = this.step(s, rng);
+      } catch (err) {
+        if (err instanceof TrainingDiverged) throw new TrainingDiverged(`${err.message} at epoch ${epoch}, step ${i + 1} of ${plan.length}`);
+        throw err;
+      }
+      for (const [name, v] of Object.entries(terms)) {
+        sums[name] = (sums[name] ?? 0) + v;
+        counts[name] = (counts[name] ?? 0) + 1;
+      }
+      onStep?.(i + 1, plan.length);
+    });
+    delete sums.loss; // mixes labelled and unlabelled steps; the named terms say more
+    return Object.fromEntries(Object.keys(sums).sort().map((n) => [n, (sums[n] as number) / (counts[n] as number)]));
+  }
+
+  /** Frees data and optimizer state; the networks too unless `keepModel`. */
+  dispose(keepModel = false): void {
+    tf.dispose([this.data.unlabelledX, this.data.labelledX, this.data.labelledY]);
+    this.optimizer.dispose();
+    if (!keepModel) disposeM2(this.model);
+  }
+}
+
+export interface TrainOptions {
+  /** Run directory: run.json and checkpoint/ are written there after every epoch. */
+  outDir?: string;
+  /** Continue the run in outDir from its last checkpoint. */
+  resume?: boolean;
+  /** A dataset already loaded (otherwise loaded from config.dataset). */
+  dataset?: Dataset;
+  /** Called after every step and every epoch, e.g. for a progress bar. */
+  onStep?: (epoch: number, done: number, total: number) => void;
+  onEpoch?: (record: EpochRecord, run: RunRecord) => void;
+  /** Keep the model after training (the caller disposes it); default: dispose it. */
+  keepModel?: boolean;
+}
+
+export interface TrainResult {
+  record: RunRecord;
+  model?: M2;
+}
+
+/** Trains a run to config.epochs, resuming from outDir if asked; writes the record after every epoch. */
+export async function train(configOverrides: Partial<TrainConfig>, options: TrainOptions = {}): Promise<TrainResult> {
+  const backend = await initBackend();
+  let config = resolveConfig(configOverrides);
+  let previous: RunRecord | undefined;
+  const checkpointDir = options.outDir ? path.join(options.outDir, 'checkpoint') : undefined;
+  if (options.resume) {
+    if (!options.outDir) throw new Error('resume needs a run directory');
+    previous = readRunRecord(options.outDir);
+    // The run's own configuration wins; only the number of epochs may be extended.
+    config = resolveConfig({ ...previous.config, epochs: configOverrides.epochs ?? previous.config.epochs });
+  }
+  const dataset = options.dataset ?? loadNamedDataset(config.dataset);
+  if (dataset.pixels !== config.xDim || dataset.numClasses !== config.numClasses) {
+    config = resolveConfig({ ...config, xDim: dataset.pixels, numClasses: dataset.numClasses });
+  }
+  const splits = semiSupervisedSplits(dataset, config.labels, config.seed);
+  const trainer = new Trainer(config, splits);
+  const epochs: EpochRecord[] = previous ? previous.epochs.slice() : [];
+  const environment = previous?.environment ?? describeEnvironment(backend.name);
+  let wallSeconds = previous?.wallSeconds ?? 0;
+  if (previous && checkpointDir) {
+    const state = loadM2Into(checkpointDir, trainer.model, trainer.optimizer) as { epoch?: number };
+    const done = state.epoch ?? 0;
+    epochs.splice(done); // epochs recorded after the checkpoint are redone
+  }
+  const derived = { alpha: trainer.alpha, trainSize: splits.unlabelled.count + splits.labelled.count };
+  const record = (): RunRecord => ({ format: 'ssvae-run/1', config, derived, epochs, result: summarise(epochs, config.epochs), environment, wallSeconds });
+  try {
+    for (let epoch = epochs.length + 1; epoch <= config.epochs; epoch++) {
+      const started = process.hrtime.bigint();
+      let losses: Record<string, number>;
+      try {
+        losses = trainer.trainEpoch(epoch, (done, total) => options.onStep?.(epoch, done, total));
+      } catch (err) {
+        if (err instanceof TrainingDiverged && options.outDir) {
+          writeRunRecord(options.outDir, { ...record(), result: { ...summarise(epochs, config.epochs), error: err.message } });
+        }
+        throw err;
+      }
+      const validationAccuracy = accuracy(trainer.model, splits.validation);
+      const testAccuracy = accuracy(trainer.model, splits.test);
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      wallSeconds += seconds;
+      const entry: EpochRecord = { epoch, seconds, losses, validationAccuracy, testAccuracy };
+      epochs.push(entry);
+      if (options.outDir && checkpointDir) {
+        if (summarise(epochs, config.epochs).bestEpoch === epoch) await saveM2(path.join(options.outDir, 'best'), trainer.model, undefined, { epoch });
+        await saveM2(checkpointDir, trainer.model, trainer.optimizer, { epoch });
+        writeRunRecord(options.outDir, record());
+      }
+      options.onEpoch?.(entry, record());
+    }
+  } finally {
+    trainer.dispose(options.keepModel);
+  }
+  return options.keepModel ? { record: record(), model: trainer.model } : { record: record() };
+}
+
+/** True if `dir` holds a run that can be resumed. */
+export function isResumable(dir: string): boolean {
+  return fs.existsSync(path.join(dir, 'run.json')) && (fs.existsSync(path.join(dir, 'checkpoint')) || fs.existsSync(path.join(dir, 'checkpoint.old')));
+}
+

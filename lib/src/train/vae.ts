@@ -1,0 +1,204 @@
+/**
+ * Training the plain VAE (model/vae.ts): Adam on −ELBO over shuffled batches, the bound on the
+ * validation split after every epoch, and the run record. A trained VAE is cached like an M2 run:
+ * data/cache/vae-…-<hash of the config>/ holds its record (vae.json) and weights, and asking for
+ * the same configuration again loads them.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { initBackend, tf } from '../core/backend';
+import { forEachRowBatch } from '../core/batches';
+import { readableDir, replaceDirAtomic } from '../core/files';
+import { configHash } from '../core/hash';
+import { projectDataDir } from '../core/paths';
+import { drawSeed, makeRng, shuffleInPlace, standardNormal } from '../core/random';
+import { loadNamedDataset, type Dataset } from '../data/datasets';
+import { Adam } from '../model/optimizer';
+import { createVae, disposeVae, resolveVaeConfig, VAE_NETWORKS, vaeElbo, vaeVariables, type Vae, type VaeConfig } from '../model/vae';
+import { readNetworkInto, serialise, writeNetwork } from './checkpoint';
+import { describeEnvironment, type Environment } from './records';
+import { gradientStep, TrainingDiverged } from './step';
+
+/** Batch means in nats per image: −ELBO, −log p(x|z) and KL (each of them is minimised, or is part of what is). */
+export interface VaeTerms {
+  negativeElbo: number;
+  reconstruction: number;
+  kl: number;
+}
+
+export interface VaeEpochRecord {
+  epoch: number;
+  seconds: number;
+  /** Averaged over the epoch's training batches (the weights changing as it goes). */
+  train: VaeTerms;
+  /** On the validation split after the epoch, with the same ε every epoch. */
+  validation: VaeTerms;
+}
+
+export interface VaeRunRecord {
+  format: 'ssvae-vae/1';
+  config: VaeConfig;
+  epochs: VaeEpochRecord[];
+  finished: boolean;
+  environment: Environment;
+  wallSeconds: number;
+}
+
+/** Mean −ELBO, −log p(x|z) and KL over `images` (row-major, `xDim` pixels each), ε drawn from `seed`. */
+export function vaeEvaluate(vae: Vae, images: Float32Array, seed: number): VaeTerms {
+  const { xDim, zDim } = vae.config;
+  const count = images.length / xDim;
+  const eps = standardNormal(count * zDim, seed);
+  const sums = { elbo: 0, reconstruction: 0, kl: 0 };
+  forEachRowBatch(images, xDim, (x, start, n) => {
+    const totals = tf.tidy(() => {
+      const t = vaeElbo(vae, x, tf.tensor2d(eps.subarray(start * zDim, (start + n) * zDim), [n, zDim]));
+      return tf.stack([tf.sum(t.elbo), tf.sum(t.reconstruction), tf.sum(t.kl)]);
+    });
+    const [elbo = NaN, reconstruction = NaN, kl = NaN] = totals.dataSync();
+    totals.dispose();
+    sums.elbo += elbo;
+    sums.reconstruction += reconstruction;
+    sums.kl += kl;
+  });
+  return { negativeElbo: -sums.elbo / count, reconstruction: -sums.reconstruction / count, kl: sums.kl / count };
+}
+
+/** One epoch of Adam on −ELBO over shuffled batches (the partial last batch is dropped). */
+function trainEpoch(vae: Vae, optimizer: Adam, x: tf.Tensor2D, epoch: number): VaeTerms {
+  const { batchSize, zDim, seed } = vae.config;
+  const rng = makeRng(seed, `vae-epoch-${epoch}`);
+  const count = x.shape[0];
+  const order = Int32Array.from({ length: count }, (_, i) => i);
+  shuffleInPlace(order, rng);
+  const variables = vaeVariables(vae).flat();
+  const sums = { negativeElbo: 0, reconstruction: 0, kl: 0 };
+  let steps = 0;
+  for (let start = 0; start + batchSize <= count; start += batchSize) {
+    const batch = tf.tidy(() => tf.gather(x, tf.tensor1d(order.subarray(start, start + batchSize), 'int32')) as tf.Tensor2D);
+    const eps = tf.tensor2d(standardNormal(batchSize * zDim, drawSeed(rng)), [batchSize, zDim]);
+    try {
+      const { terms } = gradientStep(optimizer, variables, () => {
+        const t = vaeElbo(vae, batch, eps);
+        const loss = tf.neg(tf.mean(t.elbo)) as tf.Scalar;
+        return { loss, terms: tf.stack([loss, tf.neg(tf.mean(t.reconstruction)), tf.mean(t.kl)]) as tf.Tensor1D };
+      });
+      const [negativeElbo = NaN, reconstruction = NaN, kl = NaN] = terms;
+      sums.negativeElbo += negativeElbo;
+      sums.reconstruction += reconstruction;
+      sums.kl += kl;
+      steps++;
+    } catch (err) {
+      if (err instanceof TrainingDiverged) throw new TrainingDiverged(`VAE training: ${err.message} at epoch ${epoch}, step ${steps + 1}`);
+      throw err;
+    } finally {
+      tf.dispose([batch, eps]);
+    }
+  }
+  if (steps === 0) throw new Error(`VAE training: ${count} images make no batch of ${batchSize}`);
+  return { negativeElbo: sums.negativeElbo / steps, reconstruction: sums.reconstruction / steps, kl: sums.kl / steps };
+}
+
+/** The cache directory of a VAE configuration: any change of setting is a different entry. */
+export function vaeCacheDirFor(config: VaeConfig, cacheRoot = path.join(projectDataDir(), 'cache')): string {
+  const hash = configHash(config);
+  return path.join(cacheRoot, `vae-z${config.zDim}-e${config.epochs}-s${config.seed}-${hash}`);
+}
+
+/** Writes dir/vae.json (the record) and each network in dir/<net>/ (as checkpoint.ts does for M2), replacing dir atomically. */
+export async function saveVae(dir: string, vae: Vae, record: VaeRunRecord): Promise<void> {
+  const saved = await Promise.all(VAE_NETWORKS.map((name) => serialise(vae[name])));
+  replaceDirAtomic(dir, (tmp) => {
+    VAE_NETWORKS.forEach((name, i) => writeNetwork(path.join(tmp, name), saved[i]!));
+    fs.writeFileSync(path.join(tmp, 'vae.json'), `${JSON.stringify(record, null, 2)}\n`);
+  });
+}
+
+/** Reads a VAE saved by saveVae: its record and a model holding the saved weights. */
+export function loadVae(dir: string): { record: VaeRunRecord; vae: Vae } {
+  const source = readableDir(dir);
+  if (source === undefined) throw new Error(`${dir}: no saved VAE there`);
+  const record = JSON.parse(fs.readFileSync(path.join(source, 'vae.json'), 'utf8')) as VaeRunRecord;
+  if (record.format !== 'ssvae-vae/1') throw new Error(`${path.join(source, 'vae.json')}: not a VAE record (format ${JSON.stringify(record.format)})`);
+  const vae = createVae(record.config);
+  try {
+    for (const name of VAE_NETWORKS) readNetworkInto(path.join(source, name), vae[name]);
+  } catch (err) {
+    disposeVae(vae);
+    throw err;
+  }
+  return { record, vae };
+}
+
+export interface TrainVaeOptions {
+  /** A dataset already loaded (otherwise loaded from config.dataset); its train split is used without labels. */
+  dataset?: Dataset;
+  /** Keep the run in the cache (default true); false trains in memory only. */
+  cache?: boolean;
+  /** Retrain even if the cache holds this configuration. */
+  force?: boolean;
+  cacheRoot?: string;
+  /** Called after every epoch, e.g. to print one line. */
+  onEpoch?: (entry: VaeEpochRecord, record: VaeRunRecord) => void;
+}
+
+export interface VaeRun {
+  record: VaeRunRecord;
+  /** The trained model; the caller disposes it (disposeVae). */
+  vae: Vae;
+  /** The cache directory (when cached). */
+  dir?: string;
+  fromCache: boolean;
+}
+
+/**
+ * Trains a VAE on the train split's images (labels unused), evaluating −ELBO on the validation
+ * split after every epoch; or loads it from the cache if this configuration was trained before.
+ */
+export async function trainVae(overrides: Partial<VaeConfig> = {}, options: TrainVaeOptions = {}): Promise<VaeRun> {
+  const backend = await initBackend();
+  let config = resolveVaeConfig(overrides);
+  const dataset = options.dataset ?? loadNamedDataset(config.dataset);
+  if (dataset.pixels !== config.xDim) config = resolveVaeConfig({ ...config, xDim: dataset.pixels });
+  const useCache = options.cache ?? true;
+  const dir = useCache ? vaeCacheDirFor(config, options.cacheRoot) : undefined;
+  if (dir && options.force) fs.rmSync(dir, { recursive: true, force: true });
+  if (dir && fs.existsSync(path.join(dir, 'vae.json'))) {
+    try {
+      const loaded = loadVae(dir);
+      if (loaded.record.finished) return { ...loaded, dir, fromCache: true };
+      disposeVae(loaded.vae);
+    } catch {
+      // An unreadable entry is retrained below.
+    }
+  }
+
+  const vae = createVae(config);
+  const optimizer = new Adam(vaeVariables(vae), { lr: config.lr, beta1: config.beta1, beta2: config.beta2 });
+  const x = tf.tensor2d(dataset.train.images, [dataset.train.count, config.xDim]);
+  const record: VaeRunRecord = { format: 'ssvae-vae/1', config, epochs: [], finished: false, environment: describeEnvironment(backend.name), wallSeconds: 0 };
+  try {
+    for (let epoch = 1; epoch <= config.epochs; epoch++) {
+      const started = process.hrtime.bigint();
+      const trainTerms = trainEpoch(vae, optimizer, x, epoch);
+      const validation = vaeEvaluate(vae, dataset.validation.images, drawSeed(makeRng(config.seed, 'vae-validation')));
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      record.wallSeconds += seconds;
+      const entry: VaeEpochRecord = { epoch, seconds, train: trainTerms, validation };
+      record.epochs.push(entry);
+      record.finished = epoch === config.epochs;
+      options.onEpoch?.(entry, record);
+      // Let the event loop run between epochs (a notebook's progress lines go out here).
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    if (dir) await saveVae(dir, vae, record);
+  } catch (err) {
+    disposeVae(vae);
+    throw err;
+  } finally {
+    x.dispose();
+    optimizer.dispose();
+  }
+  return { record, vae, dir, fromCache: false };
+}
+
