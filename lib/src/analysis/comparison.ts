@@ -14,7 +14,6 @@ import * as path from 'node:path';
 import { stableJson } from '../core/hash';
 import { escapeHtml } from '../core/html';
 import { projectDataDir } from '../core/paths';
-import type { TopLevelSpec } from '../figures/vega';
 import { DEFAULTS, resolveConfig, VARIANTS, type TrainConfig, type Variant } from '../model/config';
 import { readRunRecord, runFile, type RunRecord } from '../train/records';
 import { PUBLISHED_LABEL_COUNTS, publishedSeries, type PublishedSeries, type ReferencePoint, type Source, type SpreadKind } from './references';
