@@ -82,7 +82,7 @@ test('a truncated gzip archive is an error naming the file', () => {
 test('a corrupt gzip archive, or a .gz that is not one, is an error naming the file', () => {
   const gz = zlib.gzipSync(good);
   const crc = Buffer.from(gz);
-  crc[crc.length - 6] ^= 0xff; // the CRC-32 of the trailer no longer matches the data
+  crc.writeUInt8((crc.at(-6) ?? 0) ^ 0xff, crc.length - 6); // the CRC-32 of the trailer no longer matches the data
   const bad = path.join(dir, 'crc-idx3-ubyte.gz');
   fs.writeFileSync(bad, crc);
   assert.throws(() => readIdx(bad, 3), (err: Error) => err.message.startsWith(`${bad}: corrupt gzip archive (`));

@@ -147,7 +147,7 @@ function methodOf(config: TrainConfig): { methodKey: string; method: string; dif
  * run twice, the later run (by start time) counts and the other is reported as skipped.
  */
 export function summariseRuns(runs: LoadedRun[], root = '', skipped: SkippedRun[] = []): ComparisonSummary {
-  const groups = new Map<string, { method: ReturnType<typeof methodOf>; labels: number; bySeed: Map<number, LoadedRun> }>();
+  const groups = new Map<string, { method: ReturnType<typeof methodOf>; variant: Variant; labels: number; bySeed: Map<number, LoadedRun> }>();
   const extraSkipped: SkippedRun[] = [];
   for (const run of runs) {
     let config: TrainConfig;
@@ -161,7 +161,7 @@ export function summariseRuns(runs: LoadedRun[], root = '', skipped: SkippedRun[
     const key = `${method.methodKey}#${config.labels}`;
     let group = groups.get(key);
     if (!group) {
-      group = { method, labels: config.labels, bySeed: new Map() };
+      group = { method, variant: config.variant, labels: config.labels, bySeed: new Map() };
       groups.set(key, group);
     }
     const previous = group.bySeed.get(config.seed);
@@ -173,12 +173,12 @@ export function summariseRuns(runs: LoadedRun[], root = '', skipped: SkippedRun[
       group.bySeed.set(config.seed, run);
     }
   }
-  const summaries: GroupSummary[] = [...groups.values()].map(({ method, labels, bySeed }) => {
+  const summaries: GroupSummary[] = [...groups.values()].map(({ method, variant, labels, bySeed }) => {
     const members = [...bySeed.values()].sort((a, b) => a.record.config.seed - b.record.config.seed);
     const results = members.map((r) => r.record.result);
     return {
       ...method,
-      variant: members[0]!.record.config.variant,
+      variant,
       labels,
       runs: members,
       seeds: members.map((r) => r.record.config.seed),

@@ -10,6 +10,7 @@
  * - interpolation: a straight (or great-circle) path in z between two inferred codes, decoded
  *   with a fixed y per row.
  */
+import { zip } from '../core/arrays';
 import { tf } from '../core/backend';
 import { mapRowBatches } from '../core/batches';
 import { classifierLogits, decode, encode, type M2 } from '../model/m2';
@@ -121,7 +122,7 @@ export function analogies(m: M2, images: Float32Array, labels: ArrayLike<number>
   const grid = tf.tidy(() => {
     const z = inferCodes(m, images, labels); //                                       [B, Z]
     const zRep = tf.tile(z.expandDims(1), [1, k, 1]).reshape([rows * k, -1]) as tf.Tensor2D; // [B·K, Z]: row b·K + j is z_b
-    const y = Array.from({ length: rows * k }, (_, i) => classes[i % k] as number);
+    const y = Array.from({ length: rows }, () => classes).flat(); //                   row b·K + j has class j
     const decoded = decodeMeans(m, zRep, y).reshape([rows, k, pixels]); //             [B, K, D]
     if (!withOriginal) return decoded.reshape([rows * k, pixels]);
     const originals = tf.tensor3d(images, [rows, 1, pixels]);
@@ -206,15 +207,14 @@ export function classAgreement(m: M2, images: Float32Array, expected: ArrayLike<
   const hits = new Array<number>(m.config.numClasses).fill(0);
   const totals = new Array<number>(m.config.numClasses).fill(0);
   let all = 0;
-  for (let i = 0; i < count; i++) {
-    const k = expected[i] as number;
+  Array.from(expected).forEach((k, i) => {
     totals[k] = (totals[k] ?? 0) + 1;
     if (classes[i] === k) {
       hits[k] = (hits[k] ?? 0) + 1;
       all++;
     }
-  }
-  return { overall: all / count, perClass: hits.map((h, k) => (totals[k] ? h / (totals[k] as number) : NaN)) };
+  });
+  return { overall: all / count, perClass: zip(hits, totals).map(([h, total]) => (total > 0 ? h / total : NaN)) };
 }
 
 /** The class each image of a grid was generated for, when row r was generated for rowClasses[r]. */

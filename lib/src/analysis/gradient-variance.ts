@@ -23,6 +23,7 @@
  * signal-to-noise ratios. Moments are accumulated in double precision (Welford), one draw at a
  * time, so memory does not grow with the number of draws.
  */
+import { zip } from '../core/arrays';
 import { tf } from '../core/backend';
 import { M2_NETWORKS, networkVariables, type M2, type Network } from '../model/m2';
 import { sampleClasses, unlabelledBoundEnumerated, unlabelledBoundSampled, stopGradient } from '../model/objectives';
@@ -144,12 +145,12 @@ class Moments {
     let sq = 0;
     let dot = 0;
     for (let i = 0; i < g.length; i++) {
-      const v = g[i] as number;
-      const delta = v - (this.mean[i] as number);
+      const v = g[i]!;
+      const delta = v - this.mean[i]!;
       this.mean[i]! += delta / this.count;
-      this.m2[i]! += delta * (v - (this.mean[i] as number));
+      this.m2[i]! += delta * (v - this.mean[i]!);
       sq += v * v;
-      dot += v * (this.reference[i] as number);
+      dot += v * this.reference[i]!;
     }
     this.squaredNorms.push(sq);
     this.dots.push(dot);
@@ -161,12 +162,12 @@ function median(values: Float64Array, count: number): number {
   if (count === 0) return NaN;
   const sorted = values.subarray(0, count).sort();
   const mid = count >> 1;
-  return count % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+  return count % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
 /** The statistics of one estimator for the parameters of `parts` taken together (one network, or all three). */
 function summarise(estimator: Estimator, group: GradientGroup, parts: Moments[]): GroupStats {
-  const s = parts[0]!.count;
+  const s = parts[0]?.count ?? 0;
   const size = parts.reduce((n, p) => n + p.reference.length, 0);
   let variance = 0;
   let meanSq = 0;
@@ -176,11 +177,11 @@ function summarise(estimator: Estimator, group: GradientGroup, parts: Moments[])
   let withVariance = 0;
   for (const moments of parts) {
     for (let i = 0; i < moments.reference.length; i++) {
-      const mean = moments.mean[i] as number;
-      const v = s > 1 ? (moments.m2[i] as number) / (s - 1) : 0;
+      const mean = moments.mean[i]!;
+      const v = s > 1 ? moments.m2[i]! / (s - 1) : 0;
       variance += v;
       meanSq += mean * mean;
-      const r = moments.reference[i] as number;
+      const r = moments.reference[i]!;
       errSq += (mean - r) * (mean - r);
       refSq += r * r;
       if (v > 0) parameterSnr[withVariance++] = Math.abs(mean) / Math.sqrt(v);
@@ -189,8 +190,8 @@ function summarise(estimator: Estimator, group: GradientGroup, parts: Moments[])
   const norms: number[] = [];
   const cosines: number[] = [];
   for (let d = 0; d < s; d++) {
-    const sq = parts.reduce((a, p) => a + (p.squaredNorms[d] as number), 0);
-    const dot = parts.reduce((a, p) => a + (p.dots[d] as number), 0);
+    const sq = parts.reduce((a, p) => a + p.squaredNorms[d]!, 0);
+    const dot = parts.reduce((a, p) => a + p.dots[d]!, 0);
     norms.push(Math.sqrt(sq));
     cosines.push(sq > 0 && refSq > 0 ? dot / Math.sqrt(sq * refSq) : NaN);
   }
@@ -239,22 +240,22 @@ export function measureGradientVariance(m: M2, x: tf.Tensor2D | Float32Array, op
     } else {
       const r = rng('reference');
       const count = options.referenceDraws ?? draws;
-      let sums: Float64Array[] | undefined;
+      const sums = networkVariables(m).map((vars) => new Float64Array(vars.reduce((n, v) => n + v.size, 0)));
       for (let s = 0; s < count; s++) {
         const eps = epsFor('summed-out', r);
         const parts = drawGradient(m, batch, 'summed-out', eps, 0);
         eps.dispose();
-        sums ??= parts.map((p) => new Float64Array(p.length));
-        parts.forEach((p, g) => p.forEach((v, i) => (sums![g]![i]! += v)));
+        for (const [sum, part] of zip(sums, parts)) part.forEach((v, i) => (sum[i] = (sum[i] ?? 0) + v));
       }
-      referenceParts = sums!.map((sum) => Float32Array.from(sum, (v) => v / count));
+      referenceParts = sums.map((sum) => Float32Array.from(sum, (v) => v / count));
     }
     const reference = referenceParts.map((p) => Float64Array.from(p)); // per network
     const squared = reference.map((r) => r.reduce((a, v) => a + v * v, 0));
+    const [classifier = NaN, encoder = NaN, decoder = NaN] = squared;
     const referenceNorms = {
-      classifier: Math.sqrt(squared[0]!),
-      encoder: Math.sqrt(squared[1]!),
-      decoder: Math.sqrt(squared[2]!),
+      classifier: Math.sqrt(classifier),
+      encoder: Math.sqrt(encoder),
+      decoder: Math.sqrt(decoder),
       all: Math.sqrt(squared.reduce((a, v) => a + v, 0)),
     };
 
@@ -267,9 +268,9 @@ export function measureGradientVariance(m: M2, x: tf.Tensor2D | Float32Array, op
         const eps = epsFor(estimator, r);
         const parts = drawGradient(m, batch, estimator, eps, drawSeed(r), estimator === 'score-function' ? signal : undefined);
         if (eps !== fixedEps) eps.dispose();
-        parts.forEach((p, g) => moments[g]!.add(p));
+        for (const [moment, part] of zip(moments, parts)) moment.add(part);
       }
-      M2_NETWORKS.forEach((network, g) => stats.push(summarise(estimator, network, [moments[g]!])));
+      for (const [network, moment] of zip(M2_NETWORKS, moments)) stats.push(summarise(estimator, network, [moment]));
       stats.push(summarise(estimator, 'all', moments));
     }
     const mean = signal.reduce((a, v) => a + v, 0) / Math.max(1, signal.length);
@@ -294,7 +295,7 @@ export function networkGradientNorms(m: M2, loss: () => tf.Scalar): Record<Netwo
       const present = groups[i]!.map((v) => grads[v.name]).filter((g): g is tf.Tensor => g !== undefined);
       if (present.length === 0) return [name, null] as const;
       const norm = tf.tidy(() => tf.sqrt(tf.addN(present.map((g) => tf.sum(tf.square(g))))));
-      const n = (norm.dataSync() as Float32Array)[0] as number;
+      const n = norm.dataSync()[0] ?? NaN;
       norm.dispose();
       return [name, n] as const;
     });

@@ -79,7 +79,7 @@ function checkInput(points: Float32Array | Float64Array, dims: number): number {
   const n = points.length / dims;
   if (n < 4) throw new Error(`tsne: need at least 4 points, got ${n}`);
   for (let i = 0; i < points.length; i++) {
-    if (!Number.isFinite(points[i] as number)) throw new Error(`tsne: value ${i} (point ${Math.floor(i / dims)}) is not finite`);
+    if (!Number.isFinite(points[i]!)) throw new Error(`tsne: value ${i} (point ${Math.floor(i / dims)}) is not finite`);
   }
   return n;
 }
@@ -104,7 +104,7 @@ export function nearestNeighbours(points: Float32Array | Float64Array, dims: num
       const oj = j * dims;
       let d = 0;
       for (let c = 0; c < dims; c++) {
-        const diff = (points[oi + c] as number) - (points[oj + c] as number);
+        const diff = points[oi + c]! - points[oj + c]!;
         d += diff * diff;
       }
       if (size < k) {
@@ -112,34 +112,34 @@ export function nearestNeighbours(points: Float32Array | Float64Array, dims: num
         let pos = size++;
         while (pos > 0) {
           const parent = (pos - 1) >> 1;
-          if ((heapD[parent] as number) >= d) break;
-          heapD[pos] = heapD[parent] as number;
-          heapI[pos] = heapI[parent] as number;
+          if (heapD[parent]! >= d) break;
+          heapD[pos] = heapD[parent]!;
+          heapI[pos] = heapI[parent]!;
           pos = parent;
         }
         heapD[pos] = d;
         heapI[pos] = j;
-      } else if (d < (heapD[0] as number)) {
+      } else if (d < heapD[0]!) {
         // Replace the top and sift down.
         let pos = 0;
         for (;;) {
           const left = 2 * pos + 1;
           if (left >= k) break;
           const right = left + 1;
-          const bigger = right < k && (heapD[right] as number) > (heapD[left] as number) ? right : left;
-          if ((heapD[bigger] as number) <= d) break;
-          heapD[pos] = heapD[bigger] as number;
-          heapI[pos] = heapI[bigger] as number;
+          const bigger = right < k && heapD[right]! > heapD[left]! ? right : left;
+          if (heapD[bigger]! <= d) break;
+          heapD[pos] = heapD[bigger]!;
+          heapI[pos] = heapI[bigger]!;
           pos = bigger;
         }
         heapD[pos] = d;
         heapI[pos] = j;
       }
     }
-    const order = Array.from({ length: k }, (_, t) => t).sort((a, b) => (heapD[a] as number) - (heapD[b] as number) || (heapI[a] as number) - (heapI[b] as number));
+    const order = Array.from({ length: k }, (_, t) => t).sort((a, b) => heapD[a]! - heapD[b]! || heapI[a]! - heapI[b]!);
     order.forEach((t, r) => {
-      indices[i * k + r] = heapI[t] as number;
-      distances[i * k + r] = heapD[t] as number;
+      indices[i * k + r] = heapI[t]!;
+      distances[i * k + r] = heapD[t]!;
     });
   }
   return { indices, distances };
@@ -159,7 +159,7 @@ export interface SparseAffinities {
  * the entropy H(P_i) = log(perplexity) (natural log). Distances are squared and sorted.
  */
 function calibrateRow(d2: Float64Array, offset: number, k: number, targetEntropy: number, out: Float64Array): void {
-  const dMin = d2[offset] as number; // shifting by the smallest distance avoids exp underflow
+  const dMin = d2[offset]!; // shifting by the smallest distance avoids exp underflow
   let beta = 1;
   let betaLow = 0;
   let betaHigh = Infinity;
@@ -168,7 +168,7 @@ function calibrateRow(d2: Float64Array, offset: number, k: number, targetEntropy
     sum = 0;
     let weighted = 0;
     for (let t = 0; t < k; t++) {
-      const shifted = (d2[offset + t] as number) - dMin;
+      const shifted = d2[offset + t]! - dMin;
       const p = Math.exp(-beta * shifted);
       out[offset + t] = p;
       sum += p;
@@ -186,7 +186,7 @@ function calibrateRow(d2: Float64Array, offset: number, k: number, targetEntropy
       beta = (beta + betaLow) / 2;
     }
   }
-  for (let t = 0; t < k; t++) out[offset + t] = (out[offset + t] as number) / sum;
+  for (let t = 0; t < k; t++) out[offset + t] = out[offset + t]! / sum;
 }
 
 /**
@@ -205,23 +205,23 @@ export function sparseAffinities(points: Float32Array | Float64Array, dims: numb
   const rows: Map<number, number>[] = Array.from({ length: n }, () => new Map());
   for (let i = 0; i < n; i++) {
     for (let t = 0; t < k; t++) {
-      const j = indices[i * k + t] as number;
-      const v = (conditional[i * k + t] as number) / (2 * n);
-      const ri = rows[i] as Map<number, number>;
-      const rj = rows[j] as Map<number, number>;
+      const j = indices[i * k + t]!;
+      const v = conditional[i * k + t]! / (2 * n);
+      const ri = rows[i]!;
+      const rj = rows[j]!;
       ri.set(j, (ri.get(j) ?? 0) + v);
       rj.set(i, (rj.get(i) ?? 0) + v);
     }
   }
   const rowStart = new Int32Array(n + 1);
-  rows.forEach((row, i) => (rowStart[i + 1] = (rowStart[i] as number) + row.size));
-  const columns = new Int32Array(rowStart[n] as number);
-  const values = new Float64Array(rowStart[n] as number);
+  rows.forEach((row, i) => (rowStart[i + 1] = rowStart[i]! + row.size));
+  const columns = new Int32Array(rowStart[n]!);
+  const values = new Float64Array(rowStart[n]!);
   rows.forEach((row, i) => {
-    let at = rowStart[i] as number;
-    for (const j of [...row.keys()].sort((a, b) => a - b)) {
+    let at = rowStart[i]!;
+    for (const [j, v] of [...row.entries()].sort(([a], [b]) => a - b)) {
       columns[at] = j;
-      values[at++] = row.get(j) as number;
+      values[at++] = v;
     }
   });
   return { count: n, rowStart, columns, values, perplexity: used };
@@ -269,8 +269,8 @@ class QuadTree {
     let maxY = -Infinity;
     for (let i = 0; i < this.n; i++) {
       this.order[i] = i;
-      const px = y[2 * i] as number;
-      const py = y[2 * i + 1] as number;
+      const px = y[2 * i]!;
+      const py = y[2 * i + 1]!;
       if (px < minX) minX = px;
       if (px > maxX) maxX = px;
       if (py < minY) minY = py;
@@ -287,10 +287,10 @@ class QuadTree {
     let i = s;
     let j = e - 1;
     while (i <= j) {
-      const p = order[i] as number;
-      if ((y[2 * p + axis] as number) < threshold) i++;
+      const p = order[i]!;
+      if (y[2 * p + axis]! < threshold) i++;
       else {
-        order[i] = order[j] as number;
+        order[i] = order[j]!;
         order[j] = p;
         j--;
       }
@@ -307,9 +307,9 @@ class QuadTree {
     let cx = 0;
     let cy = 0;
     for (let t = s; t < e; t++) {
-      const p = this.order[t] as number;
-      cx += y[2 * p] as number;
-      cy += y[2 * p + 1] as number;
+      const p = this.order[t]!;
+      cx += y[2 * p]!;
+      cy += y[2 * p + 1]!;
     }
     this.comX[id] = cx / (e - s);
     this.comY[id] = cy / (e - s);
@@ -359,22 +359,22 @@ function gradient(y: Float64Array, P: SparseAffinities, grad: Float64Array, thet
   let z = 0;
   // Repulsion: accumulate Σ_j w_ij² (y_i − y_j) per point, and Z.
   for (let i = 0; i < n; i++) {
-    const xi = y[2 * i] as number;
-    const yi = y[2 * i + 1] as number;
+    const xi = y[2 * i]!;
+    const yi = y[2 * i + 1]!;
     let fx = 0;
     let fy = 0;
     let top = 0;
     stack[top++] = 0;
     while (top > 0) {
-      const node = stack[--top] as number;
+      const node = stack[--top]!;
       const base = 4 * node;
-      const leaf = (child[base] as number) < 0 && (child[base + 1] as number) < 0 && (child[base + 2] as number) < 0 && (child[base + 3] as number) < 0;
+      const leaf = child[base]! < 0 && child[base + 1]! < 0 && child[base + 2]! < 0 && child[base + 3]! < 0;
       if (leaf) {
-        for (let s = start[node] as number; s < (end[node] as number); s++) {
-          const j = order[s] as number;
+        for (let s = start[node]!; s < end[node]!; s++) {
+          const j = order[s]!;
           if (j === i) continue;
-          const dx = xi - (y[2 * j] as number);
-          const dy = yi - (y[2 * j + 1] as number);
+          const dx = xi - y[2 * j]!;
+          const dy = yi - y[2 * j + 1]!;
           const w = 1 / (1 + dx * dx + dy * dy);
           z += w;
           fx += w * w * dx;
@@ -382,20 +382,20 @@ function gradient(y: Float64Array, P: SparseAffinities, grad: Float64Array, thet
         }
         continue;
       }
-      const dx = xi - (comX[node] as number);
-      const dy = yi - (comY[node] as number);
+      const dx = xi - comX[node]!;
+      const dy = yi - comY[node]!;
       const d2 = dx * dx + dy * dy;
-      const s = side[node] as number;
+      const s = side[node]!;
       if (s * s < theta2 * d2) {
         // A far cell acts as its points gathered at their centre of mass.
-        const count = (end[node] as number) - (start[node] as number);
+        const count = end[node]! - start[node]!;
         const w = 1 / (1 + d2);
         z += count * w;
         fx += count * w * w * dx;
         fy += count * w * w * dy;
       } else {
         for (let c = 0; c < 4; c++) {
-          const ch = child[base + c] as number;
+          const ch = child[base + c]!;
           if (ch >= 0) stack[top++] = ch;
         }
       }
@@ -406,20 +406,20 @@ function gradient(y: Float64Array, P: SparseAffinities, grad: Float64Array, thet
   // Attraction over the sparse P, combined with repulsion / Z.
   const { rowStart, columns, values } = P;
   for (let i = 0; i < n; i++) {
-    const xi = y[2 * i] as number;
-    const yi = y[2 * i + 1] as number;
+    const xi = y[2 * i]!;
+    const yi = y[2 * i + 1]!;
     let ax = 0;
     let ay = 0;
-    for (let s = rowStart[i] as number; s < (rowStart[i + 1] as number); s++) {
-      const j = columns[s] as number;
-      const dx = xi - (y[2 * j] as number);
-      const dy = yi - (y[2 * j + 1] as number);
-      const a = (exaggeration * (values[s] as number)) / (1 + dx * dx + dy * dy);
+    for (let s = rowStart[i]!; s < rowStart[i + 1]!; s++) {
+      const j = columns[s]!;
+      const dx = xi - y[2 * j]!;
+      const dy = yi - y[2 * j + 1]!;
+      const a = (exaggeration * values[s]!) / (1 + dx * dx + dy * dy);
       ax += a * dx;
       ay += a * dy;
     }
-    grad[2 * i] = 4 * (ax - (grad[2 * i] as number) / z);
-    grad[2 * i + 1] = 4 * (ay - (grad[2 * i + 1] as number) / z);
+    grad[2 * i] = 4 * (ax - grad[2 * i]! / z);
+    grad[2 * i + 1] = 4 * (ay - grad[2 * i + 1]! / z);
   }
   return z;
 }
@@ -428,12 +428,12 @@ function gradient(y: Float64Array, P: SparseAffinities, grad: Float64Array, thet
 function klDivergence(y: Float64Array, P: SparseAffinities, z: number): number {
   let kl = 0;
   for (let i = 0; i < P.count; i++) {
-    for (let s = P.rowStart[i] as number; s < (P.rowStart[i + 1] as number); s++) {
-      const p = P.values[s] as number;
+    for (let s = P.rowStart[i]!; s < P.rowStart[i + 1]!; s++) {
+      const p = P.values[s]!;
       if (p <= 0) continue;
-      const j = P.columns[s] as number;
-      const dx = (y[2 * i] as number) - (y[2 * j] as number);
-      const dy = (y[2 * i + 1] as number) - (y[2 * j + 1] as number);
+      const j = P.columns[s]!;
+      const dx = y[2 * i]! - y[2 * j]!;
+      const dy = y[2 * i + 1]! - y[2 * j + 1]!;
       kl += p * Math.log((p * z) * (1 + dx * dx + dy * dy));
     }
   }
@@ -466,22 +466,22 @@ async function barnesHut(points: Float32Array | Float64Array, dims: number, opti
     let meanX = 0;
     let meanY = 0;
     for (let c = 0; c < 2 * n; c++) {
-      const g = grad[c] as number;
+      const g = grad[c]!;
       // Per-coordinate gains (delta-bar-delta): grow while the step keeps going downhill
       // (gradient and last step of opposite signs), shrink when the gradient turns round.
-      const gain = Math.max(Math.sign(g) !== Math.sign(update[c] as number) ? (gains[c] as number) + 0.2 : (gains[c] as number) * 0.8, 0.01);
+      const gain = Math.max(Math.sign(g) !== Math.sign(update[c]!) ? gains[c]! + 0.2 : gains[c]! * 0.8, 0.01);
       gains[c] = gain;
-      const u = momentum * (update[c] as number) - rate * gain * g;
+      const u = momentum * update[c]! - rate * gain * g;
       update[c] = u;
-      y[c] = (y[c] as number) + u;
-      if (c % 2 === 0) meanX += y[c] as number;
-      else meanY += y[c] as number;
+      y[c] = y[c]! + u;
+      if (c % 2 === 0) meanX += y[c]!;
+      else meanY += y[c]!;
     }
     meanX /= n;
     meanY /= n;
     for (let i = 0; i < n; i++) {
-      y[2 * i] = (y[2 * i] as number) - meanX;
-      y[2 * i + 1] = (y[2 * i + 1] as number) - meanY;
+      y[2 * i] = y[2 * i]! - meanX;
+      y[2 * i + 1] = y[2 * i + 1]! - meanY;
     }
     if (options.onProgress && ((it + 1) % every === 0 || it + 1 === iterations)) {
       options.onProgress({ iteration: it + 1, iterations, cost: klDivergence(y, P, z), seconds: (performance.now() - started) / 1000 });
@@ -607,7 +607,7 @@ export function neighbourPurity(points: Float32Array | Float64Array, dims: numbe
   const { indices } = nearestNeighbours(points, dims, k);
   let same = 0;
   for (let i = 0; i < n; i++) {
-    for (let t = 0; t < k; t++) if (labels[indices[i * k + t] as number] === labels[i]) same++;
+    for (let t = 0; t < k; t++) if (labels[indices[i * k + t]!] === labels[i]) same++;
   }
   return same / (n * k);
 }

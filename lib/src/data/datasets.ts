@@ -70,13 +70,9 @@ function readPair(imagesFile: string, labelsFile: string, numClasses: number): {
   if (labels.shape[0] !== count) {
     throw new Error(`${labelsFile}: holds ${labels.shape[0]} labels but ${imagesFile} holds ${count} images`);
   }
-  for (let i = 0; i < labels.data.length; i++) {
-    if ((labels.data[i] as number) >= numClasses) {
-      throw new Error(`${labelsFile}: label ${labels.data[i]} at index ${i} is not below the number of classes (${numClasses})`);
-    }
-  }
-  const pixels = new Float32Array(images.data.length);
-  for (let i = 0; i < pixels.length; i++) pixels[i] = (images.data[i] as number) / 255;
+  const bad = labels.data.findIndex((label) => label >= numClasses);
+  if (bad >= 0) throw new Error(`${labelsFile}: label ${labels.data[bad]} at index ${bad} is not below the number of classes (${numClasses})`);
+  const pixels = Float32Array.from(images.data, (v) => v / 255);
   return { images: pixels, labels: Uint8Array.from(labels.data), shape: [height, width] };
 }
 
@@ -93,11 +89,11 @@ export function selectRows(source: Split, indices: ArrayLike<number>, name: stri
   const pixels = source.images.length / source.count;
   const images = new Float32Array(indices.length * pixels);
   const labels = new Uint8Array(indices.length);
-  for (let r = 0; r < indices.length; r++) {
-    const i = indices[r] as number;
+  Array.from(indices).forEach((i, r) => {
+    if (!(i >= 0 && i < source.count)) throw new Error(`selectRows: row ${i} is not in ${source.name} (${source.count} rows)`);
     images.set(source.images.subarray(i * pixels, (i + 1) * pixels), r * pixels);
-    labels[r] = source.labels[i] as number;
-  }
+    labels[r] = source.labels[i] ?? 0;
+  });
   return { name, count: indices.length, images, labels };
 }
 

@@ -27,7 +27,7 @@ export function parseIdx(bytes: Uint8Array, source: string, expectedDims?: numbe
     throw bad(`magic number starts with 0x${hex(bytes[0])}${hex(bytes[1])}, expected 0x0000`);
   }
   if (bytes[2] !== UNSIGNED_BYTE) throw bad(`type code 0x${hex(bytes[2])}, expected 0x08 (unsigned byte)`);
-  const dims = bytes[3];
+  const dims = bytes[3] ?? 0;
   if (dims === 0) throw bad('zero dimensions');
   if (expectedDims !== undefined && dims !== expectedDims) throw bad(`${dims} dimensions, expected ${expectedDims}`);
   const headerLength = 4 + 4 * dims;

@@ -113,7 +113,7 @@ export function accuracyVsLabelsSpec(table: ComparisonTable, options: Comparison
       table.labelCounts.flatMap((labels) => {
         const cell = row.cells[labels];
         if (!cell) return [];
-        const interval = cell.spreadKind === '95% interval' && cell.spread !== undefined && Number.isFinite(cell.spread);
+        const spread = cell.spreadKind === '95% interval' && cell.spread !== undefined && Number.isFinite(cell.spread) ? cell.spread : undefined;
         return [
           {
             family: familyOf(row),
@@ -121,7 +121,7 @@ export function accuracyVsLabelsSpec(table: ComparisonTable, options: Comparison
             series: `${sourceOf(row)}: ${row.method}`,
             labels,
             accuracy: cell.accuracy,
-            ...(interval ? { low: cell.accuracy - (cell.spread as number), high: cell.accuracy + (cell.spread as number) } : {}),
+            ...(spread === undefined ? {} : { low: cell.accuracy - spread, high: cell.accuracy + spread }),
           },
         ];
       }),

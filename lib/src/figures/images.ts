@@ -21,7 +21,7 @@ export async function digitGridPng(images: tf.Tensor | Float32Array, imageShape:
   const [h, w] = imageShape;
   const grid = tf.tidy(() => {
     const flat = images instanceof tf.Tensor ? images : tf.tensor2d(images, [images.length / (h * w), h * w]);
-    const count = flat.shape[0] as number;
+    const [count = 0] = flat.shape;
     const columns = options.columns ?? Math.ceil(Math.sqrt(count));
     const rows = Math.ceil(count / columns);
     const pad = options.padding ?? 2;
@@ -36,7 +36,8 @@ export async function digitGridPng(images: tf.Tensor | Float32Array, imageShape:
     let picture = cells.reshape([rows, columns, ph, pw]).transpose([0, 2, 1, 3]).reshape([rows * ph, columns * pw]);
     picture = picture.pad([[0, pad], [0, pad]], GRID_LINE);
     if (scale > 1) {
-      picture = tf.image.resizeNearestNeighbor(picture.expandDims(2) as tf.Tensor3D, [(picture.shape[0] as number) * scale, (picture.shape[1] as number) * scale]).squeeze([2]);
+      const [height = 0, width = 0] = picture.shape;
+      picture = tf.image.resizeNearestNeighbor(picture.expandDims(2) as tf.Tensor3D, [height * scale, width * scale]).squeeze([2]);
     }
     // Dark digits on white paper read better on a handout than MNIST's white on black.
     return tf.sub(1, picture.clipByValue(0, 1)).mul(255).round().expandDims(2).toInt() as tf.Tensor3D;

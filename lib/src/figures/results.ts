@@ -23,8 +23,8 @@ export function embeddingScatterSpec(embedding: Float32Array | Float64Array, lab
   const n = embedding.length / 2;
   if (labels.length !== n) throw new Error(`embeddingScatterSpec: ${labels.length} labels for ${n} points`);
   const values = Array.from({ length: n }, (_, i) => ({
-    x: Math.round((embedding[2 * i] as number) * 1000) / 1000,
-    y: Math.round((embedding[2 * i + 1] as number) * 1000) / 1000,
+    x: Math.round((embedding[2 * i] ?? NaN) * 1000) / 1000,
+    y: Math.round((embedding[2 * i + 1] ?? NaN) * 1000) / 1000,
     digit: String(labels[i]),
   }));
   const digits = [...new Set(values.map((v) => v.digit))].sort((a, b) => Number(a) - Number(b));

@@ -35,7 +35,9 @@ function initializers(init: Init, fanIn: number, last: boolean, seed: number) {
  */
 export function mlp(name: string, inputs: tf.SymbolicTensor, hidden: number[], outputSize: number, { init, seed }: { init: Init; seed: number }): tf.SymbolicTensor {
   let h = inputs;
-  let fanIn = inputs.shape[inputs.shape.length - 1] as number;
+  const inputSize = inputs.shape.at(-1);
+  if (typeof inputSize !== 'number') throw new Error(`${name}: the input's last dimension must be known, got shape [${inputs.shape}]`);
+  let fanIn = inputSize;
   [...hidden, outputSize].forEach((units, i) => {
     const last = i === hidden.length;
     const { kernelInitializer, biasInitializer } = initializers(init, fanIn, last, seed + i);

@@ -99,7 +99,8 @@ export function classifierLogits(m: M2, x: tf.Tensor2D): tf.Tensor2D {
 /** First layer on [a, y] as W_a·a + W_y·y + b: kernel rows [0, aDim) act on a, the rest on y. */
 function splitFirst(layers: DenseParams[], aDim: number): { wa: tf.Tensor2D; wy: tf.Tensor2D; b: tf.Tensor } {
   const { kernel, bias } = layers[0] as DenseParams;
-  const [wa, wy] = tf.split(kernel, [aDim, (kernel.shape[0] as number) - aDim], 0) as [tf.Tensor2D, tf.Tensor2D];
+  const [rows = 0] = kernel.shape;
+  const [wa, wy] = tf.split(kernel, [aDim, rows - aDim], 0) as [tf.Tensor2D, tf.Tensor2D];
   return { wa, wy, b: bias };
 }
 
@@ -132,7 +133,7 @@ export function encodeAllClasses(m: M2, x: tf.Tensor2D): Gaussian {
   const k = m.config.numClasses;
   const hx = tf.add(tf.matMul(x, wa), b); //                     [B, H]
   const hxy = tf.add(hx.expandDims(0), wy.expandDims(1)); //     [K, B, H]: row y of W_y is W_y·onehot(y)
-  const h = tf.softplus(hxy).reshape([k * batch, hx.shape[1] as number]) as tf.Tensor2D;
+  const h = tf.softplus(hxy).reshape([k * batch, hx.shape[1]!]) as tf.Tensor2D;
   return toGaussian(rest(layers, h), m.config.zDim);
 }
 
@@ -149,7 +150,7 @@ export function decodeAllClasses(m: M2, z: tf.Tensor2D): tf.Tensor2D {
   const layers = denseParams(m.decoder);
   const { wa, wy, b } = splitFirst(layers, m.config.zDim);
   const k = m.config.numClasses;
-  const batch = (z.shape[0] as number) / k;
+  const batch = z.shape[0] / k;
   const hz = tf.matMul(z, wa).reshape([k, batch, -1]); //        [K, B, H]
   const h = tf.softplus(tf.add(tf.add(hz, wy.expandDims(1)), b)).reshape([k * batch, -1]) as tf.Tensor2D;
   return rest(layers, h);

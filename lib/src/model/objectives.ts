@@ -15,6 +15,22 @@ import {
 } from './m2';
 
 /**
+ * tf.customGrad for a function of one tensor. tfjs types the function it wraps as taking
+ * (Tensor | GradSaveFunc)[] (the inputs, then the function that saves tensors for the gradient),
+ * so the two arguments are unpacked and checked here once.
+ */
+function unaryCustomGrad<T extends tf.Tensor>(
+  f: (input: tf.Tensor, save: tf.GradSaveFunc) => { value: T; gradFunc: (dy: T, saved: tf.Tensor[]) => tf.Tensor },
+): (input: tf.Tensor) => T {
+  const wrapped = tf.customGrad<T>((...args) => {
+    const [input, save] = args;
+    if (!(input instanceof tf.Tensor) || typeof save !== 'function') throw new Error('customGrad: expected one tensor and the save function');
+    return f(input, save);
+  });
+  return (input) => wrapped(input);
+}
+
+/**
  * log p(x|y,z) = Σ_d [x_d log π_d + (1 − x_d) log(1 − π_d)],  π = sigmoid(l)
  *             = Σ_d [x_d l_d − softplus(l_d)]
  * The second form never takes log(0): it is exact and finite for |l| up to ~1e38.
@@ -24,13 +40,13 @@ import {
  *   ∂/∂l_d = x_d − sigmoid(l_d)
  */
 export function bernoulliLogLikelihood<R extends tf.Rank>(x: tf.Tensor2D, logits: tf.Tensor<R>): tf.Tensor {
-  const f = tf.customGrad(((l: tf.Tensor, save: (ts: tf.Tensor[]) => void) => {
+  const f = unaryCustomGrad((l, save) => {
     save([l]);
     const last = l.rank - 1;
     const value = tf.sub(tf.sum(tf.mul(l, x), last), tf.sum(tf.softplus(l), last));
-    const gradFunc = (dy: tf.Tensor, saved: tf.Tensor[]) => tf.mul(tf.expandDims(dy, last), tf.sub(x, tf.sigmoid(saved[0] as tf.Tensor)));
+    const gradFunc = (dy: tf.Tensor, saved: tf.Tensor[]) => tf.mul(tf.expandDims(dy, last), tf.sub(x, tf.sigmoid(saved[0] ?? l)));
     return { value, gradFunc };
-  }) as never) as unknown as (l: tf.Tensor) => tf.Tensor;
+  });
   return f(logits);
 }
 
@@ -148,7 +164,10 @@ export function unlabelledBoundSampled(m: M2, x: tf.Tensor2D, yIndex: tf.Tensor1
 }
 
 /** The identity, with no gradient flowing back through it (tfjs has no stop_gradient op). */
-export const stopGradient = tf.customGrad(((a: tf.Tensor) => ({ value: a.clone(), gradFunc: (dy: tf.Tensor) => tf.zerosLike(dy) })) as never) as unknown as <T extends tf.Tensor>(a: T) => T;
+export function stopGradient<T extends tf.Tensor>(a: T): T {
+  // clone() keeps the tensor's rank, which its declared type forgets.
+  return unaryCustomGrad<T>((input) => ({ value: input.clone() as T, gradFunc: (dy) => tf.zerosLike(dy) }))(a);
+}
 
 /** ŷ ~ q(y|x): one class per row, [B] int32. Sampling blocks gradients by construction. */
 export function sampleClasses(m: M2, x: tf.Tensor2D, seed: number): tf.Tensor1D {

@@ -14,6 +14,7 @@
  * - its state restores bit-exactly (β^t is recomputed from t in double precision), which
  *   resume-equals-uninterrupted needs.
  */
+import { zip } from '../core/arrays';
 import { tf } from '../core/backend';
 
 export interface AdamOptions {
@@ -101,8 +102,7 @@ export class Adam {
     if (state.groups.length !== this.groups.length) {
       throw new Error(`optimizer state has ${state.groups.length} groups, this optimizer has ${this.groups.length}`);
     }
-    this.groups.forEach((group, i) => {
-      const saved = state.groups[i]!;
+    zip(this.groups, state.groups).forEach(([group, saved], i) => {
       if (saved.m.length !== group.m.size || saved.v.length !== group.v.size) {
         throw new Error(`optimizer state of group ${i} holds ${saved.m.length} values, the model's group has ${group.m.size}`);
       }

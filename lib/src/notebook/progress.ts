@@ -7,9 +7,9 @@ import type { VaeEpochRecord } from '../train/vae';
 
 /** `epoch 3/20  24.1 s  validation 91.23%  test 90.87%  | labelled.loss 98.21  …` */
 export function epochLine(entry: EpochRecord, totalEpochs: number): string {
-  const losses = Object.keys(entry.losses)
-    .sort()
-    .map((name) => `${name} ${(entry.losses[name] as number).toFixed(2)}`)
+  const losses = Object.entries(entry.losses)
+    .sort(([a], [b]) => (a < b ? -1 : 1))
+    .map(([name, value]) => `${name} ${value.toFixed(2)}`)
     .join('  ');
   const pct = (a: number) => `${(100 * a).toFixed(2)}%`;
   return `epoch ${entry.epoch}/${totalEpochs}  ${entry.seconds.toFixed(1)} s  validation ${pct(entry.validationAccuracy)}  test ${pct(entry.testAccuracy)}  | ${losses}`;

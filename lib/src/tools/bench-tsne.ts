@@ -52,7 +52,7 @@ export function clusteredPoints(n: number, dims = 50, seed = 7): { points: Float
   for (let i = 0; i < n; i++) {
     const c = i % k;
     labels[i] = c;
-    for (let d = 0; d < dims; d++) points[i * dims + d] = 0.6 * (centres[c * dims + d] as number) + (noise[i * dims + d] as number);
+    for (let d = 0; d < dims; d++) points[i * dims + d] = 0.6 * centres[c * dims + d]! + noise[i * dims + d]!;
   }
   return { points, labels };
 }

@@ -37,10 +37,10 @@ function stepFlops(config: TrainConfig, step: Step): number {
   // MACs of layers 2…L of a network with these layer sizes, for `rows` inputs.
   const after = (rows: number, sizes: number[]) => {
     let macs = 0;
-    for (let i = 1; i + 1 < sizes.length; i++) macs += rows * (sizes[i] as number) * (sizes[i + 1] as number);
+    for (let i = 1; i + 1 < sizes.length; i++) macs += rows * sizes[i]! * sizes[i + 1]!;
     return macs;
   };
-  const h = hidden[0] as number;
+  const h = hidden[0]!;
   const classifier = (rows: number) => rows * d * h + after(rows, [d, ...hidden, k]);
   // Encoder and decoder with the factored first layer: W_a·a always, W_y·y as a matmul only
   // for a given y (for enumerated y it is a broadcast add of W_y's rows).

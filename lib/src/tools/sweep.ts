@@ -42,9 +42,11 @@ const PLAN_FIELDS = new Set(['variants', 'labels', 'seeds', 'epochs', 'settings'
 export class PlanError extends Error {}
 
 function positiveInts(value: unknown, where: string, allowZero = false): number[] {
-  const ok = Array.isArray(value) && value.length > 0 && value.every((v) => Number.isInteger(v) && (allowZero ? v >= 0 : v > 0));
-  if (!ok) throw new PlanError(`${where} must be a non-empty list of ${allowZero ? 'non-negative' : 'positive'} integers, got ${JSON.stringify(value)}`);
-  return value as number[];
+  const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && (allowZero ? v >= 0 : v > 0);
+  if (!Array.isArray(value) || value.length === 0 || !value.every(isCount)) {
+    throw new PlanError(`${where} must be a non-empty list of ${allowZero ? 'non-negative' : 'positive'} integers, got ${JSON.stringify(value)}`);
+  }
+  return value;
 }
 
 /**
@@ -57,12 +59,14 @@ export function parsePlan(raw: unknown, where = 'plan'): SweepPlan {
   const unknown = Object.keys(o).filter((k) => !PLAN_FIELDS.has(k));
   if (unknown.length > 0) throw new PlanError(`${where}: unknown field ${JSON.stringify(unknown[0])} (a plan has ${[...PLAN_FIELDS].join(', ')})`);
   const variants = o.variants;
-  if (!Array.isArray(variants) || variants.length === 0 || !variants.every((v) => VARIANTS.includes(v as Variant))) {
+  const isVariant = (v: unknown): v is Variant => (VARIANTS as readonly unknown[]).includes(v);
+  if (!Array.isArray(variants) || variants.length === 0 || !variants.every(isVariant)) {
     throw new PlanError(`${where}.variants must be a non-empty list of ${VARIANTS.join(', ')}, got ${JSON.stringify(variants)}`);
   }
   const labels = positiveInts(o.labels, `${where}.labels`);
   const seeds = positiveInts(o.seeds, `${where}.seeds`, true);
-  if (!Number.isInteger(o.epochs) || (o.epochs as number) <= 0) throw new PlanError(`${where}.epochs must be a positive integer, got ${JSON.stringify(o.epochs)}`);
+  const epochs = o.epochs;
+  if (typeof epochs !== 'number' || !Number.isInteger(epochs) || epochs <= 0) throw new PlanError(`${where}.epochs must be a positive integer, got ${JSON.stringify(epochs)}`);
   const objectField = (name: 'settings' | 'grid') => {
     const v = o[name] ?? {};
     if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new PlanError(`${where}.${name} must be an object of TrainConfig fields, got ${JSON.stringify(v)}`);
@@ -77,7 +81,7 @@ export function parsePlan(raw: unknown, where = 'plan'): SweepPlan {
     if (!Array.isArray(values) || values.length === 0) throw new PlanError(`${where}.grid.${key} must be a non-empty list of values, got ${JSON.stringify(values)}`);
     if (key in settings) throw new PlanError(`${where}.grid.${key} is also fixed in ${where}.settings; give it in one place`);
   }
-  const plan: SweepPlan = { variants: variants as Variant[], labels, seeds, epochs: o.epochs as number, settings, grid };
+  const plan: SweepPlan = { variants, labels, seeds, epochs, settings, grid };
   // Every run's configuration must resolve: check one per grid point now, naming the plan.
   for (const point of gridPoints(grid)) {
     for (const variant of plan.variants) {
@@ -403,10 +407,10 @@ export function formatSummary(summary: ComparisonSummary): string[] {
     const spread = t.n >= 2 ? ` ± ${pct(t.halfWidth)}` : '';
     return [g.method, `N = ${g.labels}`, `validation ${pct(g.validationAtBest.mean)} %`, `test ${pct(t.mean)}${spread} %`, `${t.n} seed${t.n === 1 ? '' : 's'}`];
   });
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] as string).length)));
+  const widths = rows.reduce((w, r) => r.map((c, i) => Math.max(w[i] ?? 0, c.length)), [] as number[]);
   return [
     'accuracy at the best validation epoch, mean over seeds (test: ± 95% interval):',
-    ...rows.map((r) => r.map((c, i) => c.padEnd(widths[i] as number)).join('  ').trimEnd()),
+    ...rows.map((r) => r.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd()),
   ];
 }
 

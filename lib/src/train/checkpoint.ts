@@ -7,6 +7,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { zip } from '../core/arrays';
 import { tf } from '../core/backend';
 import { readableDir, replaceDirAtomic } from '../core/files';
 import { M2_NETWORKS, type M2 } from '../model/m2';
@@ -66,8 +67,7 @@ export function readNetworkInto(dir: string, model: tf.LayersModel): void {
   if (values.length !== model.weights.length) {
     throw new Error(`${jsonFile}: holds ${values.length} weights, the ${model.name} network has ${model.weights.length}`);
   }
-  values.forEach((v, i) => {
-    const target = model.weights[i]!;
+  zip(values, model.weights).forEach(([v, target], i) => {
     if (v.shape.join('x') !== target.shape.join('x')) throw new Error(`${jsonFile}: weight ${i} has shape [${v.shape}], expected [${target.shape}]`);
   });
   model.setWeights(values);
@@ -106,10 +106,10 @@ function decodeOptimizer(dir: string): AdamState {
 
 /** Saves the three networks to dir/{classifier,encoder,decoder}/ (replacing dir atomically), plus the optimizer if given. */
 export async function saveM2(dir: string, m: M2, optimizer?: Adam, extra: Record<string, unknown> = {}): Promise<void> {
-  const nets = await Promise.all(M2_NETWORKS.map((name) => serialise(m[name])));
+  const nets = zip(M2_NETWORKS, await Promise.all(M2_NETWORKS.map((name) => serialise(m[name]))));
   const opt = optimizer ? encodeOptimizer(optimizer.getState()) : undefined;
   replaceDirAtomic(dir, (tmp) => {
-    M2_NETWORKS.forEach((name, i) => writeNetwork(path.join(tmp, name), nets[i]!));
+    for (const [name, net] of nets) writeNetwork(path.join(tmp, name), net);
     if (opt) {
       fs.writeFileSync(path.join(tmp, 'optimizer.json'), opt.json);
       fs.writeFileSync(path.join(tmp, 'optimizer.bin'), opt.bin);

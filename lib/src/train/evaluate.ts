@@ -22,8 +22,11 @@ export function accuracy(m: M2, split: Split): number {
 /** confusion[true][predicted] counts. */
 export function confusionMatrix(m: M2, split: Split, numClasses: number): number[][] {
   const matrix = Array.from({ length: numClasses }, () => new Array<number>(numClasses).fill(0));
-  predict(m, split).forEach((p, i) => {
-    const row = matrix[split.labels[i] as number] as number[];
+  const predicted = predict(m, split);
+  split.labels.forEach((truth, i) => {
+    const row = matrix[truth];
+    const p = predicted[i];
+    if (row === undefined || p === undefined || p >= numClasses) throw new Error(`confusionMatrix: class ${truth} or prediction ${p} is not below ${numClasses}`);
     row[p] = (row[p] ?? 0) + 1;
   });
   return matrix;

@@ -157,8 +157,9 @@ export class Trainer {
   trainEpoch(epoch: number, onStep?: (done: number, total: number) => void): Record<string, number> {
     const rng = makeRng(this.config.seed, `epoch-${epoch}`);
     const plan = epochPlan(this.config, this.splits.unlabelled.count, this.splits.labelled.count, rng);
-    const sums: Record<string, number> = {};
-    const counts: Record<string, number> = {};
+    // Per term: the sum over the steps that report it, and how many do (labelled and unlabelled
+    // terms come from different steps under the alternating schedule).
+    const totals = new Map<string, { sum: number; count: number }>();
     plan.forEach((s, i) => {
       let terms: Record<string, number>;
       try {
@@ -168,13 +169,15 @@ export class Trainer {
         throw err;
       }
       for (const [name, v] of Object.entries(terms)) {
-        sums[name] = (sums[name] ?? 0) + v;
-        counts[name] = (counts[name] ?? 0) + 1;
+        const total = totals.get(name) ?? { sum: 0, count: 0 };
+        total.sum += v;
+        total.count += 1;
+        totals.set(name, total);
       }
       onStep?.(i + 1, plan.length);
     });
-    delete sums.loss; // mixes labelled and unlabelled steps; the named terms say more
-    return Object.fromEntries(Object.keys(sums).sort().map((n) => [n, (sums[n] as number) / (counts[n] as number)]));
+    totals.delete('loss'); // mixes labelled and unlabelled steps; the named terms say more
+    return Object.fromEntries([...totals.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([name, { sum, count }]) => [name, sum / count]));
   }
 
   /** Frees data and optimizer state; the networks too unless `keepModel`. */

@@ -6,6 +6,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { zip } from '../core/arrays';
 import { initBackend, tf } from '../core/backend';
 import { forEachRowBatch } from '../core/batches';
 import { readableDir, replaceDirAtomic } from '../core/files';
@@ -107,9 +108,9 @@ export function vaeCacheDirFor(config: VaeConfig, cacheRoot = path.join(projectD
 
 /** Writes dir/vae.json (the record) and each network in dir/<net>/ (as checkpoint.ts does for M2), replacing dir atomically. */
 export async function saveVae(dir: string, vae: Vae, record: VaeRunRecord): Promise<void> {
-  const saved = await Promise.all(VAE_NETWORKS.map((name) => serialise(vae[name])));
+  const saved = zip(VAE_NETWORKS, await Promise.all(VAE_NETWORKS.map((name) => serialise(vae[name]))));
   replaceDirAtomic(dir, (tmp) => {
-    VAE_NETWORKS.forEach((name, i) => writeNetwork(path.join(tmp, name), saved[i]!));
+    for (const [name, network] of saved) writeNetwork(path.join(tmp, name), network);
     fs.writeFileSync(path.join(tmp, 'vae.json'), `${JSON.stringify(record, null, 2)}\n`);
   });
 }
