@@ -90,7 +90,9 @@ function notebookTitle(file) {
 }
 
 function indexHtml(entries) {
-  const items = entries.map(({ html, title }) => `      <li><a href="${escapeHtml(encodeURI(html))}">${escapeHtml(title)}</a></li>`).join('\n');
+  const items = entries
+    .map(({ html, title }) => `      <li><a href="${escapeHtml(encodeURI(html))}">${escapeHtml(title)}</a></li>`)
+    .join('\n');
   return `<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -135,15 +137,18 @@ function exportNotebook(jupyter, kernelName, file, outDir) {
 
   const args = [
     'nbconvert',
-    '--to', 'html',
+    '--to',
+    'html',
     '--execute',
     `--ExecutePreprocessor.kernel_name=${kernelName}`,
     `--ExecutePreprocessor.timeout=${timeout}`,
-    '--template', 'lab',
+    '--template',
+    'lab',
     `--template-file=${TEMPLATE}`,
     '--no-prompt',
     '--embed-images',
-    '--output-dir', outDir,
+    '--output-dir',
+    outDir,
     `--output=${stem}`,
     copy,
   ];
@@ -164,7 +169,9 @@ function exportNotebook(jupyter, kernelName, file, outDir) {
   }
   if (result.error) throw new ExportError(`${relative}: could not run ${jupyter}: ${result.error.message}`);
   if (result.status !== 0) {
-    throw new ExportError(`${relative} failed to execute (nbconvert exited with ${result.status ?? result.signal}; see the cell and error above)`);
+    throw new ExportError(
+      `${relative} failed to execute (nbconvert exited with ${result.status ?? result.signal}; see the cell and error above)`,
+    );
   }
   const html = path.join(outDir, `${stem}.html`);
   if (!fs.existsSync(html)) throw new ExportError(`${relative}: nbconvert reported success but wrote no ${path.relative(ROOT, html)}`);

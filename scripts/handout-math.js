@@ -192,10 +192,12 @@ let styleCache;
 function katexStyle() {
   if (styleCache) return styleCache;
   const dist = path.dirname(require.resolve('katex/dist/katex.min.css'));
-  const css = fs.readFileSync(path.join(dist, 'katex.min.css'), 'utf8').replace(
-    /src:url\((fonts\/[^)]+\.woff2)\) format\("woff2"\)(?:,url\([^)]*\) format\("[^"]*"\))*/g,
-    (_, file) => `src:url(data:font/woff2;base64,${fs.readFileSync(path.join(dist, file)).toString('base64')}) format("woff2")`,
-  );
+  const css = fs
+    .readFileSync(path.join(dist, 'katex.min.css'), 'utf8')
+    .replace(
+      /src:url\((fonts\/[^)]+\.woff2)\) format\("woff2"\)(?:,url\([^)]*\) format\("[^"]*"\))*/g,
+      (_, file) => `src:url(data:font/woff2;base64,${fs.readFileSync(path.join(dist, file)).toString('base64')}) format("woff2")`,
+    );
   const leftover = css.match(/url\((?!data:)[^)]*\)/);
   if (leftover) throw new MathError(`katex.min.css refers to ${leftover[0]}, which the export does not know how to inline`);
   styleCache = `<style id="katex-style">/* KaTeX ${katex.version}, MIT licence */\n${css}</style>\n`;

@@ -32,7 +32,16 @@ const TF_WHEEL = { name: 'tensorflow-cpu', version: '2.21.0', python: '311', pla
 /** Where the installer's output goes (node_modules/, so `npm ci` starts it afresh). */
 const LOG_FILE = path.join(ROOT, 'node_modules', '.cache', 'ssvae', 'install-native.log');
 /** Error codes that mean the download host could not be reached (as opposed to a broken download). */
-const UNREACHABLE_CODES = new Set(['ENOTFOUND', 'EAI_AGAIN', 'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENETDOWN']);
+const UNREACHABLE_CODES = new Set([
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENETDOWN',
+]);
 
 function log(message) {
   console.log(`[install-native] ${message}`);
@@ -54,7 +63,11 @@ function tfjsNodeDir() {
 /** True if a fresh Node process can load the native binding. */
 function bindingLoads() {
   const probe = "process.stdout.write(require('@tensorflow/tfjs-node').getBackend())";
-  const r = cp.spawnSync(process.execPath, ['-e', probe], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, TF_CPP_MIN_LOG_LEVEL: '2' } });
+  const r = cp.spawnSync(process.execPath, ['-e', probe], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    env: { ...process.env, TF_CPP_MIN_LOG_LEVEL: '2' },
+  });
   return r.status === 0 && r.stdout.trim() === 'tensorflow';
 }
 
@@ -134,7 +147,12 @@ function runTfjsInstall(dir, heading) {
   const fd = fs.openSync(LOG_FILE, 'a');
   let r;
   try {
-    r = cp.spawnSync(process.execPath, ['scripts/install.js'], { cwd: dir, stdio: ['ignore', fd, fd], env: buildEnv(), timeout: 15 * 60 * 1000 });
+    r = cp.spawnSync(process.execPath, ['scripts/install.js'], {
+      cwd: dir,
+      stdio: ['ignore', fd, fd],
+      env: buildEnv(),
+      timeout: 15 * 60 * 1000,
+    });
   } finally {
     fs.closeSync(fd);
   }
@@ -176,9 +194,24 @@ function ensureWheel(python) {
   }
   const tmp = fs.mkdtempSync(path.join(dir, 'download-'));
   log(`downloading ${TF_WHEEL.name}==${TF_WHEEL.version} (about 274 MB, once) into ${dir}`);
-  const r = cp.spawnSync(python, ['-m', 'pip', 'download', '--no-deps', '--only-binary=:all:',
-    '--python-version', TF_WHEEL.python, '--platform', TF_WHEEL.platform,
-    '-d', tmp, `${TF_WHEEL.name}==${TF_WHEEL.version}`], { stdio: 'inherit' });
+  const r = cp.spawnSync(
+    python,
+    [
+      '-m',
+      'pip',
+      'download',
+      '--no-deps',
+      '--only-binary=:all:',
+      '--python-version',
+      TF_WHEEL.python,
+      '--platform',
+      TF_WHEEL.platform,
+      '-d',
+      tmp,
+      `${TF_WHEEL.name}==${TF_WHEEL.version}`,
+    ],
+    { stdio: 'inherit' },
+  );
   const got = r.status === 0 ? fs.readdirSync(tmp).find((f) => f.endsWith('.whl')) : undefined;
   if (!got) {
     fs.rmSync(tmp, { recursive: true, force: true });
@@ -280,7 +313,9 @@ function main() {
       log('native TensorFlow installed by the normal path.');
       return;
     }
-    const why = first.ok ? "tfjs-node's installer finished but the binding does not load" : describeInstallFailure(first.output, first.status, first.signal);
+    const why = first.ok
+      ? "tfjs-node's installer finished but the binding does not load"
+      : describeInstallFailure(first.output, first.status, first.signal);
     if (source === 'download') fail(`${why}, and SSVAE_NATIVE_SOURCE=download forbids the wheel path; details in ${shown(LOG_FILE)}`);
     if (!wheelPlatformSupported()) {
       log(`${why}; ${noWheel}. Details in ${shown(LOG_FILE)}`);

@@ -46,7 +46,8 @@ function log(message) {
 function run(command, args, what) {
   const result = cp.spawnSync(command, args, { cwd: ROOT, stdio: 'inherit' });
   if (result.error) throw new SetupError(`${what}: could not run ${command}: ${result.error.message}`);
-  if (result.status !== 0) throw new SetupError(`${what}: \`${[command, ...args].join(' ')}\` exited with status ${result.status ?? result.signal}`);
+  if (result.status !== 0)
+    throw new SetupError(`${what}: \`${[command, ...args].join(' ')}\` exited with status ${result.status ?? result.signal}`);
 }
 
 function runs(command, args) {

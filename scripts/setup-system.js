@@ -106,7 +106,9 @@ function planSystemSetup(probe) {
   if (parallel === null) missing.push('parallel');
   if (missing.length === 0) return { kind: 'ready', chromium, parallel: /** @type {string} */ (parallel) };
 
-  const what = missing.map((m) => (m === 'chromium' ? 'Chromium (for the browser tests)' : 'GNU parallel (for the sweep test)')).join(' and ');
+  const what = missing
+    .map((m) => (m === 'chromium' ? 'Chromium (for the browser tests)' : 'GNU parallel (for the sweep test)'))
+    .join(' and ');
   if (!probe.which('apt-get')) {
     return { kind: 'fail', message: nonDebianMessage(missing, what) };
   }
@@ -117,15 +119,21 @@ function planSystemSetup(probe) {
   const hasSudo = probe.which('sudo') !== null;
   if (hasSudo && probe.sudoWorks()) {
     // sudo resets the environment; `env` carries DEBIAN_FRONTEND over to apt-get.
-    return { kind: 'install', packages, commands: steps.map((s) => ['sudo', '-n', 'env', 'DEBIAN_FRONTEND=noninteractive', ...s]), missing };
+    return {
+      kind: 'install',
+      packages,
+      commands: steps.map((s) => ['sudo', '-n', 'env', 'DEBIAN_FRONTEND=noninteractive', ...s]),
+      missing,
+    };
   }
   const why = hasSudo ? 'this is not root and `sudo -n true` needs a password' : 'this is not root and there is no sudo';
   return {
     kind: 'fail',
-    message: `${what} ${missing.length > 1 ? 'are' : 'is'} not installed, and installing ${missing.length > 1 ? 'them' : 'it'} needs root `
-      + `(${why}). Run${hasSudo ? '' : ' as root'}:\n\n`
-      + `    ${manualAptCommand(packages, hasSudo)}\n\n`
-      + `then run the command again.${missing.includes('chromium') ? ' To use another Chromium, set SSVAE_CHROMIUM=/path/to/chromium; SSVAE_SKIP_BROWSER_TESTS=1 skips the browser tests.' : ''}`,
+    message:
+      `${what} ${missing.length > 1 ? 'are' : 'is'} not installed, and installing ${missing.length > 1 ? 'them' : 'it'} needs root ` +
+      `(${why}). Run${hasSudo ? '' : ' as root'}:\n\n` +
+      `    ${manualAptCommand(packages, hasSudo)}\n\n` +
+      `then run the command again.${missing.includes('chromium') ? ' To use another Chromium, set SSVAE_CHROMIUM=/path/to/chromium; SSVAE_SKIP_BROWSER_TESTS=1 skips the browser tests.' : ''}`,
   };
 }
 
@@ -139,10 +147,12 @@ function manualAptCommand(packages, sudo = true) {
 function nonDebianMessage(missing, what) {
   const steps = [];
   if (missing.includes('chromium')) {
-    steps.push(`install Chromium or Google Chrome with your system's package manager; if it is not on PATH as ${CHROMIUM_COMMANDS.join(', ')}, `
-      + 'set SSVAE_CHROMIUM=/path/to/the/browser/binary (SSVAE_SKIP_BROWSER_TESTS=1 skips the browser tests instead)');
+    steps.push(
+      `install Chromium or Google Chrome with your system's package manager; if it is not on PATH as ${CHROMIUM_COMMANDS.join(', ')}, ` +
+        'set SSVAE_CHROMIUM=/path/to/the/browser/binary (SSVAE_SKIP_BROWSER_TESTS=1 skips the browser tests instead)',
+    );
   }
-  if (missing.includes('parallel')) steps.push('install GNU parallel (the `parallel` command) with your system\'s package manager');
+  if (missing.includes('parallel')) steps.push("install GNU parallel (the `parallel` command) with your system's package manager");
   return `${what} ${missing.length > 1 ? 'are' : 'is'} not installed, and this system has no apt-get to install ${missing.length > 1 ? 'them' : 'it'} with: ${steps.join('; ')}.`;
 }
 
@@ -207,7 +217,9 @@ function setupSystem(probe = systemProbe()) {
   for (const argv of plan.commands) runInstallCommand(argv);
   const after = planSystemSetup(probe);
   if (after.kind !== 'ready') {
-    throw new SetupSystemError(`apt-get installed ${plan.packages.join(' ')}, but ${after.kind === 'fail' ? after.message : 'something is still missing'}`);
+    throw new SetupSystemError(
+      `apt-get installed ${plan.packages.join(' ')}, but ${after.kind === 'fail' ? after.message : 'something is still missing'}`,
+    );
   }
   return { chromium: after.chromium, parallel: after.parallel };
 }

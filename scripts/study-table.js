@@ -10,7 +10,11 @@ const { parseArgs } = require('node:util');
 const ssvae = require('../lib/dist');
 
 const { values } = parseArgs({
-  options: { root: { type: 'string', default: 'data/study/selection' }, epochs: { type: 'string', default: '6' }, variant: { type: 'string', default: 'v3' } },
+  options: {
+    root: { type: 'string', default: 'data/study/selection' },
+    epochs: { type: 'string', default: '6' },
+    variant: { type: 'string', default: 'v3' },
+  },
 });
 const cap = Number(values.epochs);
 if (!Number.isInteger(cap) || cap <= 0) {

@@ -6,8 +6,13 @@ import { test } from 'node:test';
 // Each case runs in a fresh process: the backend is chosen once per process.
 const root = path.resolve(__dirname, '..');
 function probe(env: Record<string, string>) {
-  const script = "require('ssvae').initBackend().then(b => console.log(JSON.stringify(b)), e => { console.error('ERR ' + e.message); process.exit(3); })";
-  return cp.spawnSync(process.execPath, ['-e', script], { cwd: root, encoding: 'utf8', env: { ...process.env, SSVAE_BACKEND: '', ...env } });
+  const script =
+    "require('ssvae').initBackend().then(b => console.log(JSON.stringify(b)), e => { console.error('ERR ' + e.message); process.exit(3); })";
+  return cp.spawnSync(process.execPath, ['-e', script], {
+    cwd: root,
+    encoding: 'utf8',
+    env: { ...process.env, SSVAE_BACKEND: '', ...env },
+  });
 }
 
 test('the native TensorFlow backend is the default, and says nothing', () => {
@@ -31,7 +36,9 @@ test('when the native binding cannot load, WASM takes over with one line naming 
   assert.equal(r.status, 0, r.stderr);
   assert.equal(JSON.parse(r.stdout).name, 'wasm');
   const lines = r.stderr.split('\n').filter((l) => l.startsWith('[ssvae]'));
-  assert.deepEqual(lines, ['[ssvae] backend: wasm, native binding failed to load (Cannot find module tfjs_binding.node (blocked by test))']);
+  assert.deepEqual(lines, [
+    '[ssvae] backend: wasm, native binding failed to load (Cannot find module tfjs_binding.node (blocked by test))',
+  ]);
 });
 
 test('forcing tensorflow when it cannot load is an error, not a silent fallback', () => {

@@ -23,7 +23,10 @@ interface Formula {
 }
 const { findMath, protectMath, putFormulas, katexStyle } = require('../scripts/handout-math') as {
   findMath(markdown: string): Formula[];
-  protectMath(notebook: unknown): { notebook: { cells: { source: string }[] }; formulas: (Formula & { placeholder: string; html: string })[] };
+  protectMath(notebook: unknown): {
+    notebook: { cells: { source: string }[] };
+    formulas: (Formula & { placeholder: string; html: string })[];
+  };
   putFormulas(html: string, formulas: unknown[]): string;
   katexStyle(): string;
 };
@@ -39,7 +42,9 @@ describe('finding the TeX in Markdown', () => {
       ['\n\\sum_i z_i\n', true],
       ['w', true],
     ]);
-    assert.deepEqual(formulas('\\begin{align} a &= b \\\\ c &= d \\end{align}'), [['\\begin{align} a &= b \\\\ c &= d \\end{align}', true]]);
+    assert.deepEqual(formulas('\\begin{align} a &= b \\\\ c &= d \\end{align}'), [
+      ['\\begin{align} a &= b \\\\ c &= d \\end{align}', true],
+    ]);
   });
 
   test('code, escaped dollars and lone dollars are not formulas', () => {
@@ -52,7 +57,12 @@ describe('finding the TeX in Markdown', () => {
   });
 
   test('placeholders go through and come back as KaTeX markup, as text in attributes', () => {
-    const notebook = { cells: [{ cell_type: 'markdown', source: '## The case $k=1$\n\n$$\\frac{a}{b}$$' }, { cell_type: 'code', source: 'const $x$ = 1;' }] };
+    const notebook = {
+      cells: [
+        { cell_type: 'markdown', source: '## The case $k=1$\n\n$$\\frac{a}{b}$$' },
+        { cell_type: 'code', source: 'const $x$ = 1;' },
+      ],
+    };
     const { notebook: copy, formulas: found } = protectMath(notebook);
     assert.equal(found.length, 2);
     assert.ok(!copy.cells[0]!.source.includes('$'), copy.cells[0]!.source);
@@ -66,7 +76,16 @@ describe('finding the TeX in Markdown', () => {
   });
 
   test('bad TeX fails with the cell it is in', () => {
-    assert.throws(() => protectMath({ cells: [{ cell_type: 'markdown', source: 'fine' }, { cell_type: 'markdown', source: 'broken $\\frac{1}{$' }] }), /Markdown cell 2: KaTeX cannot typeset \$\\frac\{1\}\{\$/);
+    assert.throws(
+      () =>
+        protectMath({
+          cells: [
+            { cell_type: 'markdown', source: 'fine' },
+            { cell_type: 'markdown', source: 'broken $\\frac{1}{$' },
+          ],
+        }),
+      /Markdown cell 2: KaTeX cannot typeset \$\\frac\{1\}\{\$/,
+    );
   });
 
   test("KaTeX's style sheet carries its fonts", () => {
@@ -115,7 +134,9 @@ describe('the handouts in Chromium', { skip: browserTestsSkipped() }, () => {
     const started = Date.now();
     const handouts = smokeExport();
     outDir = handouts.dir;
-    console.log(`# ${handouts.ran ? 'exported' : 'reused the export of'} ${stems.length} notebook(s) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    console.log(
+      `# ${handouts.ran ? 'exported' : 'reused the export of'} ${stems.length} notebook(s) in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+    );
     browser = await launchChromium();
   });
 
@@ -124,11 +145,17 @@ describe('the handouts in Chromium', { skip: browserTestsSkipped() }, () => {
   });
 
   test('there is a handout for every notebook, and the index links to each', () => {
-    const written = fs.readdirSync(outDir).filter((name) => name.endsWith('.html')).sort();
+    const written = fs
+      .readdirSync(outDir)
+      .filter((name) => name.endsWith('.html'))
+      .sort();
     assert.deepEqual(written, [...stems.map((stem) => `${stem}.html`), 'index.html'].sort());
     const index = fs.readFileSync(path.join(outDir, 'index.html'), 'utf8');
     const links = [...index.matchAll(/<a href="([^"]+)"/g)].map((match) => decodeURI(match[1]!));
-    assert.deepEqual(links, stems.map((stem) => `${stem}.html`));
+    assert.deepEqual(
+      links,
+      stems.map((stem) => `${stem}.html`),
+    );
   });
 
   for (const name of [...stems, 'index']) {
@@ -154,7 +181,9 @@ describe('the handouts in Chromium', { skip: browserTestsSkipped() }, () => {
           if (message.type() === 'error') problems.push(`console error: ${message.text()}`);
         });
         page.on('pageerror', (error) => problems.push(`uncaught: ${error.message}`));
-        page.on('requestfailed', (request) => problems.push(`request failed: ${request.url().slice(0, 120)} (${request.failure()?.errorText})`));
+        page.on('requestfailed', (request) =>
+          problems.push(`request failed: ${request.url().slice(0, 120)} (${request.failure()?.errorText})`),
+        );
 
         await page.goto(pathToFileURL(file()).href, { waitUntil: 'load' });
         // Everything is inline, but decoding images and fonts still takes a moment.
@@ -169,7 +198,7 @@ describe('the handouts in Chromium', { skip: browserTestsSkipped() }, () => {
             const cell = el.closest('.jp-Cell');
             if (figure?.id) return `figure#${figure.id}`;
             const cells = Array.from(document.querySelectorAll('.jp-Cell'));
-            return cell ? `cell ${cells.indexOf(cell) + 1}` : el.parentElement?.tagName.toLowerCase() ?? '?';
+            return cell ? `cell ${cells.indexOf(cell) + 1}` : (el.parentElement?.tagName.toLowerCase() ?? '?');
           };
           // Outermost svg elements (an svg inside an svg is part of its parent's drawing) and images.
           const graphics = Array.from(document.querySelectorAll('img, svg'))
@@ -219,19 +248,36 @@ describe('the handouts in Chromium', { skip: browserTestsSkipped() }, () => {
         assert.deepEqual(problems, [], 'the page logged errors');
         const flat = report.graphics.filter((g) => !(g.width > 0 && g.height > 0 && g.loaded));
         assert.deepEqual(flat, [], 'images or svg drawings that did not render with a size');
-        assert.deepEqual(report.figures.filter((f) => f.shown === 0), [], 'figures with nothing shown in them');
+        assert.deepEqual(
+          report.figures.filter((f) => f.shown === 0),
+          [],
+          'figures with nothing shown in them',
+        );
         if (name === '00-setup') {
-          assert.ok(report.figures.some((f) => f.id === 'digit-grid' && f.shown > 0), 'no digit grid');
-          assert.ok(report.figures.some((f) => f.id === 'label-counts' && f.shown > 0), 'no label-count chart');
+          assert.ok(
+            report.figures.some((f) => f.id === 'digit-grid' && f.shown > 0),
+            'no digit grid',
+          );
+          assert.ok(
+            report.figures.some((f) => f.id === 'label-counts' && f.shown > 0),
+            'no label-count chart',
+          );
         }
         assert.deepEqual(report.rawTex, [], 'TeX left as text in Markdown cells');
         assert.equal(report.placeholders, 0, 'formula placeholders left in the page');
         assert.equal(report.katexErrors, 0, 'KaTeX error markers in the page');
         assert.equal(report.katex, expected, `${expected} formula(s) in the notebook's Markdown, ${report.katex} typeset in the page`);
-        assert.deepEqual(report.fonts.filter((f) => f.status === 'error'), [], 'KaTeX fonts that failed to load');
+        assert.deepEqual(
+          report.fonts.filter((f) => f.status === 'error'),
+          [],
+          'KaTeX fonts that failed to load',
+        );
         if (expected > 0) {
           const loaded = report.fonts.filter((f) => f.status === 'loaded').map((f) => f.family);
-          assert.ok(loaded.some((family) => family.includes('KaTeX_Main')) && loaded.some((family) => family.includes('KaTeX_Math')), `KaTeX fonts in use: ${loaded.join(', ') || 'none'}`);
+          assert.ok(
+            loaded.some((family) => family.includes('KaTeX_Main')) && loaded.some((family) => family.includes('KaTeX_Math')),
+            `KaTeX fonts in use: ${loaded.join(', ') || 'none'}`,
+          );
         }
       } finally {
         await context.close();

@@ -134,7 +134,10 @@ class JupyterLab {
     // No news feed, no update check: nothing but this server, and no pop-up over the notebook.
     const settings = path.join(this.home, 'settings', '@jupyterlab', 'apputils-extension');
     fs.mkdirSync(settings, { recursive: true });
-    fs.writeFileSync(path.join(settings, 'notification.jupyterlab-settings'), JSON.stringify({ fetchNews: 'false', checkForUpdates: false }));
+    fs.writeFileSync(
+      path.join(settings, 'notification.jupyterlab-settings'),
+      JSON.stringify({ fetchNews: 'false', checkForUpdates: false }),
+    );
 
     const { jupyter } = setupPython();
     this.port = await freePort();
@@ -195,7 +198,11 @@ class JupyterLab {
     if (child?.pid && !this.exited) {
       this.rememberKernels();
       try {
-        await fetch(`${this.url}/api/shutdown`, { method: 'POST', headers: { Authorization: `token ${this.token}` }, signal: AbortSignal.timeout(5_000) });
+        await fetch(`${this.url}/api/shutdown`, {
+          method: 'POST',
+          headers: { Authorization: `token ${this.token}` },
+          signal: AbortSignal.timeout(5_000),
+        });
       } catch {
         // no answer: the signals below
       }
@@ -256,7 +263,8 @@ describe('00-setup in JupyterLab', { skip: browserTestsSkipped() }, () => {
   });
 
   after(async () => {
-    if (consoleErrors.length > 0) console.log(`# browser console errors (not failures):\n${consoleErrors.map((e) => `#   ${e.slice(0, 300)}`).join('\n')}`);
+    if (consoleErrors.length > 0)
+      console.log(`# browser console errors (not failures):\n${consoleErrors.map((e) => `#   ${e.slice(0, 300)}`).join('\n')}`);
     try {
       await browser?.close();
     } finally {
@@ -328,8 +336,15 @@ describe('00-setup in JupyterLab', { skip: browserTestsSkipped() }, () => {
     await chart.first().scrollIntoViewIfNeeded();
     await page.screenshot({ path: artifactPath('jupyterlab', '00-setup-chart.png') });
 
-    const image = await grid.evaluate((img: HTMLImageElement) => ({ width: img.naturalWidth, height: img.naturalHeight, shown: img.getBoundingClientRect().width }));
-    assert.ok(image.width >= 448 && image.height >= 448 && image.shown > 100, `digit grid ${image.width}×${image.height}, shown ${image.shown} px wide`);
+    const image = await grid.evaluate((img: HTMLImageElement) => ({
+      width: img.naturalWidth,
+      height: img.naturalHeight,
+      shown: img.getBoundingClientRect().width,
+    }));
+    assert.ok(
+      image.width >= 448 && image.height >= 448 && image.shown > 100,
+      `digit grid ${image.width}×${image.height}, shown ${image.shown} px wide`,
+    );
     const drawing = await chart.first().evaluate((svg: SVGSVGElement) => {
       const box = svg.getBoundingClientRect();
       return { width: box.width, height: box.height, bars: svg.querySelectorAll('path, rect').length };
@@ -337,20 +352,27 @@ describe('00-setup in JupyterLab', { skip: browserTestsSkipped() }, () => {
     assert.ok(drawing.width > 100 && drawing.height > 100 && drawing.bars > 10, `chart ${JSON.stringify(drawing)}`);
 
     const errors = await notebook
-      .locator('.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"], .jp-OutputArea-output .jp-RenderedText[data-mime-type="application/vnd.jupyter.stderr"]')
+      .locator(
+        '.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"], .jp-OutputArea-output .jp-RenderedText[data-mime-type="application/vnd.jupyter.stderr"]',
+      )
       .allInnerTexts();
     assert.deepEqual(errors, [], 'error or stderr output in the notebook');
 
     // The Markdown's TeX is typeset by JupyterLab's own MathJax (bundled, not fetched).
     const formulas = formulaCount(stored);
     if (formulas > 0) {
-      await page.waitForFunction((count) => document.querySelectorAll('.jp-MarkdownCell mjx-container').length >= count, formulas, { timeout: 60_000 });
-      await notebook.locator('.jp-MarkdownCell', { has: page.locator('mjx-container') }).first().scrollIntoViewIfNeeded();
+      await page.waitForFunction((count) => document.querySelectorAll('.jp-MarkdownCell mjx-container').length >= count, formulas, {
+        timeout: 60_000,
+      });
+      await notebook
+        .locator('.jp-MarkdownCell', { has: page.locator('mjx-container') })
+        .first()
+        .scrollIntoViewIfNeeded();
       await page.screenshot({ path: artifactPath('jupyterlab', '00-setup-math.png') });
     }
-    const rawTex = await notebook.locator('.jp-MarkdownCell .jp-RenderedMarkdown').evaluateAll((cells) =>
-      cells.map((cell) => (cell as HTMLElement).innerText).filter((text) => /\$\$|\$\\|\\\(|\\\[/.test(text)),
-    );
+    const rawTex = await notebook
+      .locator('.jp-MarkdownCell .jp-RenderedMarkdown')
+      .evaluateAll((cells) => cells.map((cell) => (cell as HTMLElement).innerText).filter((text) => /\$\$|\$\\|\\\(|\\\[/.test(text)));
     assert.deepEqual(rawTex, [], 'TeX left as text in the Markdown cells');
     assert.deepEqual(external, [], 'JupyterLab asked for something outside this server');
   }

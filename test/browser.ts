@@ -36,7 +36,9 @@ export function browserTestsSkipped(): string | false {
 export async function launchChromium(): Promise<Browser> {
   const executablePath = chromiumPath();
   if (!fs.existsSync(executablePath)) {
-    throw new Error(`${executablePath} does not exist: run \`node scripts/setup-system.js\` (it installs Chromium or says how), point SSVAE_CHROMIUM at a Chromium, or set SSVAE_SKIP_BROWSER_TESTS=1`);
+    throw new Error(
+      `${executablePath} does not exist: run \`node scripts/setup-system.js\` (it installs Chromium or says how), point SSVAE_CHROMIUM at a Chromium, or set SSVAE_SKIP_BROWSER_TESTS=1`,
+    );
   }
   return chromium.launch({
     executablePath,

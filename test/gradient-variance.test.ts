@@ -1,6 +1,16 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { classificationLoss, createM2, disposeM2, labelledBound, measureGradientVariance, networkGradientNorms, standardNormal, tf, unlabelledBoundEnumerated } from 'ssvae';
+import {
+  classificationLoss,
+  createM2,
+  disposeM2,
+  labelledBound,
+  measureGradientVariance,
+  networkGradientNorms,
+  standardNormal,
+  tf,
+  unlabelledBoundEnumerated,
+} from 'ssvae';
 
 const tiny = { xDim: 6, numClasses: 3, hidden: [5], zDim: 2, init: 'glorot-normal' as const };
 const B = 8;
@@ -11,7 +21,12 @@ test('with ε fixed, the mean of the score-function draws converges to the exact
   const m = createM2(tiny, 1);
   const before = tf.memory().numTensors;
   const draws = 300;
-  const r = measureGradientVariance(m, x, { draws, seed: 2, noise: 'y', estimators: ['summed-out', 'score-function', 'score-function-baseline'] });
+  const r = measureGradientVariance(m, x, {
+    draws,
+    seed: 2,
+    noise: 'y',
+    estimators: ['summed-out', 'score-function', 'score-function-baseline'],
+  });
   assert.equal(tf.memory().numTensors, before);
   for (const s of r.stats) {
     assert.equal(s.norms.length, draws);

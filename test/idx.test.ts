@@ -26,7 +26,10 @@ test('header layout is big-endian, as MNIST stores it', () => {
 test('a truncated file is rejected with its name and the missing count', () => {
   const file = path.join(dir, 'truncated-idx3-ubyte');
   fs.writeFileSync(file, good.subarray(0, good.length - 5));
-  assert.throws(() => readIdx(file, 3), (err: Error) => err.message.includes(file) && /truncated/.test(err.message) && /12 values, file holds 7/.test(err.message));
+  assert.throws(
+    () => readIdx(file, 3),
+    (err: Error) => err.message.includes(file) && /truncated/.test(err.message) && /12 values, file holds 7/.test(err.message),
+  );
 });
 
 test('a truncated header is rejected', () => {
@@ -54,7 +57,10 @@ test('trailing bytes are rejected', () => {
 
 test('a missing file gives an error naming it', () => {
   const file = path.join(dir, 'nope-idx1-ubyte');
-  assert.throws(() => readIdx(file), (err: Error) => err.message === `${file}: cannot read IDX file (no such file)`);
+  assert.throws(
+    () => readIdx(file),
+    (err: Error) => err.message === `${file}: cannot read IDX file (no such file)`,
+  );
 });
 
 test('a gzipped IDX file reads the same as the plain one, whatever its name', () => {
@@ -76,7 +82,10 @@ test('a truncated gzip archive is an error naming the file', () => {
   const file = path.join(dir, 'cut-idx3-ubyte.gz');
   const gz = zlib.gzipSync(good);
   fs.writeFileSync(file, gz.subarray(0, gz.length - 6));
-  assert.throws(() => readIdx(file, 3), (err: Error) => err.message === `${file}: truncated gzip archive (unexpected end of file)`);
+  assert.throws(
+    () => readIdx(file, 3),
+    (err: Error) => err.message === `${file}: truncated gzip archive (unexpected end of file)`,
+  );
 });
 
 test('a corrupt gzip archive, or a .gz that is not one, is an error naming the file', () => {
@@ -85,23 +94,38 @@ test('a corrupt gzip archive, or a .gz that is not one, is an error naming the f
   crc.writeUInt8((crc.at(-6) ?? 0) ^ 0xff, crc.length - 6); // the CRC-32 of the trailer no longer matches the data
   const bad = path.join(dir, 'crc-idx3-ubyte.gz');
   fs.writeFileSync(bad, crc);
-  assert.throws(() => readIdx(bad, 3), (err: Error) => err.message.startsWith(`${bad}: corrupt gzip archive (`));
+  assert.throws(
+    () => readIdx(bad, 3),
+    (err: Error) => err.message.startsWith(`${bad}: corrupt gzip archive (`),
+  );
   const text = path.join(dir, 'page-idx3-ubyte.gz');
   fs.writeFileSync(text, '<html>404</html>');
-  assert.throws(() => readIdx(text, 3), (err: Error) => err.message === `${text}: not a gzip archive (starts with 0x3c68, expected 0x1f8b)`);
+  assert.throws(
+    () => readIdx(text, 3),
+    (err: Error) => err.message === `${text}: not a gzip archive (starts with 0x3c68, expected 0x1f8b)`,
+  );
   // Decompressed but not IDX: the IDX check names the file.
   const notIdx = path.join(dir, 'text-idx3-ubyte.gz');
   fs.writeFileSync(notIdx, zlib.gzipSync(Buffer.from('hello')));
-  assert.throws(() => readIdx(notIdx, 3), (err: Error) => err.message.startsWith(`${notIdx}: not a valid IDX file: magic number starts with 0x6865`));
+  assert.throws(
+    () => readIdx(notIdx, 3),
+    (err: Error) => err.message.startsWith(`${notIdx}: not a valid IDX file: magic number starts with 0x6865`),
+  );
 });
 
 test('locateIdxFile: the plain file, else the .gz, else an error naming both', () => {
   const where = tempDir('idx-locate');
-  assert.throws(() => locateIdxFile(where, 'a-idx1-ubyte'), (err: Error) => err.message === `${where}: holds neither a-idx1-ubyte nor a-idx1-ubyte.gz (an IDX file, plain or gzipped)`);
+  assert.throws(
+    () => locateIdxFile(where, 'a-idx1-ubyte'),
+    (err: Error) => err.message === `${where}: holds neither a-idx1-ubyte nor a-idx1-ubyte.gz (an IDX file, plain or gzipped)`,
+  );
   fs.writeFileSync(path.join(where, 'a-idx1-ubyte.gz'), '');
   assert.equal(locateIdxFile(where, 'a-idx1-ubyte'), path.join(where, 'a-idx1-ubyte.gz'));
   fs.writeFileSync(path.join(where, 'a-idx1-ubyte'), '');
   assert.equal(locateIdxFile(where, 'a-idx1-ubyte'), path.join(where, 'a-idx1-ubyte'), 'the plain file wins');
   const missing = path.join(where, 'nope');
-  assert.throws(() => locateIdxFile(missing, 'a-idx1-ubyte'), (err: Error) => err.message === `${missing}: no such directory (expected it to hold a-idx1-ubyte or a-idx1-ubyte.gz)`);
+  assert.throws(
+    () => locateIdxFile(missing, 'a-idx1-ubyte'),
+    (err: Error) => err.message === `${missing}: no such directory (expected it to hold a-idx1-ubyte or a-idx1-ubyte.gz)`,
+  );
 });

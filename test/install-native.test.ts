@@ -38,7 +38,10 @@ test('codes without the error object: from the message line, from a bare code, f
   assert.equal(downloadErrorCode('Error: connect ETIMEDOUT 142.250.1.1:443\n'), 'ETIMEDOUT');
   assert.equal(downloadErrorCode('Error: getaddrinfo EAI_AGAIN storage.googleapis.com'), 'EAI_AGAIN');
   assert.equal(downloadErrorCode('request failed: ECONNRESET'), 'ECONNRESET');
-  assert.equal(downloadErrorCode('Error: self-signed certificate in certificate chain\n  code: \'SELF_SIGNED_CERT_IN_CHAIN\''), 'SELF_SIGNED_CERT_IN_CHAIN');
+  assert.equal(
+    downloadErrorCode("Error: self-signed certificate in certificate chain\n  code: 'SELF_SIGNED_CERT_IN_CHAIN'"),
+    'SELF_SIGNED_CERT_IN_CHAIN',
+  );
   assert.equal(downloadErrorCode('proxy answered HTTP/1.1 407 Proxy Authentication Required'), 'HTTP 407');
   assert.equal(downloadErrorCode('{ statusCode: 403 }'), 'HTTP 403');
   assert.equal(describeInstallFailure('statusCode: 404', 1), 'libtensorflow download unreachable (HTTP 404)');
@@ -61,7 +64,10 @@ test('without a code: the exit status, or the signal that stopped the installer'
 
 test("the code in the output of a real failed request, as Node reports an unhandled 'error' event", () => {
   // Port 1 on the loopback interface: nothing listens there, so the connection is refused at once.
-  const r = cp.spawnSync(process.execPath, ['-e', "require('https').get('https://127.0.0.1:1/libtensorflow.tar.gz')"], { encoding: 'utf8', timeout: 30_000 });
+  const r = cp.spawnSync(process.execPath, ['-e', "require('https').get('https://127.0.0.1:1/libtensorflow.tar.gz')"], {
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
   assert.notEqual(r.status, 0);
   assert.equal(downloadErrorCode(r.stdout + r.stderr), 'ECONNREFUSED');
   assert.equal(describeInstallFailure(r.stdout + r.stderr, r.status), 'libtensorflow download unreachable (ECONNREFUSED)');
@@ -69,7 +75,13 @@ test("the code in the output of a real failed request, as Node reports an unhand
 
 test('the wheel fallback is for Linux x86_64 only', () => {
   assert.equal(wheelPlatformSupported('linux', 'x64'), true);
-  for (const [platform, arch] of [['linux', 'arm64'], ['darwin', 'x64'], ['darwin', 'arm64'], ['win32', 'x64'], ['freebsd', 'x64']] as const) {
+  for (const [platform, arch] of [
+    ['linux', 'arm64'],
+    ['darwin', 'x64'],
+    ['darwin', 'arm64'],
+    ['win32', 'x64'],
+    ['freebsd', 'x64'],
+  ] as const) {
     assert.equal(wheelPlatformSupported(platform, arch), false, `${platform} ${arch}`);
   }
   assert.equal(wheelPlatformSupported(), process.platform === 'linux' && process.arch === 'x64');
@@ -80,7 +92,10 @@ test('the log goes under node_modules/.cache, which npm ci starts afresh', () =>
 });
 
 test('requiring the script runs no install', () => {
-  const r = cp.spawnSync(process.execPath, ['-e', "require('./scripts/install-native.js')"], { cwd: path.resolve(__dirname, '..'), encoding: 'utf8' });
+  const r = cp.spawnSync(process.execPath, ['-e', "require('./scripts/install-native.js')"], {
+    cwd: path.resolve(__dirname, '..'),
+    encoding: 'utf8',
+  });
   assert.equal(r.status, 0, r.stderr);
   assert.equal(r.stdout + r.stderr, '');
 });

@@ -11,15 +11,27 @@ const src = path.resolve(__dirname, '..', 'lib', 'src');
 /** Every relative import of a file under `root`, as [folder, module]: "../model/m2" → ["model", "m2"]. */
 function relativeImports(file: string, root = src): string[][] {
   const text = fs.readFileSync(file, 'utf8');
-  return [...text.matchAll(/(?:from|import)\s*\(?\s*'(\.\.?\/[^']+)'/g)].map((m) => path.relative(root, path.resolve(path.dirname(file), m[1] ?? '')).split(path.sep));
+  return [...text.matchAll(/(?:from|import)\s*\(?\s*'(\.\.?\/[^']+)'/g)].map((m) =>
+    path.relative(root, path.resolve(path.dirname(file), m[1] ?? '')).split(path.sep),
+  );
 }
 
 test('layout: every folder has an index and a README, and no source file lies outside a folder but the root index', () => {
   const entries = fs.readdirSync(src, { withFileTypes: true });
-  assert.deepEqual(entries.filter((e) => e.isFile()).map((e) => e.name), ['index.ts']);
-  assert.deepEqual(entries.filter((e) => e.isDirectory()).map((e) => e.name).sort(), [...LAYERS].sort());
+  assert.deepEqual(
+    entries.filter((e) => e.isFile()).map((e) => e.name),
+    ['index.ts'],
+  );
+  assert.deepEqual(
+    entries
+      .filter((e) => e.isDirectory())
+      .map((e) => e.name)
+      .sort(),
+    [...LAYERS].sort(),
+  );
   for (const layer of LAYERS) {
-    for (const required of ['index.ts', 'README.md']) assert.ok(fs.existsSync(path.join(src, layer, required)), `${layer}/${required} is missing`);
+    for (const required of ['index.ts', 'README.md'])
+      assert.ok(fs.existsSync(path.join(src, layer, required)), `${layer}/${required} is missing`);
   }
 });
 
@@ -47,8 +59,15 @@ test('layout: the check sees a violation when there is one', () => {
   try {
     fs.mkdirSync(path.join(root, 'core'));
     const probe = path.join(root, 'core', 'probe.ts');
-    fs.writeFileSync(probe, "import { tf } from './backend';\nimport { train } from '../train/trainer';\nconst m = import('../model/m2');\n");
-    assert.deepEqual(relativeImports(probe, root), [['core', 'backend'], ['train', 'trainer'], ['model', 'm2']]);
+    fs.writeFileSync(
+      probe,
+      "import { tf } from './backend';\nimport { train } from '../train/trainer';\nconst m = import('../model/m2');\n",
+    );
+    assert.deepEqual(relativeImports(probe, root), [
+      ['core', 'backend'],
+      ['train', 'trainer'],
+      ['model', 'm2'],
+    ]);
     assert.deepEqual(layerViolations(root), ['core/probe.ts imports train/', 'core/probe.ts imports model/']);
   } finally {
     fs.rmSync(root, { recursive: true, force: true });

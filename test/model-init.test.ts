@@ -15,7 +15,11 @@ const shape = { xDim: 784, numClasses: 10, hidden: [500], zDim: 50 };
 test("init 'pyro': hidden layers N(0, 0.001²) in weights and biases, output layers PyTorch's U(±1/√fan_in)", () => {
   const m = createM2({ ...shape, init: 'pyro' }, 0);
   const [classifier = [], encoder = [], decoder = []] = networkVariables(m);
-  for (const [name, vars, outFanIn] of [['classifier', classifier, 500], ['encoder', encoder, 500], ['decoder', decoder, 500]] as const) {
+  for (const [name, vars, outFanIn] of [
+    ['classifier', classifier, 500],
+    ['encoder', encoder, 500],
+    ['decoder', decoder, 500],
+  ] as const) {
     const [hiddenKernel, hiddenBias, outKernel, outBias] = vars.map((v) => spread(v.dataSync() as Float32Array));
     assert.ok(Math.abs(hiddenKernel!.std - 0.001) < 0.00002, `${name} hidden kernel std ${hiddenKernel!.std}`);
     assert.ok(Math.abs(hiddenBias!.std - 0.001) < 0.0002, `${name} hidden bias std ${hiddenBias!.std}`);

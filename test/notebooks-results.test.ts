@@ -34,65 +34,82 @@ function assertNoErrors(html: string, name: string): void {
   assert.ok(!/class="[^"]*\b(output_error|traceback)\b/.test(html), `${name}: the handout contains an error output`);
 }
 
-describe('exporting the results notebooks (smoke profile)', { skip: process.env.SSVAE_SKIP_NOTEBOOK_TESTS === '1' ? 'SSVAE_SKIP_NOTEBOOK_TESTS=1' : false }, () => {
-  const html: Record<string, string> = {};
+describe(
+  'exporting the results notebooks (smoke profile)',
+  { skip: process.env.SSVAE_SKIP_NOTEBOOK_TESTS === '1' ? 'SSVAE_SKIP_NOTEBOOK_TESTS=1' : false },
+  () => {
+    const html: Record<string, string> = {};
 
-  before(() => {
-    const handouts = smokeExport();
-    for (const name of NOTEBOOKS) html[name] = handouts.html(name);
-  });
+    before(() => {
+      const handouts = smokeExport();
+      for (const name of NOTEBOOKS) html[name] = handouts.html(name);
+    });
 
-  test('07: the comparison table holds the published numbers for every N', () => {
-    const table = figure(html['07-comparison'] as string, 'comparison-table');
-    assert.ok(table, 'no <figure id="comparison-table">');
-    for (const n of [100, 600, 1000, 3000]) assert.ok(table.includes(`N = ${n}`), `no column N = ${n}`);
-    // Pyro's variant 3 at N = 100 (0.9319 ± 0.0060) and Kingma et al.'s M2 at N = 100 (11.97% error).
-    assert.ok(table.includes('93.19 ± 0.60'), 'Pyro variant 3 at N = 100 missing');
-    assert.ok(table.includes('88.03 ± 1.71'), 'Kingma M2 at N = 100 missing');
-    assert.ok(figure(html['07-comparison'] as string, 'other-references'), 'no <figure id="other-references">');
-  });
+    test('07: the comparison table holds the published numbers for every N', () => {
+      const table = figure(html['07-comparison'] as string, 'comparison-table');
+      assert.ok(table, 'no <figure id="comparison-table">');
+      for (const n of [100, 600, 1000, 3000]) assert.ok(table.includes(`N = ${n}`), `no column N = ${n}`);
+      // Pyro's variant 3 at N = 100 (0.9319 ± 0.0060) and Kingma et al.'s M2 at N = 100 (11.97% error).
+      assert.ok(table.includes('93.19 ± 0.60'), 'Pyro variant 3 at N = 100 missing');
+      assert.ok(table.includes('88.03 ± 1.71'), 'Kingma M2 at N = 100 missing');
+      assert.ok(figure(html['07-comparison'] as string, 'other-references'), 'no <figure id="other-references">');
+    });
 
-  test('07: the accuracy chart is an inline SVG with axis titles and a legend', () => {
-    const chart = figure(html['07-comparison'] as string, 'accuracy-vs-labels');
-    assert.ok(chart, 'no <figure id="accuracy-vs-labels">');
-    assert.match(chart, /<svg[\s>]/);
-    for (const text of ['Test accuracy', 'Labelled training images N', 'Method', 'Pyro SS-VAE tutorial: M2, summed out + aux loss (variant 3)']) {
-      assert.ok(chart.includes(text), `chart lacks "${text}"`);
-    }
-  });
-
-  test('07: without runs the notebook says so plainly; with runs it shows their provenance', () => {
-    const page = html['07-comparison'] as string;
-    assert.ok(page.includes('No finished runs yet') || figure(page, 'run-provenance'), 'neither the no-runs note nor the provenance table');
-  });
-
-  test('08: both t-SNE scatter plots, coloured by digit with a legend', () => {
-    for (const id of ['tsne-vae', 'tsne-m2']) {
-      const chart = figure(html['08-latent-space'] as string, id);
-      assert.ok(chart, `no <figure id="${id}">`);
+    test('07: the accuracy chart is an inline SVG with axis titles and a legend', () => {
+      const chart = figure(html['07-comparison'] as string, 'accuracy-vs-labels');
+      assert.ok(chart, 'no <figure id="accuracy-vs-labels">');
       assert.match(chart, /<svg[\s>]/);
-      assert.ok(chart.includes('t-SNE dimension 1') && chart.includes('t-SNE dimension 2'), `${id}: axis titles missing`);
-      assert.ok(chart.includes('>Digit</text>'), `${id}: no "Digit" legend`);
-      for (let d = 0; d <= 9; d++) assert.ok(chart.includes(`>${d}</text>`), `${id}: no legend entry for ${d}`);
-      // The smoke profile embeds 300 points; one circle (path) each, plus the legend's.
-      assert.ok((chart.match(/<path/g) ?? []).length >= 300, `${id}: too few points`);
-    }
-  });
+      for (const text of [
+        'Test accuracy',
+        'Labelled training images N',
+        'Method',
+        'Pyro SS-VAE tutorial: M2, summed out + aux loss (variant 3)',
+      ]) {
+        assert.ok(chart.includes(text), `chart lacks "${text}"`);
+      }
+    });
 
-  test('09: conditional samples, analogies and interpolation as PNG grids of the right size', () => {
-    const page = html['09-generation'] as string;
-    // Grid cells are 28 px digits plus 2 px lines, at scale 2: (28 + 2) · 2 = 60 px per cell.
-    const expected: Record<string, [columns: number, rows: number]> = { 'conditional-samples': [10, 10], analogies: [11, 8], interpolation: [10, 10], 'interpolation-ends': [2, 1] };
-    for (const [id, [columns, rows]] of Object.entries(expected)) {
-      const markup = figure(page, id);
-      assert.ok(markup, `no <figure id="${id}">`);
-      const png = figurePng(markup);
-      assert.equal(png.width, columns * 60 + 4, `${id}: width`);
-      assert.equal(png.height, rows * 60 + 4, `${id}: height`);
-    }
-  });
+    test('07: without runs the notebook says so plainly; with runs it shows their provenance', () => {
+      const page = html['07-comparison'] as string;
+      assert.ok(
+        page.includes('No finished runs yet') || figure(page, 'run-provenance'),
+        'neither the no-runs note nor the provenance table',
+      );
+    });
 
-  test('the handouts have no error or stderr output', () => {
-    for (const name of NOTEBOOKS) assertNoErrors(html[name] as string, name);
-  });
-});
+    test('08: both t-SNE scatter plots, coloured by digit with a legend', () => {
+      for (const id of ['tsne-vae', 'tsne-m2']) {
+        const chart = figure(html['08-latent-space'] as string, id);
+        assert.ok(chart, `no <figure id="${id}">`);
+        assert.match(chart, /<svg[\s>]/);
+        assert.ok(chart.includes('t-SNE dimension 1') && chart.includes('t-SNE dimension 2'), `${id}: axis titles missing`);
+        assert.ok(chart.includes('>Digit</text>'), `${id}: no "Digit" legend`);
+        for (let d = 0; d <= 9; d++) assert.ok(chart.includes(`>${d}</text>`), `${id}: no legend entry for ${d}`);
+        // The smoke profile embeds 300 points; one circle (path) each, plus the legend's.
+        assert.ok((chart.match(/<path/g) ?? []).length >= 300, `${id}: too few points`);
+      }
+    });
+
+    test('09: conditional samples, analogies and interpolation as PNG grids of the right size', () => {
+      const page = html['09-generation'] as string;
+      // Grid cells are 28 px digits plus 2 px lines, at scale 2: (28 + 2) · 2 = 60 px per cell.
+      const expected: Record<string, [columns: number, rows: number]> = {
+        'conditional-samples': [10, 10],
+        analogies: [11, 8],
+        interpolation: [10, 10],
+        'interpolation-ends': [2, 1],
+      };
+      for (const [id, [columns, rows]] of Object.entries(expected)) {
+        const markup = figure(page, id);
+        assert.ok(markup, `no <figure id="${id}">`);
+        const png = figurePng(markup);
+        assert.equal(png.width, columns * 60 + 4, `${id}: width`);
+        assert.equal(png.height, rows * 60 + 4, `${id}: height`);
+      }
+    });
+
+    test('the handouts have no error or stderr output', () => {
+      for (const name of NOTEBOOKS) assertNoErrors(html[name] as string, name);
+    });
+  },
+);

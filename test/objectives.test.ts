@@ -23,12 +23,23 @@ import {
 const tiny = { xDim: 6, numClasses: 3, hidden: [5], zDim: 2, init: 'glorot-normal' as const };
 
 function randomPixels(rows: number, cols: number, seed: number): tf.Tensor2D {
-  return tf.tensor2d(Float32Array.from(standardNormal(rows * cols, seed), (v) => 1 / (1 + Math.exp(-v))), [rows, cols]);
+  return tf.tensor2d(
+    Float32Array.from(standardNormal(rows * cols, seed), (v) => 1 / (1 + Math.exp(-v))),
+    [rows, cols],
+  );
 }
 
 test('KL(q(z|x,y) ‖ p(z)) in closed form agrees with a Monte Carlo estimate', () => {
-  const loc = tf.tensor2d([[0.5, -1.0, 2.0], [0, 0, 0], [-0.3, 0.8, 0.1]]);
-  const logScale = tf.tensor2d([[-0.5, 0.2, 0.0], [0, 0, 0], [0.4, -1.2, 0.3]]);
+  const loc = tf.tensor2d([
+    [0.5, -1.0, 2.0],
+    [0, 0, 0],
+    [-0.3, 0.8, 0.1],
+  ]);
+  const logScale = tf.tensor2d([
+    [-0.5, 0.2, 0.0],
+    [0, 0, 0],
+    [0.4, -1.2, 0.3],
+  ]);
   const closed = gaussianKl({ loc, logScale }).arraySync() as number[];
   // KL = E_q[log q(z) − log p(z)]; the log-ratio of a Gaussian sample, averaged over S draws.
   const S = 200_000;
@@ -51,8 +62,14 @@ test('KL(q(z|x,y) ‖ p(z)) in closed form agrees with a Monte Carlo estimate', 
 });
 
 test('Bernoulli log-likelihood from logits equals the naive formula at moderate logits', () => {
-  const x = tf.tensor2d([[0, 1, 0.3, 0.9], [1, 0, 0.5, 0.1]]);
-  const logits = tf.tensor2d([[-3, 2.5, 0.1, 4], [5, -5, 0, -0.7]]);
+  const x = tf.tensor2d([
+    [0, 1, 0.3, 0.9],
+    [1, 0, 0.5, 0.1],
+  ]);
+  const logits = tf.tensor2d([
+    [-3, 2.5, 0.1, 4],
+    [5, -5, 0, -0.7],
+  ]);
   const ours = bernoulliLogLikelihood(x, logits).arraySync() as number[];
   const p = tf.sigmoid(logits);
   const naive = tf.sum(tf.add(tf.mul(x, tf.log(p)), tf.mul(tf.sub(1, x), tf.log(tf.sub(1, p)))), 1).arraySync() as number[];
@@ -65,7 +82,9 @@ test('Bernoulli log-likelihood and its gradient stay finite (and exact) at logit
   // x·l − softplus(l): 0, 0, −1000, −1000, 500 − 1000
   const value = bernoulliLogLikelihood(x, logits).arraySync() as number[];
   assert.ok(Math.abs((value[0] as number) - (0 + 0 - 1000 - 1000 - 500)) < 1e-3, String(value[0]));
-  const grad = tf.grad((l: tf.Tensor) => tf.sum(bernoulliLogLikelihood(x, l)))(logits).arraySync() as number[][];
+  const grad = tf
+    .grad((l: tf.Tensor) => tf.sum(bernoulliLogLikelihood(x, l)))(logits)
+    .arraySync() as number[][];
   // ∂/∂l = x − sigmoid(l)
   assert.deepEqual(grad[0], [0, 0, 1, -1, -0.5]);
   // The naive formula is not finite there: this is what the logits form avoids.

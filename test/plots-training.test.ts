@@ -56,9 +56,19 @@ test('loss-term and accuracy charts of v3 and baseline runs render, with legends
 test('run comparison and sweep charts render with one legend entry per run', async () => {
   const runs = [];
   for (const alpha of [1, 46]) runs.push({ value: alpha, record: (await train({ ...small, variant: 'v3', alpha }, { dataset })).record });
-  const comparison = await rendersWithTitle(runsComparisonSpec(runs.map((r) => ({ label: `α′ = ${r.value}`, record: r.record })), { legendTitle: 'α′' }));
+  const comparison = await rendersWithTitle(
+    runsComparisonSpec(
+      runs.map((r) => ({ label: `α′ = ${r.value}`, record: r.record })),
+      { legendTitle: 'α′' },
+    ),
+  );
   assert.ok(comparison.includes('>α′ = 1</text>') && comparison.includes('>α′ = 46</text>'));
-  await rendersWithTitle(runsComparisonSpec(runs.map((r) => ({ label: String(r.value), record: r.record })), { metric: 'testAccuracy', title: 'Test accuracy of the sweep' }));
+  await rendersWithTitle(
+    runsComparisonSpec(
+      runs.map((r) => ({ label: String(r.value), record: r.record })),
+      { metric: 'testAccuracy', title: 'Test accuracy of the sweep' },
+    ),
+  );
   const sweep = await rendersWithTitle(sweepSpec(runs, { parameterTitle: 'α′' }));
   assert.ok(sweep.includes('>validation, best epoch</text>') && sweep.includes('>test, at that epoch</text>'));
 });
@@ -71,10 +81,17 @@ test('gradient-variance and VAE charts render', async () => {
   // Log-scale bars must not be stacked from 0 (log 0 = −∞ draws every bar flat).
   const heights = [...snr.matchAll(/aria-roledescription="bar" d="M[\d.e-]+,[\d.e-]+h[\d.e-]+v([\d.e-]+)/g)].map((m) => Number(m[1]));
   assert.equal(heights.length, 12);
-  assert.ok(heights.every((h) => h > 0), `bar heights ${heights}`);
-  for (const e of ['score-function', 'score-function-baseline', 'summed-out']) assert.ok(snr.includes(`>${e}</text>`), `no legend entry ${e}`);
+  assert.ok(
+    heights.every((h) => h > 0),
+    `bar heights ${heights}`,
+  );
+  for (const e of ['score-function', 'score-function-baseline', 'summed-out'])
+    assert.ok(snr.includes(`>${e}</text>`), `no legend entry ${e}`);
   await rendersWithTitle(gradientCosineSpec(result));
-  const { record, vae } = await trainVae({ hidden: [8], zDim: 2, xDim: 16, epochs: 2, batchSize: 20, dataset: dataDir }, { dataset, cache: false });
+  const { record, vae } = await trainVae(
+    { hidden: [8], zDim: 2, xDim: 16, epochs: 2, batchSize: 20, dataset: dataDir },
+    { dataset, cache: false },
+  );
   disposeVae(vae);
   const curve = await rendersWithTitle(vaeCurveSpec(record, { title: 'VAE bound' }));
   assert.ok(curve.includes('>validation</text>') && curve.includes('−ELBO'));
@@ -99,6 +116,14 @@ test('gradient-flow, confusion and prediction-count charts render', async () => 
   disposeM2(model!);
   const confusion = await rendersWithTitle(confusionSpec(matrix, { title: 'Confusion of a tiny baseline' }));
   assert.equal((confusion.match(/aria-roledescription="rect mark"/g) ?? []).length, 100);
-  const counts = await rendersWithTitle(digitCountsSpec({ 'true digit': matrix.map((row) => row.reduce((a, b) => a + b, 0)), 'predicted by q(y|x)': matrix.map((_, k) => matrix.reduce((n, row) => n + row[k]!, 0)) }, { title: 'Predicted against true digits' }));
+  const counts = await rendersWithTitle(
+    digitCountsSpec(
+      {
+        'true digit': matrix.map((row) => row.reduce((a, b) => a + b, 0)),
+        'predicted by q(y|x)': matrix.map((_, k) => matrix.reduce((n, row) => n + row[k]!, 0)),
+      },
+      { title: 'Predicted against true digits' },
+    ),
+  );
   assert.ok(counts.includes('>predicted by q(y|x)</text>') && counts.includes('>true digit</text>'));
 });

@@ -10,7 +10,11 @@ const root = path.resolve(__dirname, '..');
 test("the README's results table is the one the run records under data/runs give", () => {
   const inReadme = readMarkedBlock(path.join(root, 'README.md'), 'results');
   assert.ok(inReadme, 'README.md has a <!-- results:start --> … <!-- results:end --> block');
-  assert.equal(inReadme, resultsMarkdown(path.join(root, 'data', 'runs')).trim(), 'stale: run `npm run ssvae -- results --write README.md`');
+  assert.equal(
+    inReadme,
+    resultsMarkdown(path.join(root, 'data', 'runs')).trim(),
+    'stale: run `npm run ssvae -- results --write README.md`',
+  );
 });
 
 test('replaceMarkedBlock rewrites only the marked block and refuses a file without markers', () => {

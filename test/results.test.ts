@@ -123,7 +123,13 @@ function fakeRecord(overrides: Partial<TrainConfig>, testAccuracy: number, start
     format: 'ssvae-run/1',
     config,
     epochs,
-    result: { bestEpoch: epochs.length, testAccuracyAtBest: testAccuracy, validationAccuracyAtBest: testAccuracy + 0.001, testAccuracyLast: testAccuracy, finished },
+    result: {
+      bestEpoch: epochs.length,
+      testAccuracyAtBest: testAccuracy,
+      validationAccuracyAtBest: testAccuracy + 0.001,
+      testAccuracyLast: testAccuracy,
+      finished,
+    },
     environment: { backend: 'tensorflow', versions: {}, commit: 'abcdef1234567', cpu: 'Test CPU', cores: 2, startedAt },
     wallSeconds: 20 * epochs.length,
   };
@@ -154,11 +160,17 @@ describe('comparison', () => {
   test('run records are grouped by method × N and summarised over seeds', () => {
     const root = tempDir('runs');
     const accuracies = [0.95, 0.96, 0.94];
-    accuracies.forEach((a, seed) => writeRecord(root, `v3-n3000-s${seed}`, fakeRecord({ variant: 'v3', labels: 3000, seed, epochs: 3 }, a, `2026-11-2${seed}T10:00:00Z`)));
+    accuracies.forEach((a, seed) =>
+      writeRecord(root, `v3-n3000-s${seed}`, fakeRecord({ variant: 'v3', labels: 3000, seed, epochs: 3 }, a, `2026-11-2${seed}T10:00:00Z`)),
+    );
     writeRecord(root, 'nested/v3-n100-s0', fakeRecord({ variant: 'v3', labels: 100, seed: 0, epochs: 3 }, 0.9, '2026-11-22T10:00:00Z'));
     // A different learning rate is another method, never averaged with the defaults.
     const otherLr = DEFAULTS.lr / 10;
-    writeRecord(root, 'v3-n3000-lr', fakeRecord({ variant: 'v3', labels: 3000, seed: 0, epochs: 3, lr: otherLr }, 0.97, '2026-11-22T10:00:00Z'));
+    writeRecord(
+      root,
+      'v3-n3000-lr',
+      fakeRecord({ variant: 'v3', labels: 3000, seed: 0, epochs: 3, lr: otherLr }, 0.97, '2026-11-22T10:00:00Z'),
+    );
     // Skipped: unfinished, unreadable, and an earlier run of a seed that was run again.
     writeRecord(root, 'unfinished', fakeRecord({ variant: 'v2', labels: 600, seed: 0, epochs: 3 }, 0.7, '2026-11-22T10:00:00Z', false));
     fs.mkdirSync(path.join(root, 'broken'));
@@ -201,13 +213,22 @@ describe('comparison', () => {
     assert.ok(provenance.includes('0, 1, 2'));
   });
 
-  test('the published numbers are the sources\' tables', () => {
+  test("the published numbers are the sources' tables", () => {
     const pyro = pyroSeries();
-    assert.deepEqual(pyro.map((s) => s.key), ['pyro-v1', 'pyro-v2', 'pyro-v3', 'pyro-baseline']);
-    assert.deepEqual(pyro[2]?.points.find((p) => p.labels === 100), { labels: 100, accuracy: 0.9319, spread: 0.006 });
+    assert.deepEqual(
+      pyro.map((s) => s.key),
+      ['pyro-v1', 'pyro-v2', 'pyro-v3', 'pyro-baseline'],
+    );
+    assert.deepEqual(
+      pyro[2]?.points.find((p) => p.labels === 100),
+      { labels: 100, accuracy: 0.9319, spread: 0.006 },
+    );
     const m2 = kingmaSeries(['M2'])[0];
     // 11.97 % error (± 1.71) at N = 100.
-    assert.deepEqual(m2?.points.find((p) => p.labels === 100), { labels: 100, accuracy: 0.8803, spread: 0.0171 });
+    assert.deepEqual(
+      m2?.points.find((p) => p.labels === 100),
+      { labels: 100, accuracy: 0.8803, spread: 0.0171 },
+    );
     assert.equal(m2?.variant, 'v3');
     assert.throws(() => kingmaSeries(['M3']), /no method "M3"/);
     const html = referencePointsHtml(OTHER_REFERENCE_POINTS);
@@ -239,7 +260,10 @@ describe('t-SNE', () => {
         .filter((j) => j !== i)
         .map((j) => ({ j, d: [0, 1, 2].reduce((s, c) => s + ((points[i * 3 + c] as number) - (points[j * 3 + c] as number)) ** 2, 0) }))
         .sort((a, b) => a.d - b.d || a.j - b.j);
-      assert.deepEqual(Array.from(indices.subarray(i * 5, i * 5 + 5)), all.slice(0, 5).map((e) => e.j));
+      assert.deepEqual(
+        Array.from(indices.subarray(i * 5, i * 5 + 5)),
+        all.slice(0, 5).map((e) => e.j),
+      );
       assert.ok(Math.abs((distances[i * 5] as number) - (all[0]?.d as number)) < 1e-4);
     }
   });
@@ -270,8 +294,11 @@ describe('t-SNE', () => {
     const exact = new Float64Array(2 * n);
     // The O(N²) gradient written out: 4 Σ_j (p_ij − w_ij / Z) w_ij (y_i − y_j).
     const p = new Float64Array(n * n);
-    for (let i = 0; i < n; i++) for (let s = P.rowStart[i] as number; s < (P.rowStart[i + 1] as number); s++) p[i * n + (P.columns[s] as number)] = P.values[s] as number;
-    const w = (i: number, j: number) => 1 / (1 + ((y[2 * i] as number) - (y[2 * j] as number)) ** 2 + ((y[2 * i + 1] as number) - (y[2 * j + 1] as number)) ** 2);
+    for (let i = 0; i < n; i++)
+      for (let s = P.rowStart[i] as number; s < (P.rowStart[i + 1] as number); s++)
+        p[i * n + (P.columns[s] as number)] = P.values[s] as number;
+    const w = (i: number, j: number) =>
+      1 / (1 + ((y[2 * i] as number) - (y[2 * j] as number)) ** 2 + ((y[2 * i + 1] as number) - (y[2 * j + 1] as number)) ** 2);
     let z = 0;
     for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) if (i !== j) z += w(i, j);
     for (let i = 0; i < n; i++) {
@@ -357,7 +384,14 @@ describe('generation', () => {
     const reference = inferCodes(m, images, [1, 5, 9]);
     assert.deepEqual(codes, reference.dataSync());
     reference.dispose();
-    const agreement = classAgreement(m, samples.images, rowClassesOf(samples, Array.from({ length: 10 }, (_, k) => k)));
+    const agreement = classAgreement(
+      m,
+      samples.images,
+      rowClassesOf(
+        samples,
+        Array.from({ length: 10 }, (_, k) => k),
+      ),
+    );
     assert.ok(agreement.overall >= 0 && agreement.overall <= 1);
     assert.equal(agreement.perClass.length, 10);
     assert.equal(tf.memory().numTensors, before);
@@ -372,7 +406,12 @@ describe('generation', () => {
     await initBackend();
     const m = createM2(config, 1);
     const images = Float32Array.from({ length: 2 * 16 }, (_, i) => ((i * 5) % 11) / 11);
-    const path = interpolation(m, { image: images.subarray(0, 16), label: 2 }, { image: images.subarray(16), label: 7 }, { steps: 5, classes: [2] });
+    const path = interpolation(
+      m,
+      { image: images.subarray(0, 16), label: 2 },
+      { image: images.subarray(16), label: 7 },
+      { steps: 5, classes: [2] },
+    );
     // The first image's own code decoded as a 2 (analogies column of class 2) is the path's start.
     const own = analogies(m, images.subarray(0, 16), [2], { withOriginal: false, classes: [2] });
     own.images.forEach((v, i) => assert.ok(Math.abs(v - (path.images[i] as number)) < 1e-5));

@@ -37,5 +37,8 @@ test('epochLine and resultLine say what a run did in one line each', async () =>
   assert.ok(!line.includes('\n'));
   // α′ follows Kingma's rule by default: 0.1 · 200 training images / 50 labels.
   assert.equal(record.derived?.alpha, 0.4);
-  assert.match(resultLine(record), /^v3 \(α′ = 0\.4\), N = 50: best validation accuracy [\d.]+% at epoch [12] of 2, test accuracy there [\d.]+% \(last epoch [\d.]+%\); \d+ s of training$/);
+  assert.match(
+    resultLine(record),
+    /^v3 \(α′ = 0\.4\), N = 50: best validation accuracy [\d.]+% at epoch [12] of 2, test accuracy there [\d.]+% \(last epoch [\d.]+%\); \d+ s of training$/,
+  );
 });

@@ -61,22 +61,36 @@ describe('programs already installed', () => {
   });
 
   test('otherwise chromium, chromium-browser, google-chrome, google-chrome-stable on PATH, in that order', () => {
-    const chrome = fake({ commands: { 'google-chrome-stable': '/opt/google/chrome/stable', 'google-chrome': '/usr/local/bin/google-chrome', ...PARALLEL } });
+    const chrome = fake({
+      commands: { 'google-chrome-stable': '/opt/google/chrome/stable', 'google-chrome': '/usr/local/bin/google-chrome', ...PARALLEL },
+    });
     assert.equal(expectKind(planSystemSetup(chrome), 'ready').chromium, '/usr/local/bin/google-chrome');
     const snap = fake({ commands: { 'chromium-browser': '/snap/bin/chromium-browser', chromium: '/snap/bin/chromium', ...PARALLEL } });
     assert.equal(resolveChromium(snap), '/snap/bin/chromium');
   });
 
   test('SSVAE_CHROMIUM wins over everything found', () => {
-    const machine = fake({ env: { SSVAE_CHROMIUM: '/home/me/chrome/chrome' }, files: ['/home/me/chrome/chrome', '/usr/bin/chromium'], commands: PARALLEL });
+    const machine = fake({
+      env: { SSVAE_CHROMIUM: '/home/me/chrome/chrome' },
+      files: ['/home/me/chrome/chrome', '/usr/bin/chromium'],
+      commands: PARALLEL,
+    });
     assert.equal(expectKind(planSystemSetup(machine), 'ready').chromium, '/home/me/chrome/chrome');
   });
 
   test('a SSVAE_CHROMIUM that does not exist is an error naming it, not a fallback or an install', () => {
-    const machine = fake({ env: { SSVAE_CHROMIUM: '/no/such/chrome' }, files: ['/usr/bin/chromium'], commands: { ...DEBIAN, ...PARALLEL }, root: true });
+    const machine = fake({
+      env: { SSVAE_CHROMIUM: '/no/such/chrome' },
+      files: ['/usr/bin/chromium'],
+      commands: { ...DEBIAN, ...PARALLEL },
+      root: true,
+    });
     const plan = expectKind(planSystemSetup(machine), 'fail');
     assert.match(plan.message, /^SSVAE_CHROMIUM=\/no\/such\/chrome: no such executable file/);
-    assert.throws(() => resolveChromium(machine), (err: Error) => err instanceof SetupSystemError && err.message === plan.message);
+    assert.throws(
+      () => resolveChromium(machine),
+      (err: Error) => err instanceof SetupSystemError && err.message === plan.message,
+    );
   });
 
   test('with the browser tests skipped Chromium is not needed', () => {
@@ -121,8 +135,14 @@ describe('installing on Debian and Ubuntu', () => {
   test('not root, sudo wants a password: one message with the command to run', () => {
     const machine = fake({ commands: WITH_SUDO, sudo: false });
     const plan = expectKind(planSystemSetup(machine), 'fail');
-    assert.ok(plan.message.includes('    sudo apt-get update && sudo apt-get install -y chromium fonts-dejavu-core parallel\n'), plan.message);
-    assert.match(plan.message, /^Chromium \(for the browser tests\) and GNU parallel \(for the sweep test\) are not installed, and installing them needs root \(this is not root and `sudo -n true` needs a password\)\. Run:/);
+    assert.ok(
+      plan.message.includes('    sudo apt-get update && sudo apt-get install -y chromium fonts-dejavu-core parallel\n'),
+      plan.message,
+    );
+    assert.match(
+      plan.message,
+      /^Chromium \(for the browser tests\) and GNU parallel \(for the sweep test\) are not installed, and installing them needs root \(this is not root and `sudo -n true` needs a password\)\. Run:/,
+    );
     assert.match(plan.message, /SSVAE_CHROMIUM/);
     assert.equal(machine.sudoAsked, 1);
   });
@@ -130,7 +150,10 @@ describe('installing on Debian and Ubuntu', () => {
   test('not root and no sudo at all: the command to run as root, sudo never run', () => {
     const machine = fake({ files: ['/usr/bin/chromium'], commands: DEBIAN, sudo: true });
     const plan = expectKind(planSystemSetup(machine), 'fail');
-    assert.match(plan.message, /^GNU parallel \(for the sweep test\) is not installed, and installing it needs root \(this is not root and there is no sudo\)\. Run as root:/);
+    assert.match(
+      plan.message,
+      /^GNU parallel \(for the sweep test\) is not installed, and installing it needs root \(this is not root and there is no sudo\)\. Run as root:/,
+    );
     assert.ok(plan.message.includes('\n    apt-get update && apt-get install -y parallel\n'), plan.message);
     assert.doesNotMatch(plan.message, /SSVAE_CHROMIUM/, 'Chromium is there: no advice about it');
     assert.equal(machine.sudoAsked, 0);

@@ -12,7 +12,24 @@ const dataDir = tempDir('sweep-data');
 writeTinyDataset(dataDir, 30, 5); // 4×4 images: 250 training images after 50 for validation
 
 /** A tiny plan: 2 variants × 2 seeds at N = 50, small networks, 2 epochs each. */
-const tinyPlan = ['--variants', 'v3,baseline', '--labels', '50', '--seeds', '0-1', '--epochs', '2', '--batch-size', '20', '--hidden', '8', '--z-dim', '2', '--data-dir', dataDir];
+const tinyPlan = [
+  '--variants',
+  'v3,baseline',
+  '--labels',
+  '50',
+  '--seeds',
+  '0-1',
+  '--epochs',
+  '2',
+  '--batch-size',
+  '20',
+  '--hidden',
+  '8',
+  '--z-dim',
+  '2',
+  '--data-dir',
+  dataDir,
+];
 
 function cli(args: string[]) {
   return cp.spawnSync(process.execPath, [cliJs, ...args], { cwd: root, encoding: 'utf8' });
@@ -20,7 +37,11 @@ function cli(args: string[]) {
 
 /** What a run computed: every epoch's losses and accuracies (not its timings or environment). */
 function numerics(record: RunRecord) {
-  return { config: record.config, epochs: record.epochs.map((e) => [e.epoch, e.losses, e.validationAccuracy, e.testAccuracy]), result: record.result };
+  return {
+    config: record.config,
+    epochs: record.epochs.map((e) => [e.epoch, e.losses, e.validationAccuracy, e.testAccuracy]),
+    result: record.result,
+  };
 }
 
 const RUNS = ['v3-50-s0', 'v3-50-s1', 'baseline-50-s0', 'baseline-50-s1'];
@@ -96,7 +117,10 @@ test('sweep --list run through GNU parallel gives the same records as sweep', ()
   assert.equal(list.status, 0, list.stderr);
   const lines = list.stdout.trim().split('\n');
   assert.equal(lines.length, 4);
-  assert.ok(lines.every((l) => l.startsWith('node ') && l.includes(' train ') && l.endsWith(' --continue')), list.stdout);
+  assert.ok(
+    lines.every((l) => l.startsWith('node ') && l.includes(' train ') && l.endsWith(' --continue')),
+    list.stdout,
+  );
   assert.deepEqual(fs.readdirSync(out), [], '--list trains nothing');
   const par = cp.spawnSync('parallel', ['-j1', '--halt', 'now,fail=1'], { input: list.stdout, cwd: root, encoding: 'utf8' });
   assert.equal(par.status, 0, par.stderr);
@@ -117,7 +141,14 @@ test('--shard slices are disjoint and cover the plan', () => {
 });
 
 test('a grid crosses settings into separate groups; presets name their group', () => {
-  const plan = parsePlan({ variants: ['v3'], labels: [100], seeds: [0], epochs: 5, settings: { preset: 'pyro-script' }, grid: { lr: [0.00042, 0.0042], schedule: ['alternating', 'mixed'] } });
+  const plan = parsePlan({
+    variants: ['v3'],
+    labels: [100],
+    seeds: [0],
+    epochs: 5,
+    settings: { preset: 'pyro-script' },
+    grid: { lr: [0.00042, 0.0042], schedule: ['alternating', 'mixed'] },
+  });
   const names = expandPlans([plan]).map((r) => r.name);
   assert.deepEqual(names, [
     'pyro-script_lr-0.00042_schedule-alternating/v3-100-s0',
@@ -133,7 +164,13 @@ test('a run that two plans share is planned once, to the larger number of epochs
   const short = parsePlan({ variants: ['v3'], labels: [100, 3000], seeds: [0], epochs: 6, settings: { lr: 0.0042 } });
   const long = parsePlan({ variants: ['v3'], labels: [100], seeds: [0], epochs: 10, settings: { lr: 0.0042 } });
   const runs = expandPlans([short, long]);
-  assert.deepEqual(runs.map((r) => [r.name, r.config.epochs]), [['default_lr-0.0042/v3-100-s0', 10], ['default_lr-0.0042/v3-3000-s0', 6]]);
+  assert.deepEqual(
+    runs.map((r) => [r.name, r.config.epochs]),
+    [
+      ['default_lr-0.0042/v3-100-s0', 10],
+      ['default_lr-0.0042/v3-3000-s0', 6],
+    ],
+  );
 });
 
 test('a bad plan file gets one clear error naming the file and the field', () => {
@@ -146,7 +183,10 @@ test('a bad plan file gets one clear error naming the file and the field', () =>
     [{ ...good, epochs: 0 }, /plan\.json\.epochs must be a positive integer, got 0/],
     [{ ...good, colour: 'red' }, /plan\.json: unknown field "colour"/],
     [{ ...good, settings: { seed: 3 } }, /plan\.json\.settings\.seed: set it with the plan's own field/],
-    [{ ...good, settings: { schedule: 'sometimes' } }, /plan\.json: field schedule must be one of alternating, mixed, got "sometimes" \(variant v3, N = 100\)/],
+    [
+      { ...good, settings: { schedule: 'sometimes' } },
+      /plan\.json: field schedule must be one of alternating, mixed, got "sometimes" \(variant v3, N = 100\)/,
+    ],
     [{ ...good, grid: { lr: [] } }, /plan\.json\.grid\.lr must be a non-empty list of values/],
     [[good, { ...good, labels: 'x' }], /plan\.json: plans\[1\]\.labels must be/],
     ['{ not json', /plan\.json: not valid JSON/],
@@ -165,7 +205,23 @@ test('a bad plan file gets one clear error naming the file and the field', () =>
 
 test('train --continue refuses a directory that holds a run with other settings', () => {
   const out = tempDir('sweep-clash');
-  const base = ['train', '--variant', 'baseline', '--labels', '50', '--epochs', '1', '--batch-size', '20', '--hidden', '8', '--data-dir', dataDir, '--out', out];
+  const base = [
+    'train',
+    '--variant',
+    'baseline',
+    '--labels',
+    '50',
+    '--epochs',
+    '1',
+    '--batch-size',
+    '20',
+    '--hidden',
+    '8',
+    '--data-dir',
+    dataDir,
+    '--out',
+    out,
+  ];
   assert.equal(cli([...base, '--continue']).status, 0);
   const same = cli([...base, '--continue']);
   assert.equal(same.status, 0, same.stderr);

@@ -11,14 +11,23 @@ const tiny = { hidden: [16], zDim: 2, xDim: 16, batchSize: 20, lr: 1e-2, dataset
 test('VAE: −ELBO falls on the training batches and on the validation split, and training leaves no tensors', async () => {
   const before = tf.memory().numTensors;
   const lines: string[] = [];
-  const { record, vae, fromCache } = await trainVae({ ...tiny, epochs: 15 }, { dataset, cache: false, onEpoch: (e) => lines.push(String(e.epoch)) });
+  const { record, vae, fromCache } = await trainVae(
+    { ...tiny, epochs: 15 },
+    { dataset, cache: false, onEpoch: (e) => lines.push(String(e.epoch)) },
+  );
   assert.equal(fromCache, false);
   assert.equal(lines.length, 15);
   assert.ok(record.finished);
   const first = record.epochs[0]!;
   const last = record.epochs[14]!;
-  assert.ok(last.train.negativeElbo < 0.9 * first.train.negativeElbo, `train −ELBO ${first.train.negativeElbo} → ${last.train.negativeElbo}`);
-  assert.ok(last.validation.negativeElbo < first.validation.negativeElbo, `validation −ELBO ${first.validation.negativeElbo} → ${last.validation.negativeElbo}`);
+  assert.ok(
+    last.train.negativeElbo < 0.9 * first.train.negativeElbo,
+    `train −ELBO ${first.train.negativeElbo} → ${last.train.negativeElbo}`,
+  );
+  assert.ok(
+    last.validation.negativeElbo < first.validation.negativeElbo,
+    `validation −ELBO ${first.validation.negativeElbo} → ${last.validation.negativeElbo}`,
+  );
   for (const e of record.epochs) {
     // −ELBO = −log p(x|z) + KL, term by term, and KL ≥ 0.
     assert.ok(Math.abs(e.validation.negativeElbo - (e.validation.reconstruction + e.validation.kl)) < 1e-3);

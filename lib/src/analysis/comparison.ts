@@ -12,11 +12,10 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { stableJson } from '../core/hash';
-import { escapeHtml } from '../core/html';
 import { projectDataDir } from '../core/paths';
 import { DEFAULTS, resolveConfig, VARIANTS, type TrainConfig, type Variant } from '../model/config';
 import { readRunRecord, runFile, type RunRecord } from '../train/records';
-import { PUBLISHED_LABEL_COUNTS, publishedSeries, type PublishedSeries, type ReferencePoint, type Source, type SpreadKind } from './references';
+import { PUBLISHED_LABEL_COUNTS, publishedSeries, type PublishedSeries, type SpreadKind } from './references';
 import { meanInterval, type MeanInterval } from '../core/stats';
 
 /** Where the sweep writes its runs: data/runs/ of the project. */
@@ -80,7 +79,8 @@ export function collectRuns(root: string = defaultRunsDir()): { root: string; ru
       continue;
     }
     if (record.result.error) skipped.push({ dir, reason: `stopped with an error: ${record.result.error}` });
-    else if (!record.result.finished) skipped.push({ dir, reason: `unfinished (${record.epochs.length} of ${record.config.epochs} epochs)` });
+    else if (!record.result.finished)
+      skipped.push({ dir, reason: `unfinished (${record.epochs.length} of ${record.config.epochs} epochs)` });
     else if (!Number.isFinite(record.result.testAccuracyAtBest)) skipped.push({ dir, reason: 'no test accuracy recorded' });
     else runs.push({ dir, record });
   }
@@ -147,7 +147,10 @@ function methodOf(config: TrainConfig): { methodKey: string; method: string; dif
  * run twice, the later run (by start time) counts and the other is reported as skipped.
  */
 export function summariseRuns(runs: LoadedRun[], root = '', skipped: SkippedRun[] = []): ComparisonSummary {
-  const groups = new Map<string, { method: ReturnType<typeof methodOf>; variant: Variant; labels: number; bySeed: Map<number, LoadedRun> }>();
+  const groups = new Map<
+    string,
+    { method: ReturnType<typeof methodOf>; variant: Variant; labels: number; bySeed: Map<number, LoadedRun> }
+  >();
   const extraSkipped: SkippedRun[] = [];
   for (const run of runs) {
     let config: TrainConfig;
@@ -237,13 +240,22 @@ export interface TableOptions {
 
 /** Our groups and the published series as rows of methods over columns of N. */
 export function comparisonTable(summary: ComparisonSummary, options: TableOptions = {}): ComparisonTable {
-  const labelCounts = options.labelCounts ?? [...new Set([...PUBLISHED_LABEL_COUNTS, ...summary.groups.map((g) => g.labels)])].sort((a, b) => a - b);
+  const labelCounts =
+    options.labelCounts ?? [...new Set([...PUBLISHED_LABEL_COUNTS, ...summary.groups.map((g) => g.labels)])].sort((a, b) => a - b);
   const rows: ComparisonRow[] = [];
   const ours = new Map<string, ComparisonRow>();
   for (const group of summary.groups) {
     let row = ours.get(group.methodKey);
     if (!row) {
-      row = { key: `ours-${group.methodKey}`, method: group.method, source: 'This project', kind: 'ours', variant: group.variant, settings: group.differences.join(', '), cells: {} };
+      row = {
+        key: `ours-${group.methodKey}`,
+        method: group.method,
+        source: 'This project',
+        kind: 'ours',
+        variant: group.variant,
+        settings: group.differences.join(', '),
+        cells: {},
+      };
       ours.set(group.methodKey, row);
       rows.push(row);
     }
@@ -255,7 +267,14 @@ export function comparisonTable(summary: ComparisonSummary, options: TableOption
     for (const p of series.points) {
       cells[p.labels] = { accuracy: p.accuracy, ...(p.spread === undefined ? {} : { spread: p.spread, spreadKind: series.spreadKind }) };
     }
-    rows.push({ key: series.key, method: series.method, source: series.source.short, kind: 'published', ...(series.variant ? { variant: series.variant } : {}), cells });
+    rows.push({
+      key: series.key,
+      method: series.method,
+      source: series.source.short,
+      kind: 'published',
+      ...(series.variant ? { variant: series.variant } : {}),
+      cells,
+    });
   }
   return { labelCounts, rows };
 }
@@ -317,7 +336,10 @@ export interface PublishedDifference {
  * For each of our groups, the published number of the same variant at the same N (Pyro's
  * tutorial by default, which reports all four variants with 95% intervals).
  */
-export function differencesFromPublished(summary: ComparisonSummary, published: PublishedSeries[] = publishedSeries().filter((s) => s.key.startsWith('pyro-'))): PublishedDifference[] {
+export function differencesFromPublished(
+  summary: ComparisonSummary,
+  published: PublishedSeries[] = publishedSeries().filter((s) => s.key.startsWith('pyro-')),
+): PublishedDifference[] {
   const out: PublishedDifference[] = [];
   for (const group of summary.groups) {
     const series = published.find((s) => s.variant === group.variant);
@@ -333,7 +355,12 @@ export function differencesFromPublished(summary: ComparisonSummary, published: 
       method: group.method,
       labels: group.labels,
       ours,
-      published: { accuracy: point.accuracy, ...(point.spread === undefined ? {} : { spread: point.spread }), source: series.source.short, method: series.method },
+      published: {
+        accuracy: point.accuracy,
+        ...(point.spread === undefined ? {} : { spread: point.spread }),
+        source: series.source.short,
+        method: series.method,
+      },
       difference: ours.mean - point.accuracy,
       verdict,
     });

@@ -200,7 +200,8 @@ export function interpolation(
  */
 export function classAgreement(m: M2, images: Float32Array, expected: ArrayLike<number>): { overall: number; perClass: number[] } {
   const count = expected.length;
-  if (images.length !== count * m.config.xDim) throw new Error(`classAgreement: ${images.length} values are not ${count} images of ${m.config.xDim} pixels`);
+  if (images.length !== count * m.config.xDim)
+    throw new Error(`classAgreement: ${images.length} values are not ${count} images of ${m.config.xDim} pixels`);
   const predicted = tf.tidy(() => tf.argMax(classifierLogits(m, tf.tensor2d(images, [count, m.config.xDim])), 1));
   const classes = predicted.dataSync() as Int32Array;
   predicted.dispose();

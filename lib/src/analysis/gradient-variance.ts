@@ -93,7 +93,7 @@ function drawGradient(m: M2, x: tf.Tensor2D, estimator: Estimator, eps: tf.Tenso
   const { value, grads } = tf.variableGrads(() => {
     if (yHat === undefined) {
       // eps is [B, Z] (shared by all classes) or [K·B, Z] (one per class and image).
-      const e = eps.shape[0] === x.shape[0] ? tf.tile(eps, [k, 1]) as tf.Tensor2D : eps;
+      const e = eps.shape[0] === x.shape[0] ? (tf.tile(eps, [k, 1]) as tf.Tensor2D) : eps;
       return tf.neg(tf.mean(unlabelledBoundEnumerated(m, x, e).bound)) as tf.Scalar;
     }
     const u = unlabelledBoundSampled(m, x, yHat, eps);
@@ -275,7 +275,14 @@ export function measureGradientVariance(m: M2, x: tf.Tensor2D | Float32Array, op
     }
     const mean = signal.reduce((a, v) => a + v, 0) / Math.max(1, signal.length);
     const sd = Math.sqrt(signal.reduce((a, v) => a + (v - mean) ** 2, 0) / Math.max(1, signal.length - 1));
-    return { noise, draws, batchSize: b, referenceNorms, stats, learningSignal: { mean: signal.length ? mean : NaN, sd: signal.length > 1 ? sd : NaN } };
+    return {
+      noise,
+      draws,
+      batchSize: b,
+      referenceNorms,
+      stats,
+      learningSignal: { mean: signal.length ? mean : NaN, sd: signal.length > 1 ? sd : NaN },
+    };
   } finally {
     fixedEps.dispose();
     if (batch !== x) batch.dispose();

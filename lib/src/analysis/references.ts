@@ -62,7 +62,8 @@ export const CLINICALML_VAE_SSL: Source = {
   short: 'clinicalml/vae_ssl',
   citation: 'clinicalml/vae_ssl (GitHub repository of semi-supervised VAE experiments), results for MNIST with 100 labels.',
   where: 'reported validation accuracy, 10 seeds, 300 epochs',
-  protocol: '100 labels; exact (summed-out) M2, M2 with a Gumbel-softmax relaxation, and an MLP on the labels alone; validation (not test) accuracy.',
+  protocol:
+    '100 labels; exact (summed-out) M2, M2 with a Gumbel-softmax relaxation, and an MLP on the labels alone; validation (not test) accuracy.',
 };
 
 export const CS236_HW2: Source = {
@@ -74,9 +75,11 @@ export const CS236_HW2: Source = {
 
 export const CALIBRATION_2026: Source = {
   short: 'Calibration on this machine',
-  citation: 'An independent ~100-line tfjs-node implementation of variant 3, run on this project\'s machine on 2026-11-22 (recorded in the project\'s reference notes).',
+  citation:
+    "An independent ~100-line tfjs-node implementation of variant 3, run on this project's machine on 2026-11-22 (recorded in the project's reference notes).",
   where: 'single runs, seed 0',
-  protocol: 'Pyro\'s settings (batch 200, α′ 46, 50 epochs, Glorot-normal weights) unless stated; test accuracy at the best validation epoch.',
+  protocol:
+    "Pyro's settings (batch 200, α′ 46, 50 epochs, Glorot-normal weights) unless stated; test accuracy at the best validation epoch.",
 };
 
 /** Kingma et al. (2014), Table 1: test error (%) and its printed ± for each method and N. */
@@ -111,7 +114,8 @@ export const PUBLISHED_LABEL_COUNTS = [100, 600, 1000, 3000] as const;
 export function kingmaSeries(methods: string[] = Object.keys(KINGMA_TABLE)): PublishedSeries[] {
   return methods.map((method) => {
     const row = KINGMA_TABLE[method];
-    if (!row) throw new Error(`kingmaSeries: no method "${method}" in Kingma et al.'s table (have ${Object.keys(KINGMA_TABLE).join(', ')})`);
+    if (!row)
+      throw new Error(`kingmaSeries: no method "${method}" in Kingma et al.'s table (have ${Object.keys(KINGMA_TABLE).join(', ')})`);
     return {
       key: `kingma-${method.toLowerCase().replace(/[^a-z0-9]+/g, '-')}`,
       method,
@@ -158,15 +162,64 @@ export interface ReferencePoint {
 }
 
 export const OTHER_REFERENCE_POINTS: ReferencePoint[] = [
-  { what: 'M2, y summed out (exact)', labels: 100, accuracy: 0.942, note: 'validation accuracy, 10 seeds, 300 epochs', source: CLINICALML_VAE_SSL },
-  { what: 'M2, Gumbel-softmax y', labels: 100, accuracy: 0.941, note: 'validation accuracy, 10 seeds, 300 epochs', source: CLINICALML_VAE_SSL },
-  { what: 'MLP on labels only', labels: 100, accuracy: 0.771, note: 'validation accuracy, 10 seeds, 300 epochs', source: CLINICALML_VAE_SSL },
-  { what: 'SS-VAE (M2 + classification term)', labels: 100, accuracy: 0.934, spread: 0.0139, note: '± as printed, over seeds', source: CS236_HW2 },
+  {
+    what: 'M2, y summed out (exact)',
+    labels: 100,
+    accuracy: 0.942,
+    note: 'validation accuracy, 10 seeds, 300 epochs',
+    source: CLINICALML_VAE_SSL,
+  },
+  {
+    what: 'M2, Gumbel-softmax y',
+    labels: 100,
+    accuracy: 0.941,
+    note: 'validation accuracy, 10 seeds, 300 epochs',
+    source: CLINICALML_VAE_SSL,
+  },
+  {
+    what: 'MLP on labels only',
+    labels: 100,
+    accuracy: 0.771,
+    note: 'validation accuracy, 10 seeds, 300 epochs',
+    source: CLINICALML_VAE_SSL,
+  },
+  {
+    what: 'SS-VAE (M2 + classification term)',
+    labels: 100,
+    accuracy: 0.934,
+    spread: 0.0139,
+    note: '± as printed, over seeds',
+    source: CS236_HW2,
+  },
   { what: 'Classifier on labels only', labels: 100, accuracy: 0.735, source: CS236_HW2 },
-  { what: 'Variant 3, lr 4.2e-4 (Pyro default), alternating', labels: 3000, accuracy: 0.934, note: 'test accuracy after 50 epochs (best validation 0.9386 at epoch 49)', source: CALIBRATION_2026 },
-  { what: 'Variant 3, lr 4.2e-3, alternating', labels: 3000, accuracy: 0.963, note: 'at the best validation epoch (46, validation 0.9667)', source: CALIBRATION_2026 },
-  { what: 'Variant 3, lr 4.2e-3, mixed schedule', labels: 100, accuracy: 0.933, note: 'at the best validation epoch of 40 (38, validation 0.9377)', source: CALIBRATION_2026 },
-  { what: 'Variant 3, lr 4.2e-3, alternating', labels: 100, accuracy: 0.7, note: 'test accuracy after 10 epochs; the labelled batch comes once per epoch', source: CALIBRATION_2026 },
+  {
+    what: 'Variant 3, lr 4.2e-4 (Pyro default), alternating',
+    labels: 3000,
+    accuracy: 0.934,
+    note: 'test accuracy after 50 epochs (best validation 0.9386 at epoch 49)',
+    source: CALIBRATION_2026,
+  },
+  {
+    what: 'Variant 3, lr 4.2e-3, alternating',
+    labels: 3000,
+    accuracy: 0.963,
+    note: 'at the best validation epoch (46, validation 0.9667)',
+    source: CALIBRATION_2026,
+  },
+  {
+    what: 'Variant 3, lr 4.2e-3, mixed schedule',
+    labels: 100,
+    accuracy: 0.933,
+    note: 'at the best validation epoch of 40 (38, validation 0.9377)',
+    source: CALIBRATION_2026,
+  },
+  {
+    what: 'Variant 3, lr 4.2e-3, alternating',
+    labels: 100,
+    accuracy: 0.7,
+    note: 'test accuracy after 10 epochs; the labelled batch comes once per epoch',
+    source: CALIBRATION_2026,
+  },
 ];
 
 /** Every published series of both tables. */

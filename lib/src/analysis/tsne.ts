@@ -88,7 +88,11 @@ function checkInput(points: Float32Array | Float64Array, dims: number): number {
  * The k nearest neighbours of every point (brute force, squared Euclidean distance), each row
  * sorted nearest first: indices and squared distances, both N × k.
  */
-export function nearestNeighbours(points: Float32Array | Float64Array, dims: number, k: number): { indices: Int32Array; distances: Float64Array } {
+export function nearestNeighbours(
+  points: Float32Array | Float64Array,
+  dims: number,
+  k: number,
+): { indices: Int32Array; distances: Float64Array } {
   const n = points.length / dims;
   if (!Number.isInteger(k) || k < 1 || k >= n) throw new Error(`nearestNeighbours: k must be an integer in [1, ${n - 1}], got ${k}`);
   const indices = new Int32Array(n * k);
@@ -434,7 +438,7 @@ function klDivergence(y: Float64Array, P: SparseAffinities, z: number): number {
       const j = P.columns[s]!;
       const dx = y[2 * i]! - y[2 * j]!;
       const dy = y[2 * i + 1]! - y[2 * j + 1]!;
-      kl += p * Math.log((p * z) * (1 + dx * dx + dy * dy));
+      kl += p * Math.log(p * z * (1 + dx * dx + dy * dy));
     }
   }
   return kl;
@@ -448,7 +452,8 @@ async function barnesHut(points: Float32Array | Float64Array, dims: number, opti
   const theta = options.theta ?? 0.5;
   const exaggeration = options.earlyExaggeration ?? 12;
   const exaggerationIterations = Math.min(options.exaggerationIterations ?? 250, iterations);
-  const rate = options.learningRate === undefined || options.learningRate === 'auto' ? Math.max(n / (4 * exaggeration), 1) : options.learningRate;
+  const rate =
+    options.learningRate === undefined || options.learningRate === 'auto' ? Math.max(n / (4 * exaggeration), 1) : options.learningRate;
   const every = options.progressEvery ?? 50;
   const P = sparseAffinities(points, dims, options.perplexity ?? 30);
 
@@ -523,9 +528,10 @@ interface TsneJsModel {
 
 function runTsneJs(points: Float32Array | Float64Array, dims: number, options: TsneOptions, started: number): TsneResult {
   const n = checkInput(points, dims);
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   type Ctor = new (config: Record<string, unknown>) => TsneJsModel;
-  const exported = require('tsne-js') as Ctor | { default: Ctor }; // CommonJS build: the class itself
+  // tsne-js has no type declarations; its CommonJS build exports the class itself.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const exported = require('tsne-js') as Ctor | { default: Ctor };
   const TSNE = 'default' in exported ? exported.default : exported;
   const perplexity = Math.min(options.perplexity ?? 30, (n - 1) / 3);
   const iterations = options.iterations ?? 1000;
@@ -541,13 +547,22 @@ function runTsneJs(points: Float32Array | Float64Array, dims: number, options: T
   if (options.onProgress) {
     const report = options.onProgress;
     model.on('progressIter', ([iteration, cost]) => {
-      if ((iteration + 1) % every === 0) report({ iteration: iteration + 1, iterations, cost, seconds: (performance.now() - started) / 1000 });
+      if ((iteration + 1) % every === 0)
+        report({ iteration: iteration + 1, iterations, cost, seconds: (performance.now() - started) / 1000 });
     });
   }
   withSeededRandom(options.seed ?? 0, () => model.init({ data: rowsOf(points, dims, n), type: 'dense' }));
   const [cost, done] = model.run();
   const out = model.getOutput();
-  return { embedding: Float32Array.from(out.flat()), count: n, method: 'tsne-js', iterations: done, perplexity, cost, seconds: (performance.now() - started) / 1000 };
+  return {
+    embedding: Float32Array.from(out.flat()),
+    count: n,
+    method: 'tsne-js',
+    iterations: done,
+    perplexity,
+    cost,
+    seconds: (performance.now() - started) / 1000,
+  };
 }
 
 interface KeckeltModel {
@@ -563,7 +578,11 @@ async function runKeckelt(points: Float32Array | Float64Array, dims: number, opt
   const perplexity = Math.min(options.perplexity ?? 30, (n - 1) / 3);
   const iterations = options.iterations ?? 1000;
   const every = options.progressEvery ?? 50;
-  const model = new TSNE({ epsilon: options.learningRate === undefined || options.learningRate === 'auto' ? 10 : options.learningRate, perplexity, dim: 2 });
+  const model = new TSNE({
+    epsilon: options.learningRate === undefined || options.learningRate === 'auto' ? 10 : options.learningRate,
+    perplexity,
+    dim: 2,
+  });
   withSeededRandom(options.seed ?? 0, () => model.initDataRaw(rowsOf(points, dims, n)));
   let cost: number | undefined;
   for (let it = 0; it < iterations; it++) {
@@ -574,7 +593,15 @@ async function runKeckelt(points: Float32Array | Float64Array, dims: number, opt
     }
   }
   const out = model.getSolution();
-  return { embedding: Float32Array.from(out.flat()), count: n, method: 'keckelt', iterations, perplexity, ...(cost === undefined ? {} : { cost }), seconds: (performance.now() - started) / 1000 };
+  return {
+    embedding: Float32Array.from(out.flat()),
+    count: n,
+    method: 'keckelt',
+    iterations,
+    perplexity,
+    ...(cost === undefined ? {} : { cost }),
+    seconds: (performance.now() - started) / 1000,
+  };
 }
 
 /**

@@ -81,7 +81,11 @@ async function choose(log: (line: string) => void): Promise<BackendInfo> {
   } else {
     const error = nodeModule !== undefined ? undefined : (eagerNativeError ?? loadNative());
     if (error === undefined) {
-      info = { name: 'tensorflow', reason: forced ? `forced by ${BACKEND_ENV}=tensorflow` : 'native binding loaded', tfjsVersion: tf.version.tfjs };
+      info = {
+        name: 'tensorflow',
+        reason: forced ? `forced by ${BACKEND_ENV}=tensorflow` : 'native binding loaded',
+        tfjsVersion: tf.version.tfjs,
+      };
     } else if (forced === 'tensorflow') {
       throw new Error(`${BACKEND_ENV}=tensorflow but the native binding failed to load: ${firstLine(error.message)}`);
     } else {

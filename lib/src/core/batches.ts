@@ -21,7 +21,12 @@ export function rowCount(values: Float32Array, width: number): number {
 }
 
 /** Calls `f` with each batch of rows of `values` (an [n, width] tensor, freed afterwards) and the index of its first row. */
-export function forEachRowBatch(values: Float32Array, width: number, f: (x: tf.Tensor2D, start: number, n: number) => void, batch = INFERENCE_BATCH): void {
+export function forEachRowBatch(
+  values: Float32Array,
+  width: number,
+  f: (x: tf.Tensor2D, start: number, n: number) => void,
+  batch = INFERENCE_BATCH,
+): void {
   const count = rowCount(values, width);
   for (let start = 0; start < count; start += batch) {
     const n = Math.min(batch, count - start);

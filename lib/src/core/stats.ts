@@ -51,7 +51,8 @@ export function logGamma(x: number): number {
   const inv = 1 / x;
   const inv2 = inv * inv;
   // 1/12, −1/360, 1/1260, −1/1680, 1/1188, −691/360360, 1/156 (Horner in 1/x²).
-  const series = inv * (1 / 12 + inv2 * (-1 / 360 + inv2 * (1 / 1260 + inv2 * (-1 / 1680 + inv2 * (1 / 1188 + inv2 * (-691 / 360360 + inv2 / 156))))));
+  const series =
+    inv * (1 / 12 + inv2 * (-1 / 360 + inv2 * (1 / 1260 + inv2 * (-1 / 1680 + inv2 * (1 / 1188 + inv2 * (-691 / 360360 + inv2 / 156))))));
   return (x - 0.5) * Math.log(x) - x + 0.5 * Math.log(2 * Math.PI) + series - shift;
 }
 

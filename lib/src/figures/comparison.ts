@@ -61,7 +61,11 @@ export function resultsMarkdown(root: string = defaultRunsDir()): string {
   const summary = loadComparison(root);
   const where = path.relative(projectDataDir(), root) === 'runs' ? 'data/runs' : root;
   return [
-    `Test accuracy (%) at the best validation epoch, mean ± 95% Student-t interval over seeds, from the ${summary.runCount} finished run records under \`${where}/\` (${summary.skipped.length} unfinished or skipped); published numbers as printed by their sources. Regenerate with \`npm run ssvae -- results --write README.md\`.`,
+    [
+      'Test accuracy (%) at the best validation epoch, mean ± 95% Student-t interval over seeds,',
+      `from the ${summary.runCount} finished run records under \`${where}/\` (${summary.skipped.length} unfinished or skipped);`,
+      'published numbers as printed by their sources. Regenerate with `npm run ssvae -- results --write README.md`.',
+    ].join(' '),
     '',
     comparisonTableMarkdown(comparisonTable(summary)),
   ].join('\n');
@@ -113,7 +117,8 @@ export function accuracyVsLabelsSpec(table: ComparisonTable, options: Comparison
       table.labelCounts.flatMap((labels) => {
         const cell = row.cells[labels];
         if (!cell) return [];
-        const spread = cell.spreadKind === '95% interval' && cell.spread !== undefined && Number.isFinite(cell.spread) ? cell.spread : undefined;
+        const spread =
+          cell.spreadKind === '95% interval' && cell.spread !== undefined && Number.isFinite(cell.spread) ? cell.spread : undefined;
         return [
           {
             family: familyOf(row),
@@ -129,7 +134,15 @@ export function accuracyVsLabelsSpec(table: ComparisonTable, options: Comparison
   // Legends in table order: our rows first, then the published ones.
   const families = [...new Set(values.map((v) => v.family))];
   const sources = [...new Set(values.map((v) => v.source))];
-  const dashes = [[1, 0], [6, 3], [2, 2], [8, 2, 2, 2], [12, 4], [1, 3], [4, 4, 1, 4]];
+  const dashes = [
+    [1, 0],
+    [6, 3],
+    [2, 2],
+    [8, 2, 2, 2],
+    [12, 4],
+    [1, 3],
+    [4, 4, 1, 4],
+  ];
   const x = {
     field: 'labels',
     type: 'quantitative',
@@ -154,7 +167,13 @@ export function accuracyVsLabelsSpec(table: ComparisonTable, options: Comparison
       {
         transform: [{ filter: 'isValid(datum.low)' }],
         mark: { type: 'errorbar', ticks: true },
-        encoding: { x, y: { field: 'low', type: 'quantitative', title: 'Test accuracy' }, y2: { field: 'high' }, color, detail: { field: 'series' } },
+        encoding: {
+          x,
+          y: { field: 'low', type: 'quantitative', title: 'Test accuracy' },
+          y2: { field: 'high' },
+          color,
+          detail: { field: 'series' },
+        },
       },
       {
         mark: { type: 'line', point: true },
@@ -168,7 +187,13 @@ export function accuracyVsLabelsSpec(table: ComparisonTable, options: Comparison
             type: 'nominal',
             title: 'Numbers from',
             scale: { domain: sources, range: sources.map((_, i) => dashes[i % dashes.length]) },
-            legend: { symbolType: 'stroke', symbolStrokeWidth: 2, symbolSize: 400, labelLimit: 640, encode: { symbols: { update: { stroke: { value: '#444' } } } } },
+            legend: {
+              symbolType: 'stroke',
+              symbolStrokeWidth: 2,
+              symbolSize: 400,
+              labelLimit: 640,
+              encode: { symbols: { update: { stroke: { value: '#444' } } } },
+            },
           },
           tooltip: [{ field: 'source' }, { field: 'family', title: 'method' }, { field: 'labels' }, { field: 'accuracy', format: '.4f' }],
         },
@@ -177,10 +202,21 @@ export function accuracyVsLabelsSpec(table: ComparisonTable, options: Comparison
   };
 }
 
-
 /** The provenance as an HTML table, one row per method and N. */
 export function provenanceTableHtml(summary: ComparisonSummary): string {
-  const head = ['Method', 'N', 'Seeds', 'Epochs', 'Schedule', 'lr', 'Backend', 'Machine', 'Commit', 'Started (UTC)', 'Mean wall time per run'];
+  const head = [
+    'Method',
+    'N',
+    'Seeds',
+    'Epochs',
+    'Schedule',
+    'lr',
+    'Backend',
+    'Machine',
+    'Commit',
+    'Started (UTC)',
+    'Mean wall time per run',
+  ];
   const day = (iso: string) => iso.replace('T', ' ').slice(0, 16);
   const rows = provenance(summary).map((p) =>
     [
@@ -199,16 +235,18 @@ export function provenanceTableHtml(summary: ComparisonSummary): string {
       .map((c) => `<td>${escapeHtml(c)}</td>`)
       .join(''),
   );
-  return `<table class="ssvae-provenance">\n<thead><tr>${head.map((h) => `<th>${escapeHtml(h)}</th>`).join('')}</tr></thead>\n<tbody>\n${rows.map((r) => `<tr>${r}</tr>`).join('\n')}\n</tbody>\n</table>`;
+  const headRow = head.map((h) => `<th>${escapeHtml(h)}</th>`).join('');
+  const body = rows.map((r) => `<tr>${r}</tr>`).join('\n');
+  return `<table class="ssvae-provenance">\n<thead><tr>${headRow}</tr></thead>\n<tbody>\n${body}\n</tbody>\n</table>`;
 }
-
 
 /** Sources (each once, in order of first mention) as an HTML list: citation, where, protocol. */
 export function sourcesHtml(sources: Source[]): string {
   const seen = new Map<string, Source>();
   for (const src of sources) if (!seen.has(src.short)) seen.set(src.short, src);
   const items = [...seen.values()].map(
-    (src) => `<li><b>${escapeHtml(src.short)}</b>: ${escapeHtml(src.citation)} <i>${escapeHtml(src.where)}.</i> ${escapeHtml(src.protocol)}</li>`,
+    (src) =>
+      `<li><b>${escapeHtml(src.short)}</b>: ${escapeHtml(src.citation)} <i>${escapeHtml(src.where)}.</i> ${escapeHtml(src.protocol)}</li>`,
   );
   return `<ul class="ssvae-sources">\n${items.join('\n')}\n</ul>`;
 }
@@ -217,7 +255,13 @@ export function sourcesHtml(sources: Source[]): string {
 export function referencePointsHtml(points: ReferencePoint[]): string {
   const head = ['What', 'N', 'Accuracy (%)', 'Note', 'Source'].map((h) => `<th>${escapeHtml(h)}</th>`).join('');
   const rows = points.map((p) =>
-    [p.what, String(p.labels), formatCell({ accuracy: p.accuracy, ...(p.spread === undefined ? {} : { spread: p.spread }) }), p.note ?? '', p.source.short]
+    [
+      p.what,
+      String(p.labels),
+      formatCell({ accuracy: p.accuracy, ...(p.spread === undefined ? {} : { spread: p.spread }) }),
+      p.note ?? '',
+      p.source.short,
+    ]
       .map((c) => `<td>${escapeHtml(c)}</td>`)
       .join(''),
   );

@@ -12,7 +12,9 @@ export interface DigitCountsOptions extends ChartOptions {
  */
 export function digitCountsSpec(countsByGroup: Record<string, number[]>, options: DigitCountsOptions = {}): TopLevelSpec {
   const groups = Object.keys(countsByGroup);
-  const values = Object.entries(countsByGroup).flatMap(([group, counts]) => counts.map((count, digit) => ({ digit: String(digit), count, group })));
+  const values = Object.entries(countsByGroup).flatMap(([group, counts]) =>
+    counts.map((count, digit) => ({ digit: String(digit), count, group })),
+  );
   return {
     $schema: VEGA_LITE_SCHEMA,
     title: options.title ?? 'Images per digit',

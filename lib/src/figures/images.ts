@@ -17,7 +17,11 @@ export interface GridOptions {
  * Lays out `count × (height·width)` images with values in [0, 1] as a grid and encodes it as a
  * PNG. Accepts a tensor or a flat Float32Array.
  */
-export async function digitGridPng(images: tf.Tensor | Float32Array, imageShape: [number, number], options: GridOptions = {}): Promise<Uint8Array> {
+export async function digitGridPng(
+  images: tf.Tensor | Float32Array,
+  imageShape: [number, number],
+  options: GridOptions = {},
+): Promise<Uint8Array> {
   const [h, w] = imageShape;
   const grid = tf.tidy(() => {
     const flat = images instanceof tf.Tensor ? images : tf.tensor2d(images, [images.length / (h * w), h * w]);
@@ -29,12 +33,28 @@ export async function digitGridPng(images: tf.Tensor | Float32Array, imageShape:
     // [count, h, w] padded with blank images up to rows × columns, and a border round each.
     let cells = flat.reshape([count, h, w]);
     if (rows * columns > count) cells = cells.concat(tf.zeros([rows * columns - count, h, w]));
-    cells = cells.pad([[0, 0], [pad, 0], [pad, 0]], GRID_LINE);
+    cells = cells.pad(
+      [
+        [0, 0],
+        [pad, 0],
+        [pad, 0],
+      ],
+      GRID_LINE,
+    );
     const ph = h + pad;
     const pw = w + pad;
     // [rows, columns, ph, pw] -> [rows, ph, columns, pw] -> one image
-    let picture = cells.reshape([rows, columns, ph, pw]).transpose([0, 2, 1, 3]).reshape([rows * ph, columns * pw]);
-    picture = picture.pad([[0, pad], [0, pad]], GRID_LINE);
+    let picture = cells
+      .reshape([rows, columns, ph, pw])
+      .transpose([0, 2, 1, 3])
+      .reshape([rows * ph, columns * pw]);
+    picture = picture.pad(
+      [
+        [0, pad],
+        [0, pad],
+      ],
+      GRID_LINE,
+    );
     if (scale > 1) {
       const [height = 0, width = 0] = picture.shape;
       picture = tf.image.resizeNearestNeighbor(picture.expandDims(2) as tf.Tensor3D, [height * scale, width * scale]).squeeze([2]);

@@ -19,7 +19,11 @@ export interface ScatterOptions {
  * A scatter plot of a 2-d embedding (N × 2, row-major) with one colour per label and a legend.
  * t-SNE axes have no units and no meaning of their own, so their ticks are hidden.
  */
-export function embeddingScatterSpec(embedding: Float32Array | Float64Array, labels: ArrayLike<number>, options: ScatterOptions = {}): TopLevelSpec {
+export function embeddingScatterSpec(
+  embedding: Float32Array | Float64Array,
+  labels: ArrayLike<number>,
+  options: ScatterOptions = {},
+): TopLevelSpec {
   const n = embedding.length / 2;
   if (labels.length !== n) throw new Error(`embeddingScatterSpec: ${labels.length} labels for ${n} points`);
   const values = Array.from({ length: n }, (_, i) => ({

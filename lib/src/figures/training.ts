@@ -168,7 +168,13 @@ export function sweepSpec(points: SweepPoint[], options: SweepOptions): TopLevel
     encoding: {
       x: { field: 'value', type: 'ordinal', title: options.parameterTitle, sort: 'ascending', axis: { labelAngle: 0 } },
       y: { field: 'accuracy', type: 'quantitative', title: 'Accuracy', scale: { zero: false }, axis: { format: '.1%' } },
-      color: { field: 'measure', type: 'nominal', title: 'Accuracy', sort: ['validation, best epoch', 'test, at that epoch'], legend: WIDE_LEGEND },
+      color: {
+        field: 'measure',
+        type: 'nominal',
+        title: 'Accuracy',
+        sort: ['validation, best epoch', 'test, at that epoch'],
+        legend: WIDE_LEGEND,
+      },
     },
   };
 }
@@ -251,7 +257,9 @@ export function vaeCurveSpec(record: VaeRunRecord, options: ChartOptions = {}): 
     ['kl', 'KL(q(z|x) ‖ p(z))'],
   ];
   const values = record.epochs.flatMap((e) =>
-    (['train', 'validation'] as const).flatMap((split) => labels.map(([key, quantity]) => ({ epoch: e.epoch, split, quantity, value: e[split][key] }))),
+    (['train', 'validation'] as const).flatMap((split) =>
+      labels.map(([key, quantity]) => ({ epoch: e.epoch, split, quantity, value: e[split][key] })),
+    ),
   );
   return curvePanelsSpec(values, {
     title: options.title ?? 'The VAE’s bound per epoch',
@@ -312,7 +320,9 @@ export function gradientFlowSpec(rows: GradientFlowRow[], options: ChartOptions 
 
 /** The confusion matrix of q(y|x) as a heat map with the counts written in: rows true digits, columns predicted. */
 export function confusionSpec(matrix: number[][], options: ChartOptions = {}): TopLevelSpec {
-  const values = matrix.flatMap((row, truth) => row.map((count, predicted) => ({ truth: String(truth), predicted: String(predicted), count })));
+  const values = matrix.flatMap((row, truth) =>
+    row.map((count, predicted) => ({ truth: String(truth), predicted: String(predicted), count })),
+  );
   const classes = matrix.map((_, i) => String(i));
   const x = { field: 'predicted', type: 'ordinal', title: 'Predicted digit', sort: classes, axis: { labelAngle: 0 } } as const;
   const y = { field: 'truth', type: 'ordinal', title: 'True digit', sort: classes } as const;

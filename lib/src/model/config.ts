@@ -115,8 +115,26 @@ export const DEFAULTS: Omit<TrainConfig, 'labelledBatchSize'> = {
  */
 export const PRESETS = {
   default: {},
-  'pyro-script': { lr: PYRO_SCRIPT_LR, beta1: 0.9, beta2: 0.999, schedule: 'alternating', init: 'pyro', alpha: 46, alphaRule: 'constant', batchSize: 200 },
-  'round-1': { lr: 4.2e-3, beta1: 0.9, beta2: 0.999, schedule: 'alternating', init: 'glorot-normal', alpha: 46, alphaRule: 'constant', batchSize: 200 },
+  'pyro-script': {
+    lr: PYRO_SCRIPT_LR,
+    beta1: 0.9,
+    beta2: 0.999,
+    schedule: 'alternating',
+    init: 'pyro',
+    alpha: 46,
+    alphaRule: 'constant',
+    batchSize: 200,
+  },
+  'round-1': {
+    lr: 4.2e-3,
+    beta1: 0.9,
+    beta2: 0.999,
+    schedule: 'alternating',
+    init: 'glorot-normal',
+    alpha: 46,
+    alphaRule: 'constant',
+    batchSize: 200,
+  },
 } as const satisfies Record<string, Partial<TrainConfig>>;
 export type PresetName = keyof typeof PRESETS;
 export const PRESET_NAMES = Object.keys(PRESETS) as PresetName[];
@@ -128,7 +146,9 @@ export function resolveConfig(overrides: Partial<TrainConfig> = {}): TrainConfig
   checkOneOf('config.preset', preset, PRESET_NAMES);
   // An α′ given without a rule is meant to be used as it is.
   const rule = given.alpha !== undefined && given.alphaRule === undefined ? { alphaRule: 'constant' as const } : {};
-  const merged = { ...DEFAULTS, ...PRESETS[preset], ...rule, ...given } as Omit<TrainConfig, 'labelledBatchSize'> & { labelledBatchSize?: number };
+  const merged = { ...DEFAULTS, ...PRESETS[preset], ...rule, ...given } as Omit<TrainConfig, 'labelledBatchSize'> & {
+    labelledBatchSize?: number;
+  };
   const labelledBatchSize = merged.labelledBatchSize ?? Math.min(merged.schedule === 'mixed' ? 100 : merged.batchSize, merged.labels);
   const config: TrainConfig = { ...merged, labelledBatchSize };
   checkOneOf('config.variant', config.variant, VARIANTS);
@@ -139,7 +159,9 @@ export function resolveConfig(overrides: Partial<TrainConfig> = {}): TrainConfig
   checkTraining('config', config);
   if (!(config.alpha >= 0)) throw new Error(`config.alpha must be non-negative, got ${config.alpha}`);
   if (config.labelledBatchSize > config.labels) {
-    throw new Error(`config.labelledBatchSize (${config.labelledBatchSize}) cannot exceed the number of labelled images (${config.labels})`);
+    throw new Error(
+      `config.labelledBatchSize (${config.labelledBatchSize}) cannot exceed the number of labelled images (${config.labels})`,
+    );
   }
   return config;
 }
@@ -158,7 +180,8 @@ function checkOneOf(field: string, value: unknown, allowed: readonly unknown[]):
 export function checkPositiveInts<C extends object>(prefix: string, config: C, names: readonly (keyof C & string)[]): void {
   for (const name of names) {
     const v = config[name];
-    if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) throw new Error(`${prefix}.${name} must be a positive integer, got ${JSON.stringify(v)}`);
+    if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0)
+      throw new Error(`${prefix}.${name} must be a positive integer, got ${JSON.stringify(v)}`);
   }
 }
 
@@ -167,12 +190,14 @@ export function checkPositiveInts<C extends object>(prefix: string, config: C, n
  * hidden layer sizes and Adam's settings. Errors name the field as `${prefix}.<field>`.
  */
 export function checkTraining(prefix: string, config: { seed: number; hidden: number[]; lr: number; beta1: number; beta2: number }): void {
-  if (!Number.isInteger(config.seed) || config.seed < 0) throw new Error(`${prefix}.seed must be a non-negative integer, got ${config.seed}`);
+  if (!Number.isInteger(config.seed) || config.seed < 0)
+    throw new Error(`${prefix}.seed must be a non-negative integer, got ${config.seed}`);
   if (!Array.isArray(config.hidden) || config.hidden.length === 0 || !config.hidden.every((h) => Number.isInteger(h) && h > 0)) {
     throw new Error(`${prefix}.hidden must be a non-empty list of positive integers, got ${JSON.stringify(config.hidden)}`);
   }
   if (!(config.lr > 0)) throw new Error(`${prefix}.lr must be positive, got ${config.lr}`);
-  if (!(config.beta1 >= 0 && config.beta1 < 1) || !(config.beta2 >= 0 && config.beta2 < 1)) throw new Error(`${prefix}.beta1 and ${prefix}.beta2 must lie in [0, 1)`);
+  if (!(config.beta1 >= 0 && config.beta1 < 1) || !(config.beta2 >= 0 && config.beta2 < 1))
+    throw new Error(`${prefix}.beta1 and ${prefix}.beta2 must lie in [0, 1)`);
 }
 
 /** `o` without its undefined fields. */

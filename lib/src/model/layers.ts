@@ -33,7 +33,13 @@ function initializers(init: Init, fanIn: number, last: boolean, seed: number) {
  * A multilayer perceptron on `inputs`: dense layers of `hidden` softplus units, then a linear
  * output layer of `outputSize`, named `<name>_dense<i>`. Layer i is initialised from seed + i.
  */
-export function mlp(name: string, inputs: tf.SymbolicTensor, hidden: number[], outputSize: number, { init, seed }: { init: Init; seed: number }): tf.SymbolicTensor {
+export function mlp(
+  name: string,
+  inputs: tf.SymbolicTensor,
+  hidden: number[],
+  outputSize: number,
+  { init, seed }: { init: Init; seed: number },
+): tf.SymbolicTensor {
   let h = inputs;
   const inputSize = inputs.shape.at(-1);
   if (typeof inputSize !== 'number') throw new Error(`${name}: the input's last dimension must be known, got shape [${inputs.shape}]`);

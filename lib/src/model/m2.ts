@@ -40,12 +40,20 @@ export function createM2(config: ModelConfig, seed: number): M2 {
   const xe = tf.input({ shape: [xDim], name: 'x' });
   const ye = tf.input({ shape: [k], name: 'y' });
   const xy = tf.layers.concatenate({ name: 'encoder_xy' }).apply([xe, ye]) as tf.SymbolicTensor;
-  const encoder = tf.model({ inputs: [xe, ye], outputs: mlp('encoder', xy, hidden, 2 * zDim, { init, seed: seed * 1000 + 11 }), name: 'encoder' });
+  const encoder = tf.model({
+    inputs: [xe, ye],
+    outputs: mlp('encoder', xy, hidden, 2 * zDim, { init, seed: seed * 1000 + 11 }),
+    name: 'encoder',
+  });
 
   const zd = tf.input({ shape: [zDim], name: 'z' });
   const yd = tf.input({ shape: [k], name: 'y' });
   const zy = tf.layers.concatenate({ name: 'decoder_zy' }).apply([zd, yd]) as tf.SymbolicTensor;
-  const decoder = tf.model({ inputs: [zd, yd], outputs: mlp('decoder', zy, hidden, xDim, { init, seed: seed * 1000 + 21 }), name: 'decoder' });
+  const decoder = tf.model({
+    inputs: [zd, yd],
+    outputs: mlp('decoder', zy, hidden, xDim, { init, seed: seed * 1000 + 21 }),
+    name: 'decoder',
+  });
   return { config, classifier, encoder, decoder };
 }
 
@@ -133,7 +141,8 @@ export function encodeAllClasses(m: M2, x: tf.Tensor2D): Gaussian {
   const k = m.config.numClasses;
   const hx = tf.add(tf.matMul(x, wa), b); //                     [B, H]
   const hxy = tf.add(hx.expandDims(0), wy.expandDims(1)); //     [K, B, H]: row y of W_y is W_y·onehot(y)
-  const h = tf.softplus(hxy).reshape([k * batch, hx.shape[1]!]) as tf.Tensor2D;
+  const [, hidden = 0] = hx.shape;
+  const h = tf.softplus(hxy).reshape([k * batch, hidden]) as tf.Tensor2D;
   return toGaussian(rest(layers, h), m.config.zDim);
 }
 

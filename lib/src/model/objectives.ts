@@ -4,15 +4,7 @@
  * K classes, B images per batch, Z latent size, D pixels.
  */
 import { tf } from '../core/backend';
-import {
-  classifierLogits,
-  decode,
-  decodeAllClasses,
-  encode,
-  encodeAllClasses,
-  type Gaussian,
-  type M2,
-} from './m2';
+import { classifierLogits, decode, decodeAllClasses, encode, encodeAllClasses, type Gaussian, type M2 } from './m2';
 
 /**
  * tf.customGrad for a function of one tensor. tfjs types the function it wraps as taking
@@ -24,7 +16,8 @@ function unaryCustomGrad<T extends tf.Tensor>(
 ): (input: tf.Tensor) => T {
   const wrapped = tf.customGrad<T>((...args) => {
     const [input, save] = args;
-    if (!(input instanceof tf.Tensor) || typeof save !== 'function') throw new Error('customGrad: expected one tensor and the save function');
+    if (!(input instanceof tf.Tensor) || typeof save !== 'function')
+      throw new Error('customGrad: expected one tensor and the save function');
     return f(input, save);
   });
   return (input) => wrapped(input);

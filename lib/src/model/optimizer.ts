@@ -42,7 +42,10 @@ export class Adam {
   private readonly epsilon: number;
 
   /** `groups`: lists of variables that always receive gradients together (e.g. one network each). */
-  constructor(groups: tf.Variable[][], readonly options: AdamOptions) {
+  constructor(
+    groups: tf.Variable[][],
+    readonly options: AdamOptions,
+  ) {
     this.epsilon = options.epsilon ?? 1e-8;
     this.groups = groups.map((variables) => {
       const sizes = variables.map((v) => v.size);

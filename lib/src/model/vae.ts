@@ -69,9 +69,17 @@ export interface Vae {
 /** Builds encoder and decoder, initialised from config.seed (Glorot-normal weights, zero biases). */
 export function createVae(config: VaeConfig): Vae {
   const x = tf.input({ shape: [config.xDim], name: 'x' });
-  const encoder = tf.model({ inputs: x, outputs: mlp('vae_encoder', x, config.hidden, 2 * config.zDim, { init: 'glorot-normal', seed: config.seed * 1000 + 51 }), name: 'vae_encoder' });
+  const encoder = tf.model({
+    inputs: x,
+    outputs: mlp('vae_encoder', x, config.hidden, 2 * config.zDim, { init: 'glorot-normal', seed: config.seed * 1000 + 51 }),
+    name: 'vae_encoder',
+  });
   const z = tf.input({ shape: [config.zDim], name: 'z' });
-  const decoder = tf.model({ inputs: z, outputs: mlp('vae_decoder', z, config.hidden, config.xDim, { init: 'glorot-normal', seed: config.seed * 1000 + 61 }), name: 'vae_decoder' });
+  const decoder = tf.model({
+    inputs: z,
+    outputs: mlp('vae_decoder', z, config.hidden, config.xDim, { init: 'glorot-normal', seed: config.seed * 1000 + 61 }),
+    name: 'vae_decoder',
+  });
   return { config, encoder, decoder };
 }
 

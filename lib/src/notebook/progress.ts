@@ -12,13 +12,21 @@ export function epochLine(entry: EpochRecord, totalEpochs: number): string {
     .map(([name, value]) => `${name} ${value.toFixed(2)}`)
     .join('  ');
   const pct = (a: number) => `${(100 * a).toFixed(2)}%`;
-  return `epoch ${entry.epoch}/${totalEpochs}  ${entry.seconds.toFixed(1)} s  validation ${pct(entry.validationAccuracy)}  test ${pct(entry.testAccuracy)}  | ${losses}`;
+  const head = [
+    `epoch ${entry.epoch}/${totalEpochs}`,
+    `${entry.seconds.toFixed(1)} s`,
+    `validation ${pct(entry.validationAccuracy)}`,
+    `test ${pct(entry.testAccuracy)}`,
+  ];
+  return `${head.join('  ')}  | ${losses}`;
 }
 
 /** `epoch 3/20  5.2 s  −ELBO train 104.31 validation 102.87  (reconstruction 79.10, KL 23.77)` */
 export function vaeEpochLine(entry: VaeEpochRecord, totalEpochs: number): string {
   const v = entry.validation;
-  return `epoch ${entry.epoch}/${totalEpochs}  ${entry.seconds.toFixed(1)} s  −ELBO train ${entry.train.negativeElbo.toFixed(2)} validation ${v.negativeElbo.toFixed(2)}  (validation reconstruction ${v.reconstruction.toFixed(2)}, KL ${v.kl.toFixed(2)})`;
+  const elbo = `−ELBO train ${entry.train.negativeElbo.toFixed(2)} validation ${v.negativeElbo.toFixed(2)}`;
+  const terms = `(validation reconstruction ${v.reconstruction.toFixed(2)}, KL ${v.kl.toFixed(2)})`;
+  return [`epoch ${entry.epoch}/${totalEpochs}`, `${entry.seconds.toFixed(1)} s`, elbo, terms].join('  ');
 }
 
 /** `v3, N = 3000: best validation accuracy 93.10% at epoch 12 of 15, test accuracy there 92.85% (last epoch 92.40%); 412 s of training` */
@@ -26,5 +34,7 @@ export function resultLine(record: RunRecord): string {
   const { config, result } = record;
   const pct = (a: number) => `${(100 * a).toFixed(2)}%`;
   const name = config.variant === 'v3' ? `v3 (α′ = ${+(record.derived?.alpha ?? config.alpha).toPrecision(4)})` : config.variant;
-  return `${name}, N = ${config.labels}: best validation accuracy ${pct(result.validationAccuracyAtBest)} at epoch ${result.bestEpoch} of ${record.epochs.length}, test accuracy there ${pct(result.testAccuracyAtBest)} (last epoch ${pct(result.testAccuracyLast)}); ${record.wallSeconds.toFixed(0)} s of training`;
+  const best = `best validation accuracy ${pct(result.validationAccuracyAtBest)} at epoch ${result.bestEpoch} of ${record.epochs.length}`;
+  const test = `test accuracy there ${pct(result.testAccuracyAtBest)} (last epoch ${pct(result.testAccuracyLast)})`;
+  return `${name}, N = ${config.labels}: ${best}, ${test}; ${record.wallSeconds.toFixed(0)} s of training`;
 }

@@ -68,7 +68,9 @@ function parseCase(text: string): Case {
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { case: { type: 'string', multiple: true }, json: { type: 'boolean' } } });
   const cases = values.case?.map(parseCase) ?? DEFAULT_CASES;
-  console.log('method       N      iterations  setting          wall s   CPU s  CPU ms/iter  purity(2-d)  purity(50-d)  extrapolated 3000×1000 (CPU)');
+  console.log(
+    'method       N      iterations  setting          wall s   CPU s  CPU ms/iter  purity(2-d)  purity(50-d)  extrapolated 3000×1000 (CPU)',
+  );
   for (const c of cases) {
     const { points, labels } = clusteredPoints(c.n);
     const cpuBefore = process.cpuUsage();
@@ -96,7 +98,9 @@ async function main(): Promise<void> {
       ].join(' '),
     );
     if (values.json) {
-      console.log(JSON.stringify({ ...c, ran: result.iterations, seconds: result.seconds, cpuSeconds, cost: result.cost, purity2, purity50 }));
+      console.log(
+        JSON.stringify({ ...c, ran: result.iterations, seconds: result.seconds, cpuSeconds, cost: result.cost, purity2, purity50 }),
+      );
     }
   }
 }

@@ -44,7 +44,8 @@ function stepFlops(config: TrainConfig, step: Step): number {
   const classifier = (rows: number) => rows * d * h + after(rows, [d, ...hidden, k]);
   // Encoder and decoder with the factored first layer: W_a·a always, W_y·y as a matmul only
   // for a given y (for enumerated y it is a broadcast add of W_y's rows).
-  const encoder = (images: number, rows: number, yMatmul: boolean) => images * d * h + (yMatmul ? rows * k * h : 0) + after(rows, [d + k, ...hidden, 2 * z]);
+  const encoder = (images: number, rows: number, yMatmul: boolean) =>
+    images * d * h + (yMatmul ? rows * k * h : 0) + after(rows, [d + k, ...hidden, 2 * z]);
   const decoder = (rows: number, yMatmul: boolean) => rows * z * h + (yMatmul ? rows * k * h : 0) + after(rows, [z + k, ...hidden, d]);
   let macs = 0;
   const labelled = step.labelled?.length ?? 0;
@@ -121,7 +122,13 @@ async function profileStep(rounds: number): Promise<void> {
     wallMs += Number(process.hrtime.bigint() - start) / 1e6;
     for (const k of info.kernels) {
       const ms = Number(await k.kernelTimeMs);
-      const big = k.inputShapes.some((s) => s !== undefined && s.length >= 2 && s[s.length - 1] === config.xDim && (s[0] ?? 0) * (s[1] ?? 1) >= config.numClasses * config.batchSize);
+      const big = k.inputShapes.some(
+        (s) =>
+          s !== undefined &&
+          s.length >= 2 &&
+          s[s.length - 1] === config.xDim &&
+          (s[0] ?? 0) * (s[1] ?? 1) >= config.numClasses * config.batchSize,
+      );
       const key = k.name === 'BatchMatMul' ? 'BatchMatMul (all matmuls)' : big ? `${k.name} on [K·B, D]` : `${k.name} (other shapes)`;
       byOp.set(key, (byOp.get(key) ?? 0) + ms);
       kernelMs += ms;
@@ -141,10 +148,19 @@ async function profileStep(rounds: number): Promise<void> {
   const stepGflop = stepFlops(config, step) / 1e9;
   const perStep = (ms: number) => (ms / rounds).toFixed(1).padStart(6);
   console.log(`profile of one v3 unlabelled step (${rounds} rounds, tf.profile adds some overhead):`);
-  console.log(`  wall ${perStep(wallMs)} ms, in kernels ${perStep(kernelMs)} ms, outside kernels (JS, dispatch) ${perStep(wallMs - kernelMs)} ms`);
-  [...byOp.entries()].sort((a, b) => b[1] - a[1]).slice(0, 12).forEach(([name, ms]) => console.log(`  ${perStep(ms)} ms  ${name}`));
-  console.log(`  matmul ceiling in this run: [${config.numClasses * config.batchSize}, 500] × [500, ${config.xDim}] alone runs at ${mmGflops.toFixed(0)} GFLOP/s;`);
-  console.log(`  this step's ${stepGflop.toFixed(2)} GFLOP of matmuls need ${((stepGflop / mmGflops) * 1000).toFixed(1)} ms at that rate, i.e. ${((stepGflop / mmGflops) * 250).toFixed(1)} s for a 250-step epoch of such steps`);
+  console.log(
+    `  wall ${perStep(wallMs)} ms, in kernels ${perStep(kernelMs)} ms, outside kernels (JS, dispatch) ${perStep(wallMs - kernelMs)} ms`,
+  );
+  [...byOp.entries()]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 12)
+    .forEach(([name, ms]) => console.log(`  ${perStep(ms)} ms  ${name}`));
+  console.log(
+    `  matmul ceiling in this run: [${config.numClasses * config.batchSize}, 500] × [500, ${config.xDim}] alone runs at ${mmGflops.toFixed(0)} GFLOP/s;`,
+  );
+  console.log(
+    `  this step's ${stepGflop.toFixed(2)} GFLOP of matmuls need ${((stepGflop / mmGflops) * 1000).toFixed(1)} ms at that rate, i.e. ${((stepGflop / mmGflops) * 250).toFixed(1)} s for a 250-step epoch of such steps`,
+  );
 }
 
 function wasmMeasurement(steps: number): Measurement | string {
@@ -178,7 +194,9 @@ async function main(): Promise<void> {
   // round (least disturbed) next to the median.
   const rounds = Number(values.rounds);
   const results = variants.map((v) => {
-    const all = Array.from({ length: rounds }, () => measure(v, Number(values.warmup), Number(values.steps))).sort((a, b) => a.msPerStep - b.msPerStep);
+    const all = Array.from({ length: rounds }, () => measure(v, Number(values.warmup), Number(values.steps))).sort(
+      (a, b) => a.msPerStep - b.msPerStep,
+    );
     const best = all[0] as Measurement;
     return { ...best, medianMsPerStep: (all[Math.floor((all.length - 1) / 2)] as Measurement).msPerStep };
   });
@@ -200,7 +218,9 @@ async function main(): Promise<void> {
     const v3 = results.find((r) => r.variant === 'v3');
     if (typeof wasm === 'string') console.log(wasm);
     else {
-      console.log(`wasm v3: ${wasm.msPerStep.toFixed(0)} ms/step, ${wasm.secondsPerEpoch.toFixed(0)} s/epoch (${wasm.stepsTimed} timed steps)`);
+      console.log(
+        `wasm v3: ${wasm.msPerStep.toFixed(0)} ms/step, ${wasm.secondsPerEpoch.toFixed(0)} s/epoch (${wasm.stepsTimed} timed steps)`,
+      );
       if (v3) console.log(`native / wasm speed-up on the v3 step, same run: ${(wasm.msPerStep / v3.msPerStep).toFixed(1)}×`);
     }
   }

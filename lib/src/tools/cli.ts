@@ -19,7 +19,20 @@ import { createM2, disposeM2 } from '../model/m2';
 import { epochLine, resultLine } from '../notebook/progress';
 import { readRunRecord } from '../train/records';
 import { lockRunDir, lockRunDirWaiting, runState, type RunState } from '../train/run-dir';
-import { defaultJobs, expandPlans, formatSummary, listCommands, parsePlan, parseShard, PlanError, readPlanFile, runSweep, SETTING_FLAGS, shardOf, type SweepPlan } from './sweep';
+import {
+  defaultJobs,
+  expandPlans,
+  formatSummary,
+  listCommands,
+  parsePlan,
+  parseShard,
+  PlanError,
+  readPlanFile,
+  runSweep,
+  SETTING_FLAGS,
+  shardOf,
+  type SweepPlan,
+} from './sweep';
 import { TrainingDiverged } from '../train/step';
 import { isResumable, train } from '../train/trainer';
 
@@ -186,7 +199,9 @@ function checkConfig(overrides: Partial<TrainConfig>): TrainConfig {
   try {
     return resolveConfig(overrides);
   } catch (err) {
-    throw new UsageError((err as Error).message.replace(/^config\.(\w+)/, (_, k: string) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`));
+    throw new UsageError(
+      (err as Error).message.replace(/^config\.(\w+)/, (_, k: string) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`),
+    );
   }
 }
 
@@ -237,8 +252,13 @@ async function trainCommand(argv: string[]): Promise<void> {
   };
   let release: (() => void) | undefined;
   if (resume) {
-    const fixed = Object.entries(overrides).filter(([k, v]) => v !== undefined && k !== 'epochs').map(([k]) => k);
-    if (fixed.length > 0) throw new UsageError(`--resume continues the run in ${out} with its own settings; only --epochs may be given (got ${fixed.join(', ')})`);
+    const fixed = Object.entries(overrides)
+      .filter(([k, v]) => v !== undefined && k !== 'epochs')
+      .map(([k]) => k);
+    if (fixed.length > 0)
+      throw new UsageError(
+        `--resume continues the run in ${out} with its own settings; only --epochs may be given (got ${fixed.join(', ')})`,
+      );
     if (!isResumable(out)) throw new UsageError(`--resume: ${out} holds no run to resume (needs run.json and checkpoint/)`);
   } else {
     if (overrides.variant === undefined) throw new UsageError('train needs --variant v1|v2|v3|baseline');
@@ -250,7 +270,8 @@ async function trainCommand(argv: string[]): Promise<void> {
       let state: RunState;
       try {
         state = runState(out, config);
-        if (state.kind === 'failed') throw new Error(`${out} stopped earlier (${state.record.result.error}); move it away to train it again`);
+        if (state.kind === 'failed')
+          throw new Error(`${out} stopped earlier (${state.record.result.error}); move it away to train it again`);
       } catch (err) {
         release();
         throw err;
@@ -268,7 +289,9 @@ async function trainCommand(argv: string[]): Promise<void> {
   release ??= lockRunDir(out);
   const checkParent = stopWithParent();
   const interactive = process.stderr.isTTY === true;
-  const bar = interactive ? new SingleBar({ format: 'epoch {epoch} [{bar}] {value}/{total} steps  {eta}s left', hideCursor: true }, undefined) : undefined;
+  const bar = interactive
+    ? new SingleBar({ format: 'epoch {epoch} [{bar}] {value}/{total} steps  {eta}s left', hideCursor: true }, undefined)
+    : undefined;
   let barEpoch = 0;
   try {
     const { record } = await train(resume ? { epochs: overrides.epochs } : overrides, {
@@ -292,7 +315,8 @@ async function trainCommand(argv: string[]): Promise<void> {
     console.log(`done: ${resultLine(record)}. Record: ${path.join(out, 'run.json')}`);
   } catch (err) {
     bar?.stop();
-    if (err instanceof TrainingDiverged) throw new Error(`training stopped: ${err.message}; the last good checkpoint is in ${path.join(out, 'checkpoint')}`);
+    if (err instanceof TrainingDiverged)
+      throw new Error(`training stopped: ${err.message}; the last good checkpoint is in ${path.join(out, 'checkpoint')}`, { cause: err });
     throw err;
   } finally {
     release();
@@ -309,7 +333,8 @@ function seedList(raw: string): number[] {
   }
   return raw.split(',').map((s) => {
     const v = Number(s);
-    if (s === '' || !Number.isInteger(v) || v < 0) throw new UsageError(`--seeds expects a range like 0-4 or a list like 0,1,2, got "${raw}"`);
+    if (s === '' || !Number.isInteger(v) || v < 0)
+      throw new UsageError(`--seeds expects a range like 0-4 or a list like 0,1,2, got "${raw}"`);
     return v;
   });
 }
@@ -345,13 +370,16 @@ async function sweepCommand(argv: string[]): Promise<void> {
   let plans: SweepPlan[];
   try {
     if (flags.plan !== undefined) {
-      const clash = ['variants', 'labels', 'seeds', 'epochs', 'grid', ...Object.keys(SETTING_OPTIONS)].filter((k) => flags[k] !== undefined);
+      const clash = ['variants', 'labels', 'seeds', 'epochs', 'grid', ...Object.keys(SETTING_OPTIONS)].filter(
+        (k) => flags[k] !== undefined,
+      );
       if (clash.length > 0) throw new UsageError(`--plan gives the whole plan; drop --${clash.join(', --')}`);
       plans = readPlanFile(flags.plan as string);
     } else {
       const variants = (flags.variants as string | undefined)?.split(',');
       const labels = positiveIntList(flags, 'labels');
-      if (variants === undefined || labels === undefined) throw new UsageError('sweep needs --plan FILE, or --variants and --labels (with --seeds, default 0)');
+      if (variants === undefined || labels === undefined)
+        throw new UsageError('sweep needs --plan FILE, or --variants and --labels (with --seeds, default 0)');
       const grid = Object.fromEntries(((flags.grid as string[] | undefined) ?? []).map(gridAxis));
       plans = [
         parsePlan(
@@ -390,7 +418,9 @@ async function sweepCommand(argv: string[]): Promise<void> {
   }
   let barTotal = 0;
   let barDone = 0;
-  const bar = process.stderr.isTTY ? new SingleBar({ format: 'sweep [{bar}] {value}/{total} epochs  ETA {eta_formatted}', hideCursor: true, etaBuffer: 20 }, undefined) : undefined;
+  const bar = process.stderr.isTTY
+    ? new SingleBar({ format: 'sweep [{bar}] {value}/{total} epochs  ETA {eta_formatted}', hideCursor: true, etaBuffer: 20 }, undefined)
+    : undefined;
   const outcome = await runSweep(runs, {
     root,
     jobs,
@@ -409,7 +439,9 @@ async function sweepCommand(argv: string[]): Promise<void> {
   });
   bar?.stop();
   for (const line of formatSummary(outcome.summary)) console.log(line);
-  console.log(`sweep: ${outcome.trained} trained, ${outcome.skipped} already finished, ${outcome.failed.length} failed; records under ${root}`);
+  console.log(
+    `sweep: ${outcome.trained} trained, ${outcome.skipped} already finished, ${outcome.failed.length} failed; records under ${root}`,
+  );
   if (outcome.failed.length > 0) {
     for (const f of outcome.failed) console.error(`  failed: ${f.name}: ${f.reason}`);
     throw new Error(`${outcome.failed.length} run${outcome.failed.length === 1 ? '' : 's'} failed`);
@@ -452,7 +484,13 @@ async function resultsCommand(argv: string[]): Promise<void> {
   console.log(changed ? `results table written to ${file}` : `${file} already holds this results table`);
 }
 
-const COMMANDS: Record<string, (argv: string[]) => Promise<void>> = { info, train: trainCommand, eval: evalCommand, sweep: sweepCommand, results: resultsCommand };
+const COMMANDS: Record<string, (argv: string[]) => Promise<void>> = {
+  info,
+  train: trainCommand,
+  eval: evalCommand,
+  sweep: sweepCommand,
+  results: resultsCommand,
+};
 
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;

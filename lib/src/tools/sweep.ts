@@ -44,7 +44,9 @@ export class PlanError extends Error {}
 function positiveInts(value: unknown, where: string, allowZero = false): number[] {
   const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && (allowZero ? v >= 0 : v > 0);
   if (!Array.isArray(value) || value.length === 0 || !value.every(isCount)) {
-    throw new PlanError(`${where} must be a non-empty list of ${allowZero ? 'non-negative' : 'positive'} integers, got ${JSON.stringify(value)}`);
+    throw new PlanError(
+      `${where} must be a non-empty list of ${allowZero ? 'non-negative' : 'positive'} integers, got ${JSON.stringify(value)}`,
+    );
   }
   return value;
 }
@@ -54,10 +56,12 @@ function positiveInts(value: unknown, where: string, allowZero = false): number[
  * `grid`. Errors name the field, prefixed by `where` (e.g. "plan.json: plans[1]").
  */
 export function parsePlan(raw: unknown, where = 'plan'): SweepPlan {
-  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new PlanError(`${where} must be an object with variants, labels, seeds and epochs`);
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw))
+    throw new PlanError(`${where} must be an object with variants, labels, seeds and epochs`);
   const o = raw as Record<string, unknown>;
   const unknown = Object.keys(o).filter((k) => !PLAN_FIELDS.has(k));
-  if (unknown.length > 0) throw new PlanError(`${where}: unknown field ${JSON.stringify(unknown[0])} (a plan has ${[...PLAN_FIELDS].join(', ')})`);
+  if (unknown.length > 0)
+    throw new PlanError(`${where}: unknown field ${JSON.stringify(unknown[0])} (a plan has ${[...PLAN_FIELDS].join(', ')})`);
   const variants = o.variants;
   const isVariant = (v: unknown): v is Variant => (VARIANTS as readonly unknown[]).includes(v);
   if (!Array.isArray(variants) || variants.length === 0 || !variants.every(isVariant)) {
@@ -66,19 +70,23 @@ export function parsePlan(raw: unknown, where = 'plan'): SweepPlan {
   const labels = positiveInts(o.labels, `${where}.labels`);
   const seeds = positiveInts(o.seeds, `${where}.seeds`, true);
   const epochs = o.epochs;
-  if (typeof epochs !== 'number' || !Number.isInteger(epochs) || epochs <= 0) throw new PlanError(`${where}.epochs must be a positive integer, got ${JSON.stringify(epochs)}`);
+  if (typeof epochs !== 'number' || !Number.isInteger(epochs) || epochs <= 0)
+    throw new PlanError(`${where}.epochs must be a positive integer, got ${JSON.stringify(epochs)}`);
   const objectField = (name: 'settings' | 'grid') => {
     const v = o[name] ?? {};
-    if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new PlanError(`${where}.${name} must be an object of TrainConfig fields, got ${JSON.stringify(v)}`);
+    if (v === null || typeof v !== 'object' || Array.isArray(v))
+      throw new PlanError(`${where}.${name} must be an object of TrainConfig fields, got ${JSON.stringify(v)}`);
     for (const key of Object.keys(v)) {
-      if (AXES.has(key)) throw new PlanError(`${where}.${name}.${key}: set it with the plan's own field (variants, labels, seeds, epochs), not here`);
+      if (AXES.has(key))
+        throw new PlanError(`${where}.${name}.${key}: set it with the plan's own field (variants, labels, seeds, epochs), not here`);
     }
     return v as Record<string, unknown>;
   };
   const settings = objectField('settings') as Partial<TrainConfig>;
   const grid = objectField('grid');
   for (const [key, values] of Object.entries(grid)) {
-    if (!Array.isArray(values) || values.length === 0) throw new PlanError(`${where}.grid.${key} must be a non-empty list of values, got ${JSON.stringify(values)}`);
+    if (!Array.isArray(values) || values.length === 0)
+      throw new PlanError(`${where}.grid.${key} must be a non-empty list of values, got ${JSON.stringify(values)}`);
     if (key in settings) throw new PlanError(`${where}.grid.${key} is also fixed in ${where}.settings; give it in one place`);
   }
   const plan: SweepPlan = { variants, labels, seeds, epochs, settings, grid };
@@ -130,7 +138,11 @@ function gridPoints(grid: Record<string, unknown>): Record<string, unknown>[] {
 
 /** A path-safe rendering of a setting's value: 0.0042 → "0.0042", [500,500] → "500x500". */
 function valueLabel(value: unknown): string {
-  const text = Array.isArray(value) ? value.join('x') : typeof value === 'string' && path.isAbsolute(value) ? path.basename(value) : String(value);
+  const text = Array.isArray(value)
+    ? value.join('x')
+    : typeof value === 'string' && path.isAbsolute(value)
+      ? path.basename(value)
+      : String(value);
   return text.replace(/[^A-Za-z0-9.+-]/g, '-');
 }
 
@@ -184,7 +196,8 @@ export function parseShard(text: string): { index: number; count: number } {
   const m = /^(\d+)\/(\d+)$/.exec(text.trim());
   const index = m ? Number(m[1]) : NaN;
   const count = m ? Number(m[2]) : NaN;
-  if (!(count >= 1 && index >= 0 && index < count)) throw new PlanError(`--shard expects I/N with 0 ≤ I < N (e.g. 0/4 … 3/4), got "${text}"`);
+  if (!(count >= 1 && index >= 0 && index < count))
+    throw new PlanError(`--shard expects I/N with 0 ≤ I < N (e.g. 0/4 … 3/4), got "${text}"`);
   return { index, count };
 }
 
@@ -224,7 +237,17 @@ function shellQuote(arg: string): string {
 /** The `train` arguments that start, resume or confirm one planned run in `dir`. */
 export function trainArgs(run: PlannedRun, dir: string, threads?: number): string[] {
   const { config } = run;
-  const args = ['train', '--variant', config.variant, '--labels', String(config.labels), '--seed', String(config.seed), '--epochs', String(config.epochs)];
+  const args = [
+    'train',
+    '--variant',
+    config.variant,
+    '--labels',
+    String(config.labels),
+    '--seed',
+    String(config.seed),
+    '--epochs',
+    String(config.epochs),
+  ];
   for (const key of Object.keys(run.given).sort() as (keyof TrainConfig)[]) {
     const value = run.given[key];
     if (value === undefined) continue;
@@ -316,7 +339,10 @@ export async function runSweep(runs: PlannedRun[], options: SweepRunOptions): Pr
   let done = 0;
   let finishedRuns = 0;
   let trained = 0;
-  log(`sweep: ${runs.length} runs planned, ${skipped} already finished, ${todo.length} to train (${total} epochs), ${jobs} job${jobs === 1 ? '' : 's'} × ${threads} thread${threads === 1 ? '' : 's'}`);
+  log(
+    `sweep: ${runs.length} runs planned, ${skipped} already finished, ${todo.length} to train (${total} epochs), ` +
+      `${jobs} job${jobs === 1 ? '' : 's'} × ${threads} thread${threads === 1 ? '' : 's'}`,
+  );
   options.onProgress?.(0, total);
   const started = Date.now();
   const trainOne = (item: { run: PlannedRun; remaining: number }) =>
@@ -357,7 +383,7 @@ export async function runSweep(runs: PlannedRun[], options: SweepRunOptions): Pr
         const position = `[${finishedRuns}/${todo.length}]`;
         if (code === 0) {
           trained++;
-          let result = '';
+          let result: string;
           try {
             result = resultLine(readRunRecord(dir));
           } catch (err) {
@@ -405,12 +431,23 @@ export function formatSummary(summary: ComparisonSummary): string[] {
   const rows = summary.groups.map((g) => {
     const t = g.testAtBest;
     const spread = t.n >= 2 ? ` ± ${pct(t.halfWidth)}` : '';
-    return [g.method, `N = ${g.labels}`, `validation ${pct(g.validationAtBest.mean)} %`, `test ${pct(t.mean)}${spread} %`, `${t.n} seed${t.n === 1 ? '' : 's'}`];
+    return [
+      g.method,
+      `N = ${g.labels}`,
+      `validation ${pct(g.validationAtBest.mean)} %`,
+      `test ${pct(t.mean)}${spread} %`,
+      `${t.n} seed${t.n === 1 ? '' : 's'}`,
+    ];
   });
   const widths = rows.reduce((w, r) => r.map((c, i) => Math.max(w[i] ?? 0, c.length)), [] as number[]);
   return [
     'accuracy at the best validation epoch, mean over seeds (test: ± 95% interval):',
-    ...rows.map((r) => r.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd()),
+    ...rows.map((r) =>
+      r
+        .map((c, i) => c.padEnd(widths[i] ?? 0))
+        .join('  ')
+        .trimEnd(),
+    ),
   ];
 }
 
@@ -419,4 +456,3 @@ export function formatDuration(seconds: number): string {
   if (seconds < 5400) return `${Math.round(seconds / 60)} min`;
   return `${(seconds / 3600).toFixed(1)} h`;
 }
-

@@ -53,7 +53,7 @@ export function readNetworkInto(dir: string, model: tf.LayersModel): void {
   try {
     manifest = JSON.parse(fs.readFileSync(jsonFile, 'utf8'));
   } catch (err) {
-    throw new Error(`${jsonFile}: cannot read saved network (${(err as Error).message})`);
+    throw new Error(`${jsonFile}: cannot read saved network (${(err as Error).message})`, { cause: err });
   }
   const group = manifest.weightsManifest?.[0];
   if (group === undefined) throw new Error(`${jsonFile}: no weightsManifest`);
@@ -68,7 +68,8 @@ export function readNetworkInto(dir: string, model: tf.LayersModel): void {
     throw new Error(`${jsonFile}: holds ${values.length} weights, the ${model.name} network has ${model.weights.length}`);
   }
   zip(values, model.weights).forEach(([v, target], i) => {
-    if (v.shape.join('x') !== target.shape.join('x')) throw new Error(`${jsonFile}: weight ${i} has shape [${v.shape}], expected [${target.shape}]`);
+    if (v.shape.join('x') !== target.shape.join('x'))
+      throw new Error(`${jsonFile}: weight ${i} has shape [${v.shape}], expected [${target.shape}]`);
   });
   model.setWeights(values);
   values.forEach((v) => v.dispose());

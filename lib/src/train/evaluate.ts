@@ -26,7 +26,8 @@ export function confusionMatrix(m: M2, split: Split, numClasses: number): number
   split.labels.forEach((truth, i) => {
     const row = matrix[truth];
     const p = predicted[i];
-    if (row === undefined || p === undefined || p >= numClasses) throw new Error(`confusionMatrix: class ${truth} or prediction ${p} is not below ${numClasses}`);
+    if (row === undefined || p === undefined || p >= numClasses)
+      throw new Error(`confusionMatrix: class ${truth} or prediction ${p} is not below ${numClasses}`);
     row[p] = (row[p] ?? 0) + 1;
   });
   return matrix;

@@ -71,9 +71,14 @@ function gitCommit(): string {
   }
 }
 
+/** The version in a package.json file. */
+function versionIn(file: string): string {
+  return (JSON.parse(fs.readFileSync(file, 'utf8')) as { version: string }).version;
+}
+
 function packageVersion(name: string): string {
   try {
-    return (require(`${name}/package.json`) as { version: string }).version;
+    return versionIn(require.resolve(`${name}/package.json`));
   } catch {
     return 'not installed';
   }
@@ -86,7 +91,7 @@ export function describeEnvironment(backend: string): Environment {
       node: process.version,
       '@tensorflow/tfjs': packageVersion('@tensorflow/tfjs'),
       '@tensorflow/tfjs-node': packageVersion('@tensorflow/tfjs-node'),
-      ssvae: (require(path.join(libraryDir(), 'package.json')) as { version: string }).version,
+      ssvae: versionIn(path.join(libraryDir(), 'package.json')),
     },
     commit: gitCommit(),
     cpu: os.cpus()[0]?.model ?? 'unknown',
@@ -116,9 +121,14 @@ export function readRunRecord(dir: string): RunRecord {
   try {
     record = JSON.parse(text);
   } catch (err) {
-    throw new Error(`${file}: not valid JSON (${(err as Error).message})`);
+    throw new Error(`${file}: not valid JSON (${(err as Error).message})`, { cause: err });
   }
-  if (record?.format !== 'ssvae-run/1' || typeof record.config !== 'object' || !Array.isArray(record.epochs) || typeof record.result !== 'object') {
+  if (
+    record?.format !== 'ssvae-run/1' ||
+    typeof record.config !== 'object' ||
+    !Array.isArray(record.epochs) ||
+    typeof record.result !== 'object'
+  ) {
     throw new Error(`${file}: not an ssvae run record (expected format "ssvae-run/1" with config, epochs and result)`);
   }
   // Records written before presets and α′ rules existed ran the 'round-1' defaults with a constant α′.

@@ -21,7 +21,11 @@ export interface StepObjective {
  * term are finite, applies it with `optimizer`. Throws TrainingDiverged otherwise, leaving the
  * weights untouched. Returns the loss and the terms as numbers; leaves no tensor behind.
  */
-export function gradientStep(optimizer: Adam, variables: tf.Variable[], objective: () => StepObjective): { loss: number; terms: Float32Array } {
+export function gradientStep(
+  optimizer: Adam,
+  variables: tf.Variable[],
+  objective: () => StepObjective,
+): { loss: number; terms: Float32Array } {
   let terms: tf.Tensor1D | undefined;
   const { value, grads } = tf.variableGrads(() => {
     const out = objective();

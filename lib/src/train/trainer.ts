@@ -11,13 +11,7 @@ import { loadNamedDataset, semiSupervisedSplits, type Dataset, type SemiSupervis
 import { loadM2Into, saveM2 } from './checkpoint';
 import { accuracy } from './evaluate';
 import { classifierVariables, createM2, disposeM2, networkVariables, type M2 } from '../model/m2';
-import {
-  classificationLoss,
-  labelledBound,
-  sampleClasses,
-  unlabelledBoundEnumerated,
-  unlabelledBoundSampled,
-} from '../model/objectives';
+import { classificationLoss, labelledBound, sampleClasses, unlabelledBoundEnumerated, unlabelledBoundSampled } from '../model/objectives';
 import { Adam } from '../model/optimizer';
 import { drawSeed, makeRng, standardNormal, type Rng } from '../core/random';
 import { describeEnvironment, readRunRecord, summarise, writeRunRecord, type EpochRecord, type RunRecord } from './records';
@@ -59,7 +53,10 @@ export class Trainer {
   private readonly data: TrainingData;
   private readonly variables: tf.Variable[];
 
-  constructor(readonly config: TrainConfig, readonly splits: SemiSupervisedSplits) {
+  constructor(
+    readonly config: TrainConfig,
+    readonly splits: SemiSupervisedSplits,
+  ) {
     this.model = createM2(config, config.seed);
     // One optimizer group per network: a network gets a gradient in a step as a whole or not at all.
     const groups = config.variant === 'baseline' ? [classifierVariables(this.model)] : networkVariables(this.model);
@@ -165,7 +162,8 @@ export class Trainer {
       try {
         terms = this.step(s, rng);
       } catch (err) {
-        if (err instanceof TrainingDiverged) throw new TrainingDiverged(`${err.message} at epoch ${epoch}, step ${i + 1} of ${plan.length}`);
+        if (err instanceof TrainingDiverged)
+          throw new TrainingDiverged(`${err.message} at epoch ${epoch}, step ${i + 1} of ${plan.length}`);
         throw err;
       }
       for (const [name, v] of Object.entries(terms)) {
@@ -177,7 +175,9 @@ export class Trainer {
       onStep?.(i + 1, plan.length);
     });
     totals.delete('loss'); // mixes labelled and unlabelled steps; the named terms say more
-    return Object.fromEntries([...totals.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([name, { sum, count }]) => [name, sum / count]));
+    return Object.fromEntries(
+      [...totals.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([name, { sum, count }]) => [name, sum / count]),
+    );
   }
 
   /** Frees data and optimizer state; the networks too unless `keepModel`. */
@@ -234,7 +234,15 @@ export async function train(configOverrides: Partial<TrainConfig>, options: Trai
     epochs.splice(done); // epochs recorded after the checkpoint are redone
   }
   const derived = { alpha: trainer.alpha, trainSize: splits.unlabelled.count + splits.labelled.count };
-  const record = (): RunRecord => ({ format: 'ssvae-run/1', config, derived, epochs, result: summarise(epochs, config.epochs), environment, wallSeconds });
+  const record = (): RunRecord => ({
+    format: 'ssvae-run/1',
+    config,
+    derived,
+    epochs,
+    result: summarise(epochs, config.epochs),
+    environment,
+    wallSeconds,
+  });
   try {
     for (let epoch = epochs.length + 1; epoch <= config.epochs; epoch++) {
       const started = process.hrtime.bigint();
@@ -254,7 +262,8 @@ export async function train(configOverrides: Partial<TrainConfig>, options: Trai
       const entry: EpochRecord = { epoch, seconds, losses, validationAccuracy, testAccuracy };
       epochs.push(entry);
       if (options.outDir && checkpointDir) {
-        if (summarise(epochs, config.epochs).bestEpoch === epoch) await saveM2(path.join(options.outDir, 'best'), trainer.model, undefined, { epoch });
+        if (summarise(epochs, config.epochs).bestEpoch === epoch)
+          await saveM2(path.join(options.outDir, 'best'), trainer.model, undefined, { epoch });
         await saveM2(checkpointDir, trainer.model, trainer.optimizer, { epoch });
         writeRunRecord(options.outDir, record());
       }
@@ -268,6 +277,8 @@ export async function train(configOverrides: Partial<TrainConfig>, options: Trai
 
 /** True if `dir` holds a run that can be resumed. */
 export function isResumable(dir: string): boolean {
-  return fs.existsSync(path.join(dir, 'run.json')) && (fs.existsSync(path.join(dir, 'checkpoint')) || fs.existsSync(path.join(dir, 'checkpoint.old')));
+  return (
+    fs.existsSync(path.join(dir, 'run.json')) &&
+    (fs.existsSync(path.join(dir, 'checkpoint')) || fs.existsSync(path.join(dir, 'checkpoint.old')))
+  );
 }
-

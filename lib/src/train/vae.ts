@@ -120,7 +120,8 @@ export function loadVae(dir: string): { record: VaeRunRecord; vae: Vae } {
   const source = readableDir(dir);
   if (source === undefined) throw new Error(`${dir}: no saved VAE there`);
   const record = JSON.parse(fs.readFileSync(path.join(source, 'vae.json'), 'utf8')) as VaeRunRecord;
-  if (record.format !== 'ssvae-vae/1') throw new Error(`${path.join(source, 'vae.json')}: not a VAE record (format ${JSON.stringify(record.format)})`);
+  if (record.format !== 'ssvae-vae/1')
+    throw new Error(`${path.join(source, 'vae.json')}: not a VAE record (format ${JSON.stringify(record.format)})`);
   const vae = createVae(record.config);
   try {
     for (const name of VAE_NETWORKS) readNetworkInto(path.join(source, name), vae[name]);
@@ -177,7 +178,14 @@ export async function trainVae(overrides: Partial<VaeConfig> = {}, options: Trai
   const vae = createVae(config);
   const optimizer = new Adam(vaeVariables(vae), { lr: config.lr, beta1: config.beta1, beta2: config.beta2 });
   const x = tf.tensor2d(dataset.train.images, [dataset.train.count, config.xDim]);
-  const record: VaeRunRecord = { format: 'ssvae-vae/1', config, epochs: [], finished: false, environment: describeEnvironment(backend.name), wallSeconds: 0 };
+  const record: VaeRunRecord = {
+    format: 'ssvae-vae/1',
+    config,
+    epochs: [],
+    finished: false,
+    environment: describeEnvironment(backend.name),
+    wallSeconds: 0,
+  };
   try {
     for (let epoch = 1; epoch <= config.epochs; epoch++) {
       const started = process.hrtime.bigint();
@@ -202,4 +210,3 @@ export async function trainVae(overrides: Partial<VaeConfig> = {}, options: Trai
   }
   return { record, vae, dir, fromCache: false };
 }
-
