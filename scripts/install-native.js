@@ -19,7 +19,7 @@
 // the node-gyp build log) goes to node_modules/.cache/ssvae/install-native.log; the terminal
 // gets one line per step, and the tail of the log when the build fails. The wheel exists for
 // Linux x86_64 only: elsewhere, when the normal path fails, the script says so and leaves the
-// WASM backend to lib/src/backend.ts (exit status 0).
+// WASM backend to lib/src/core/backend.ts (exit status 0).
 'use strict';
 
 const cp = require('node:child_process');

@@ -16,6 +16,7 @@ import { pathToFileURL } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import type { Browser } from 'playwright-core';
 import { artifactPath, browserTestsSkipped, launchChromium } from './browser';
+import { formulaCount } from './handouts';
 
 interface Formula {
   tex: string;
@@ -97,14 +98,6 @@ describe('finding the TeX in Markdown', () => {
 
 const notebooks = listNotebooks();
 const stems = notebooks.map((file) => path.basename(file, '.ipynb'));
-
-/** How many formulas the Markdown cells of a notebook have. */
-function formulaCount(file: string): number {
-  const notebook = JSON.parse(fs.readFileSync(file, 'utf8')) as { cells: { cell_type: string; source: string | string[] }[] };
-  return notebook.cells
-    .filter((cell) => cell.cell_type === 'markdown')
-    .reduce((sum, cell) => sum + findMath(Array.isArray(cell.source) ? cell.source.join('') : cell.source).length, 0);
-}
 
 /** Resources a page would fetch from the network, by what the page says. */
 function networkReferences(html: string): string[] {

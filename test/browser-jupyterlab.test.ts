@@ -20,19 +20,11 @@ import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { artifactPath, browserTestsSkipped, launchChromium, ROOT } from './browser';
+import { formulaCount } from './handouts';
 
 const NOTEBOOK = '00-setup.ipynb';
 const NOTEBOOK_DIR = path.join(ROOT, 'notebooks');
 const { setupPython } = require('../scripts/setup-python') as { setupPython(): { jupyter: string } };
-const { findMath } = require('../scripts/handout-math') as { findMath(markdown: string): unknown[] };
-
-/** How many formulas the Markdown cells of a notebook have. */
-function formulaCount(file: string): number {
-  const notebook = JSON.parse(fs.readFileSync(file, 'utf8')) as { cells: { cell_type: string; source: string | string[] }[] };
-  return notebook.cells
-    .filter((cell) => cell.cell_type === 'markdown')
-    .reduce((sum, cell) => sum + findMath(Array.isArray(cell.source) ? cell.source.join('') : cell.source).length, 0);
-}
 
 /** A port on 127.0.0.1 that nothing listens on right now. */
 function freePort(): Promise<number> {

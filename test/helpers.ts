@@ -28,3 +28,13 @@ export function writeTinyDataset(dir: string, trainPerClass: number, testPerClas
   write(IDX_FILES.trainImages, IDX_FILES.trainLabels, trainPerClass);
   write(IDX_FILES.testImages, IDX_FILES.testLabels, testPerClass);
 }
+
+/** Command-line flags from an object, in its order: { labels: 50, 'z-dim': 2 } → ['--labels', '50', '--z-dim', '2']. */
+export function flags(values: Record<string, string | number>): string[] {
+  return Object.entries(values).flatMap(([name, value]) => [`--${name}`, String(value)]);
+}
+
+/** The settings of an M2 small enough to train in a second on a tiny dataset (writeTinyDataset) in `dataDir`. */
+export function tinyModelFlags(dataDir: string): string[] {
+  return flags({ 'batch-size': 20, hidden: 8, 'z-dim': 2, 'data-dir': dataDir });
+}

@@ -10,6 +10,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { smokeExport } from './smoke-export';
 import { before, describe, test } from 'node:test';
+import { figureMarkup } from './handouts';
 
 const ROOT = path.resolve(__dirname, '..');
 const NOTEBOOK_DIR = path.join(ROOT, 'notebooks');
@@ -48,17 +49,6 @@ describe('stored notebooks', () => {
   }
 });
 
-/**
- * The markup of the <figure> with this id, or undefined. nbconvert re-serialises HTML outputs
- * (attributes come out sorted), so the id is looked for anywhere in the start tag.
- */
-function figure(html: string, id: string): string | undefined {
-  const start = html.search(new RegExp(`<figure\\b[^>]*\\bid="${id}"`));
-  if (start < 0) return undefined;
-  const end = html.indexOf('</figure>', start);
-  return end < 0 ? undefined : html.slice(start, end);
-}
-
 describe('exporting 00-setup', { skip: process.env.SSVAE_SKIP_NOTEBOOK_TESTS === '1' ? 'SSVAE_SKIP_NOTEBOOK_TESTS=1' : false }, () => {
   let outDir = '';
   let html = '';
@@ -70,7 +60,7 @@ describe('exporting 00-setup', { skip: process.env.SSVAE_SKIP_NOTEBOOK_TESTS ===
   });
 
   test('the handout shows the digit grid as an inline PNG', () => {
-    const grid = figure(html, 'digit-grid');
+    const grid = figureMarkup(html, 'digit-grid');
     assert.ok(grid, 'no <figure id="digit-grid"> in the handout');
     const match = grid.match(/<img[^>]*src="data:image\/png;base64,([A-Za-z0-9+/=]+)"/);
     assert.ok(match, 'the digit-grid figure holds no data:image/png image');
@@ -84,7 +74,7 @@ describe('exporting 00-setup', { skip: process.env.SSVAE_SKIP_NOTEBOOK_TESTS ===
   });
 
   test('the handout shows the label counts as an inline SVG chart', () => {
-    const chart = figure(html, 'label-counts');
+    const chart = figureMarkup(html, 'label-counts');
     assert.ok(chart, 'no <figure id="label-counts"> in the handout');
     assert.match(chart, /<svg[\s>]/);
     assert.match(chart, /<\/svg>/);

@@ -9,16 +9,9 @@
 import { strict as assert } from 'node:assert';
 import { smokeExport } from './smoke-export';
 import { before, describe, test } from 'node:test';
+import { figureMarkup } from './handouts';
 
 const NOTEBOOKS = ['07-comparison', '08-latent-space', '09-generation'];
-
-/** The markup of the <figure> with this id (attributes may come in any order), or undefined. */
-function figure(html: string, id: string): string | undefined {
-  const start = html.search(new RegExp(`<figure\\b[^>]*\\bid="${id}"`));
-  if (start < 0) return undefined;
-  const end = html.indexOf('</figure>', start);
-  return end < 0 ? undefined : html.slice(start, end);
-}
 
 /** The PNG inside a figure: its bytes, width and height. */
 function figurePng(markup: string): { bytes: Buffer; width: number; height: number } {
@@ -46,17 +39,17 @@ describe(
     });
 
     test('07: the comparison table holds the published numbers for every N', () => {
-      const table = figure(html['07-comparison'] as string, 'comparison-table');
+      const table = figureMarkup(html['07-comparison'] as string, 'comparison-table');
       assert.ok(table, 'no <figure id="comparison-table">');
       for (const n of [100, 600, 1000, 3000]) assert.ok(table.includes(`N = ${n}`), `no column N = ${n}`);
       // Pyro's variant 3 at N = 100 (0.9319 ± 0.0060) and Kingma et al.'s M2 at N = 100 (11.97% error).
       assert.ok(table.includes('93.19 ± 0.60'), 'Pyro variant 3 at N = 100 missing');
       assert.ok(table.includes('88.03 ± 1.71'), 'Kingma M2 at N = 100 missing');
-      assert.ok(figure(html['07-comparison'] as string, 'other-references'), 'no <figure id="other-references">');
+      assert.ok(figureMarkup(html['07-comparison'] as string, 'other-references'), 'no <figure id="other-references">');
     });
 
     test('07: the accuracy chart is an inline SVG with axis titles and a legend', () => {
-      const chart = figure(html['07-comparison'] as string, 'accuracy-vs-labels');
+      const chart = figureMarkup(html['07-comparison'] as string, 'accuracy-vs-labels');
       assert.ok(chart, 'no <figure id="accuracy-vs-labels">');
       assert.match(chart, /<svg[\s>]/);
       for (const text of [
@@ -72,14 +65,14 @@ describe(
     test('07: without runs the notebook says so plainly; with runs it shows their provenance', () => {
       const page = html['07-comparison'] as string;
       assert.ok(
-        page.includes('No finished runs yet') || figure(page, 'run-provenance'),
+        page.includes('No finished runs yet') || figureMarkup(page, 'run-provenance'),
         'neither the no-runs note nor the provenance table',
       );
     });
 
     test('08: both t-SNE scatter plots, coloured by digit with a legend', () => {
       for (const id of ['tsne-vae', 'tsne-m2']) {
-        const chart = figure(html['08-latent-space'] as string, id);
+        const chart = figureMarkup(html['08-latent-space'] as string, id);
         assert.ok(chart, `no <figure id="${id}">`);
         assert.match(chart, /<svg[\s>]/);
         assert.ok(chart.includes('t-SNE dimension 1') && chart.includes('t-SNE dimension 2'), `${id}: axis titles missing`);
@@ -100,7 +93,7 @@ describe(
         'interpolation-ends': [2, 1],
       };
       for (const [id, [columns, rows]] of Object.entries(expected)) {
-        const markup = figure(page, id);
+        const markup = figureMarkup(page, id);
         assert.ok(markup, `no <figure id="${id}">`);
         const png = figurePng(markup);
         assert.equal(png.width, columns * 60 + 4, `${id}: width`);

@@ -10,6 +10,7 @@
 import { strict as assert } from 'node:assert';
 import { smokeExport } from './smoke-export';
 import { before, describe, test } from 'node:test';
+import { figureMarkup } from './handouts';
 
 type Kind = 'svg' | 'png';
 
@@ -55,14 +56,6 @@ const NOTEBOOKS: Record<string, { figures: Record<string, Kind>; trains: boolean
   },
 };
 
-/** The markup of the <figure> with this id (nbconvert sorts attributes, so the id may come anywhere in the tag). */
-function figure(html: string, id: string): string | undefined {
-  const start = html.search(new RegExp(`<figure\\b[^>]*\\bid="${id}"`));
-  if (start < 0) return undefined;
-  const end = html.indexOf('</figure>', start);
-  return end < 0 ? undefined : html.slice(start, end);
-}
-
 describe(
   'exporting notebooks 01–06 under the smoke profile',
   { skip: process.env.SSVAE_SKIP_NOTEBOOK_TESTS === '1' ? 'SSVAE_SKIP_NOTEBOOK_TESTS=1' : false },
@@ -87,7 +80,7 @@ describe(
     for (const [name, { figures, trains }] of Object.entries(NOTEBOOKS)) {
       test(`${name}: every figure is there, with its chart or image inside`, () => {
         for (const [id, kind] of Object.entries(figures)) {
-          const markup = figure(html[name] as string, id);
+          const markup = figureMarkup(html[name] as string, id);
           assert.ok(markup, `${name}: no <figure id="${id}">`);
           assert.match(markup, /<figcaption>[^<]+<\/figcaption>/, `${name}: figure ${id} has no caption`);
           if (kind === 'svg') {
@@ -120,7 +113,9 @@ describe(
         ['03-variant1-sampled', 'v1-gradient-snr'],
       ] as const) {
         const bars = [
-          ...(figure(html[name] as string, id) ?? '').matchAll(/aria-roledescription="bar" d="M[\d.e-]+,[\d.e-]+h[\d.e-]+v([\d.e-]+)/g),
+          ...(figureMarkup(html[name] as string, id) ?? '').matchAll(
+            /aria-roledescription="bar" d="M[\d.e-]+,[\d.e-]+h[\d.e-]+v([\d.e-]+)/g,
+          ),
         ];
         assert.ok(bars.length > 0, `${name}: no bars in ${id}`);
         assert.ok(

@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { expandPlans, groupName, parsePlan, parseShard, readRunRecord, shardOf, type RunRecord } from 'ssvae';
-import { tempDir, writeTinyDataset } from './helpers';
+import { flags, tempDir, tinyModelFlags, writeTinyDataset } from './helpers';
 
 const root = path.resolve(__dirname, '..');
 const cliJs = path.join(root, 'lib', 'dist', 'tools', 'cli.js');
@@ -12,24 +12,7 @@ const dataDir = tempDir('sweep-data');
 writeTinyDataset(dataDir, 30, 5); // 4×4 images: 250 training images after 50 for validation
 
 /** A tiny plan: 2 variants × 2 seeds at N = 50, small networks, 2 epochs each. */
-const tinyPlan = [
-  '--variants',
-  'v3,baseline',
-  '--labels',
-  '50',
-  '--seeds',
-  '0-1',
-  '--epochs',
-  '2',
-  '--batch-size',
-  '20',
-  '--hidden',
-  '8',
-  '--z-dim',
-  '2',
-  '--data-dir',
-  dataDir,
-];
+const tinyPlan = [...flags({ variants: 'v3,baseline', labels: 50, seeds: '0-1', epochs: 2 }), ...tinyModelFlags(dataDir)];
 
 function cli(args: string[]) {
   return cp.spawnSync(process.execPath, [cliJs, ...args], { cwd: root, encoding: 'utf8' });
@@ -205,23 +188,7 @@ test('a bad plan file gets one clear error naming the file and the field', () =>
 
 test('train --continue refuses a directory that holds a run with other settings', () => {
   const out = tempDir('sweep-clash');
-  const base = [
-    'train',
-    '--variant',
-    'baseline',
-    '--labels',
-    '50',
-    '--epochs',
-    '1',
-    '--batch-size',
-    '20',
-    '--hidden',
-    '8',
-    '--data-dir',
-    dataDir,
-    '--out',
-    out,
-  ];
+  const base = ['train', ...flags({ variant: 'baseline', labels: 50, epochs: 1 }), ...tinyModelFlags(dataDir), '--out', out];
   assert.equal(cli([...base, '--continue']).status, 0);
   const same = cli([...base, '--continue']);
   assert.equal(same.status, 0, same.stderr);

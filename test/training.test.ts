@@ -17,7 +17,7 @@ import {
   TrainingDiverged,
   type Variant,
 } from 'ssvae';
-import { tempDir, writeTinyDataset } from './helpers';
+import { flags, tempDir, tinyModelFlags, writeTinyDataset } from './helpers';
 
 const root = path.resolve(__dirname, '..');
 const dataDir = tempDir('train-data');
@@ -154,22 +154,7 @@ test('CLI: bad flags and impossible combinations get one clear error each', () =
 });
 
 test('CLI: a run killed mid-way and resumed matches an uninterrupted run; eval prints the confusion matrix', async () => {
-  const base = [
-    '--variant',
-    'v3',
-    '--labels',
-    '50',
-    '--batch-size',
-    '20',
-    '--hidden',
-    '8',
-    '--z-dim',
-    '2',
-    '--seed',
-    '3',
-    '--data-dir',
-    dataDir,
-  ];
+  const base = [...flags({ variant: 'v3', labels: 50, seed: 3 }), ...tinyModelFlags(dataDir)];
   const epochs = 8;
   const whole = tempDir('cli-whole');
   const r = cli(['train', ...base, '--epochs', String(epochs), '--out', whole]);

@@ -58,3 +58,21 @@ export function readMarkedBlock(file: string, name: string): string | undefined 
   if (a < 0 || b < a) return undefined;
   return text.slice(a + `<!-- ${name}:start -->`.length, b).trim();
 }
+
+/**
+ * Reads and parses the JSON file `file`. If it cannot be read, the error says `${file}: ${unreadable}`;
+ * if it is not JSON, it says so with the parser's message.
+ */
+export function readJsonFile(file: string, unreadable: string): unknown {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new Error(`${file}: ${unreadable}`, { cause: err });
+  }
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new Error(`${file}: not valid JSON (${(err as Error).message})`, { cause: err });
+  }
+}

@@ -62,28 +62,21 @@ export function logGamma(x: number): number {
  */
 function betaContinuedFraction(x: number, a: number, b: number): number {
   const tiny = 1e-300;
+  const awayFromZero = (v: number) => (Math.abs(v) < tiny ? tiny : v);
   let c = 1;
-  let d = 1 - ((a + b) * x) / (a + 1);
-  if (Math.abs(d) < tiny) d = tiny;
-  d = 1 / d;
+  let d = 1 / awayFromZero(1 - ((a + b) * x) / (a + 1));
   let f = d;
+  // One Lentz update with the next coefficient; returns the factor it multiplies f by.
+  const next = (coefficient: number): number => {
+    d = 1 / awayFromZero(1 + coefficient * d);
+    c = awayFromZero(1 + coefficient / c);
+    return d * c;
+  };
   for (let m = 1; m <= 500; m++) {
     // Even step: d_{2m} = m (b − m) x / ((a + 2m − 1)(a + 2m)).
-    const even = (m * (b - m) * x) / ((a + 2 * m - 1) * (a + 2 * m));
-    d = 1 + even * d;
-    c = 1 + even / c;
-    if (Math.abs(d) < tiny) d = tiny;
-    if (Math.abs(c) < tiny) c = tiny;
-    d = 1 / d;
-    f *= d * c;
+    f *= next((m * (b - m) * x) / ((a + 2 * m - 1) * (a + 2 * m)));
     // Odd step: d_{2m+1} = −(a + m)(a + b + m) x / ((a + 2m)(a + 2m + 1)).
-    const odd = (-(a + m) * (a + b + m) * x) / ((a + 2 * m) * (a + 2 * m + 1));
-    d = 1 + odd * d;
-    c = 1 + odd / c;
-    if (Math.abs(d) < tiny) d = tiny;
-    if (Math.abs(c) < tiny) c = tiny;
-    d = 1 / d;
-    const delta = d * c;
+    const delta = next((-(a + m) * (a + b + m) * x) / ((a + 2 * m) * (a + 2 * m + 1)));
     f *= delta;
     if (Math.abs(delta - 1) < 1e-15) break;
   }

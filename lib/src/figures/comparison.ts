@@ -9,6 +9,7 @@ import {
   defaultRunsDir,
   loadComparison,
   provenance,
+  VARIANT_NAMES,
   type ComparisonSummary,
   type ComparisonRow,
   type ComparisonTable,
@@ -16,9 +17,8 @@ import {
 } from '../analysis/comparison';
 import type { ReferencePoint, Source } from '../analysis/references';
 import { projectDataDir } from '../core/paths';
-import type { Variant } from '../model/config';
 import * as path from 'node:path';
-import { VEGA_LITE_SCHEMA, type TopLevelSpec } from './vega';
+import { VEGA_LITE_SCHEMA, type ChartOptions, type TopLevelSpec } from './vega';
 
 /** "93.19 ± 0.60" (accuracy in %), with the number of seeds for our runs. */
 export function formatCell(cell: TableCell | undefined, digits = 2): string {
@@ -71,30 +71,15 @@ export function resultsMarkdown(root: string = defaultRunsDir()): string {
   ].join('\n');
 }
 
-export interface ComparisonChartOptions {
-  title?: string;
-  width?: number;
-  height?: number;
+export interface ComparisonChartOptions extends ChartOptions {
   /** Row keys to leave out of the chart (they stay in the table). */
   exclude?: string[];
 }
 
-/**
- * Test accuracy against N (log scale): one coloured line per method, solid for our runs and
- * dashed for published numbers, with error bars wherever the ± is a 95% interval.
- */
-/** The chart's colours: one per kind of method, whoever measured it. */
-const FAMILIES: Record<Variant, string> = {
-  v1: 'M2, y sampled (variant 1)',
-  v2: 'M2, y summed out (variant 2)',
-  v3: 'M2, summed out + classification term (variant 3)',
-  baseline: 'Classifier on labels only',
-};
-
 /** The family of a row: its variant's, Kingma et al.'s NN counted as a labelled-only classifier. */
 function familyOf(row: ComparisonRow): string {
-  if (row.variant) return FAMILIES[row.variant];
-  if (row.key === 'kingma-nn') return FAMILIES.baseline;
+  if (row.variant) return VARIANT_NAMES[row.variant];
+  if (row.key === 'kingma-nn') return VARIANT_NAMES.baseline;
   return row.method;
 }
 

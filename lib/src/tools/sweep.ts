@@ -12,6 +12,7 @@ import * as path from 'node:path';
 import { ALPHA_RULES, INITS, PRESET_NAMES, resolveConfig, SCHEDULES, VARIANTS, type TrainConfig, type Variant } from '../model/config';
 import { summariseRuns, type ComparisonSummary, type LoadedRun } from '../analysis/comparison';
 import { resultLine } from '../notebook/progress';
+import { readJsonFile } from '../core/files';
 import { readRunRecord } from '../train/records';
 import { runState, type RunState } from '../train/run-dir';
 
@@ -107,17 +108,11 @@ export function parsePlan(raw: unknown, where = 'plan'): SweepPlan {
 
 /** Reads a plan file: one plan object, or a list of them. */
 export function readPlanFile(file: string): SweepPlan[] {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch {
-    throw new PlanError(`${file}: cannot read the plan file`);
-  }
   let raw: unknown;
   try {
-    raw = JSON.parse(text);
+    raw = readJsonFile(file, 'cannot read the plan file');
   } catch (err) {
-    throw new PlanError(`${file}: not valid JSON (${(err as Error).message})`);
+    throw new PlanError((err as Error).message, { cause: err });
   }
   if (Array.isArray(raw)) {
     if (raw.length === 0) throw new PlanError(`${file}: the list of plans is empty`);

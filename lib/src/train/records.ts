@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { TrainConfig } from '../model/config';
-import { writeFileAtomic } from '../core/files';
+import { readJsonFile, writeFileAtomic } from '../core/files';
 import { libraryDir } from '../core/paths';
 
 export interface EpochRecord {
@@ -111,18 +111,7 @@ export function writeRunRecord(dir: string, record: RunRecord): void {
 /** Reads and checks DIR/run.json; one clear error if it is missing or not a run record. */
 export function readRunRecord(dir: string): RunRecord {
   const file = runFile(dir);
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch {
-    throw new Error(`${file}: cannot read the run record (no such file; is ${dir} a run directory?)`);
-  }
-  let record: RunRecord;
-  try {
-    record = JSON.parse(text);
-  } catch (err) {
-    throw new Error(`${file}: not valid JSON (${(err as Error).message})`, { cause: err });
-  }
+  const record = readJsonFile(file, `cannot read the run record (no such file; is ${dir} a run directory?)`) as RunRecord;
   if (
     record?.format !== 'ssvae-run/1' ||
     typeof record.config !== 'object' ||

@@ -11,7 +11,14 @@ import { loadNamedDataset, semiSupervisedSplits, type Dataset, type SemiSupervis
 import { loadM2Into, saveM2 } from './checkpoint';
 import { accuracy } from './evaluate';
 import { classifierVariables, createM2, disposeM2, networkVariables, type M2 } from '../model/m2';
-import { classificationLoss, labelledBound, sampleClasses, unlabelledBoundEnumerated, unlabelledBoundSampled } from '../model/objectives';
+import {
+  classificationLoss,
+  labelledBound,
+  sampleClasses,
+  unlabelledBoundEnumerated,
+  unlabelledBoundSampled,
+  type LabelledTerms,
+} from '../model/objectives';
 import { Adam } from '../model/optimizer';
 import { drawSeed, makeRng, standardNormal, type Rng } from '../core/random';
 import { describeEnvironment, readRunRecord, summarise, writeRunRecord, type EpochRecord, type RunRecord } from './records';
@@ -37,6 +44,18 @@ function trainingData(splits: SemiSupervisedSplits, pixels: number, numClasses: 
 interface Batch {
   labelled?: { x: tf.Tensor2D; y: tf.Tensor2D };
   unlabelled?: { x: tf.Tensor2D; yHat?: tf.Tensor1D };
+}
+
+/**
+ * Names a batch's bound terms in `terms` as `<batch>.loss` (−bound), `<batch>.reconstruction`
+ * (−log p(x|y,z)) and `<batch>.kl`, batch means; returns the loss.
+ */
+function boundTerms(terms: Record<string, tf.Scalar>, batch: 'labelled' | 'unlabelled', b: LabelledTerms): tf.Scalar {
+  const loss = tf.neg(tf.mean(b.bound)) as tf.Scalar;
+  terms[`${batch}.loss`] = loss;
+  terms[`${batch}.reconstruction`] = tf.neg(tf.mean(b.reconstruction)) as tf.Scalar;
+  terms[`${batch}.kl`] = tf.mean(b.kl) as tf.Scalar;
+  return loss;
 }
 
 /** ε ~ N(0, I) of shape [rows, zDim], determined by the step's random stream. */
@@ -86,12 +105,7 @@ export class Trainer {
         parts.push(classification);
       } else {
         const eps = noise(x.shape[0], zDim, rng);
-        const l = labelledBound(m, x, y, eps);
-        const loss = tf.neg(tf.mean(l.bound)) as tf.Scalar;
-        terms['labelled.loss'] = loss;
-        terms['labelled.reconstruction'] = tf.neg(tf.mean(l.reconstruction)) as tf.Scalar;
-        terms['labelled.kl'] = tf.mean(l.kl) as tf.Scalar;
-        parts.push(loss);
+        parts.push(boundTerms(terms, 'labelled', labelledBound(m, x, y, eps)));
         if (variant === 'v3') parts.push(tf.mul(alpha, classification) as tf.Scalar);
       }
     }
@@ -102,10 +116,7 @@ export class Trainer {
       // v2, v3: all K classes, trained through U itself.
       const sampled = yHat ? unlabelledBoundSampled(m, x, yHat, noise(rows, zDim, rng)) : undefined;
       const u = sampled ?? unlabelledBoundEnumerated(m, x, noise(k * rows, zDim, rng));
-      const loss = tf.neg(tf.mean(u.bound)) as tf.Scalar;
-      terms['unlabelled.loss'] = loss;
-      terms['unlabelled.reconstruction'] = tf.neg(tf.mean(u.reconstruction)) as tf.Scalar;
-      terms['unlabelled.kl'] = tf.mean(u.kl) as tf.Scalar;
+      const loss = boundTerms(terms, 'unlabelled', u);
       terms['unlabelled.entropy'] = tf.mean(u.entropy) as tf.Scalar;
       parts.push(sampled ? (tf.neg(tf.mean(sampled.surrogate)) as tf.Scalar) : loss);
     }
