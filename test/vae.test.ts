@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { test } from 'node:test';
 import { disposeVae, loadDataset, subsetDataset, tf, trainVae, vaeDecode, vaeEncodeMean, vaeReconstruct, vaeSample } from 'ssvae';
 import { tempDir, writeTinyDataset } from './helpers';
@@ -57,18 +59,48 @@ test('VAE cache: the same configuration is loaded, not retrained, with identical
   const a = await trainVae({ ...tiny, epochs: 2, seed: 3 }, { dataset, cacheRoot });
   assert.equal(a.fromCache, false);
   assert.ok(a.dir?.startsWith(cacheRoot));
-  const b = await trainVae({ ...tiny, epochs: 2, seed: 3 }, { dataset, cacheRoot });
-  assert.equal(b.fromCache, true);
-  assert.equal(b.dir, a.dir);
-  assert.deepEqual(b.record.epochs, a.record.epochs);
   const images = dataset.test.images.subarray(0, 10 * 16);
-  assert.deepEqual(Array.from(vaeEncodeMean(b.vae, images)), Array.from(vaeEncodeMean(a.vae, images)));
-  const c = await trainVae({ ...tiny, epochs: 2, seed: 4 }, { dataset, cacheRoot });
-  assert.equal(c.fromCache, false);
-  assert.notEqual(c.dir, a.dir);
-  const d = await trainVae({ ...tiny, epochs: 2, seed: 3 }, { dataset, cacheRoot, force: true });
+  const codes = Array.from(vaeEncodeMean(a.vae, images));
+  const lines: string[] = [];
+  const log = (line: string) => lines.push(line);
+  // Asked again in the same process: the same model, still alive.
+  const b = await trainVae({ ...tiny, epochs: 2, seed: 3 }, { dataset, cacheRoot, log });
+  assert.equal(b.fromCache, true);
+  assert.equal(b.vae, a.vae);
+  assert.match(lines.pop() ?? '', /^loaded from cache: vae-z2-e2-s3 \(trained less than a minute ago, code [0-9a-f]{8}\) in /);
+  // Once disposed, it is read from disk again, with the same weights.
+  disposeVae(a.vae);
+  const c = await trainVae({ ...tiny, epochs: 2, seed: 3 }, { dataset, cacheRoot, log });
+  assert.equal(c.fromCache, true);
+  assert.notEqual(c.vae, a.vae);
+  assert.equal(c.dir, a.dir);
+  assert.deepEqual(c.record.epochs, a.record.epochs);
+  assert.deepEqual(Array.from(vaeEncodeMean(c.vae, images)), codes);
+  const d = await trainVae({ ...tiny, epochs: 2, seed: 4 }, { dataset, cacheRoot });
   assert.equal(d.fromCache, false);
-  [a, b, c, d].forEach((r) => disposeVae(r.vae));
+  assert.notEqual(d.dir, a.dir);
+  const e = await trainVae({ ...tiny, epochs: 2, seed: 3 }, { dataset, cacheRoot, force: true });
+  assert.equal(e.fromCache, false);
+  [d, e].forEach((r) => disposeVae(r.vae));
+});
+
+test('VAE cache: other library code trains again and says so; an unreadable entry is reported and trained again', async () => {
+  const cacheRoot = tempDir('vae-cache-code');
+  const lines: string[] = [];
+  const log = (line: string) => lines.push(line);
+  const a = await trainVae({ ...tiny, epochs: 1, seed: 5 }, { dataset, cacheRoot, log, code: 'aaaaaaaa' });
+  const b = await trainVae({ ...tiny, epochs: 1, seed: 5 }, { dataset, cacheRoot, log, code: 'bbbbbbbb' });
+  assert.equal(b.fromCache, false);
+  assert.notEqual(b.dir, a.dir);
+  assert.deepEqual(lines, ['the cache holds this run trained by other library code (code aaaaaaaa); training it again with code bbbbbbbb']);
+  disposeVae(b.vae);
+  fs.writeFileSync(path.join(b.dir ?? '', 'vae.json'), '{ not json');
+  lines.length = 0;
+  const c = await trainVae({ ...tiny, epochs: 1, seed: 5 }, { dataset, cacheRoot, log, code: 'bbbbbbbb' });
+  assert.equal(c.fromCache, false);
+  assert.equal(lines.length, 1);
+  assert.match(lines[0] ?? '', /^the cache entry .*-bbbbbbbb is unreadable \(.*vae\.json.*\); training it again$/);
+  [a, c].forEach((r) => disposeVae(r.vae));
 });
 
 test('subsetDataset keeps the first images of each split and says so in its name', () => {

@@ -14,7 +14,7 @@ import { zip } from '../core/arrays';
 import { tf } from '../core/backend';
 import { mapRowBatches } from '../core/batches';
 import { classifierLogits, decode, encode, type M2 } from '../model/m2';
-import { standardNormal } from '../core/random';
+import { makeRng, standardNormal } from '../core/random';
 
 /** A grid of images, row-major: image (r, c) is images[(r · columns + c) · pixels …]. */
 export interface ImageGrid {
@@ -69,6 +69,38 @@ export function conditionalSamples(m: M2, options: ConditionalOptions = {}): Ima
   });
   try {
     return { images: probabilities.dataSync() as Float32Array, rows: classes.length, columns };
+  } finally {
+    probabilities.dispose();
+  }
+}
+
+export interface PriorSampleOptions {
+  /** Rows and columns of the grid (default 4 × 10). */
+  rows?: number;
+  columns?: number;
+  /** Seed of the draws of y and z (default 0). */
+  seed?: number;
+}
+
+/**
+ * Images from the model's marginal p(x) = Σ_y p(y) ∫ p(x|y,z) p(z) dz, drawn the way the
+ * generative model is written: y from its uniform prior p(y), z from N(0, I), then the mean of
+ * p(x|y,z). Returns the grid and the class y drawn for each image (row-major).
+ */
+export function priorSamples(m: M2, options: PriorSampleOptions = {}): { grid: ImageGrid; classes: number[] } {
+  const rows = options.rows ?? 4;
+  const columns = options.columns ?? 10;
+  if (!Number.isInteger(rows) || rows <= 0 || !Number.isInteger(columns) || columns <= 0) {
+    throw new Error(`priorSamples: rows and columns must be positive integers, got ${rows} × ${columns}`);
+  }
+  const count = rows * columns;
+  const seed = options.seed ?? 0;
+  const rng = makeRng(seed, 'prior-y');
+  const classes = Array.from({ length: count }, () => Math.floor(rng() * m.config.numClasses));
+  const noise = standardNormal(count * m.config.zDim, seed);
+  const probabilities = tf.tidy(() => decodeMeans(m, tf.tensor2d(noise, [count, m.config.zDim]), classes));
+  try {
+    return { grid: { images: probabilities.dataSync() as Float32Array, rows, columns }, classes };
   } finally {
     probabilities.dispose();
   }

@@ -13,6 +13,7 @@ import {
   type ComparisonSummary,
   type ComparisonRow,
   type ComparisonTable,
+  type PublishedDifference,
   type TableCell,
 } from '../analysis/comparison';
 import type { ReferencePoint, Source } from '../analysis/references';
@@ -29,16 +30,32 @@ export function formatCell(cell: TableCell | undefined, digits = 2): string {
   return text;
 }
 
+/**
+ * An HTML table of text cells (escaped here): `className` on the table, a header row, one row per
+ * entry; columns listed in `rightAligned` are right-aligned, and `rowClasses[i]` classes row i.
+ */
+export function htmlTable(
+  className: string,
+  head: string[],
+  rows: string[][],
+  options: { rightAligned?: number[]; rowClasses?: string[] } = {},
+): string {
+  const right = new Set(options.rightAligned ?? []);
+  const headRow = head.map((h) => `<th>${escapeHtml(h)}</th>`).join('');
+  const body = rows.map((cells, r) => {
+    const tds = cells.map((c, i) => `<td${right.has(i) ? ' style="text-align:right"' : ''}>${escapeHtml(c)}</td>`).join('');
+    const rowClass = options.rowClasses?.[r];
+    return `<tr${rowClass === undefined ? '' : ` class="${escapeHtml(rowClass)}"`}>${tds}</tr>`;
+  });
+  return `<table class="${escapeHtml(className)}">\n<thead><tr>${headRow}</tr></thead>\n<tbody>\n${body.join('\n')}\n</tbody>\n</table>`;
+}
+
 /** The table as HTML: one row per method, one column per N, test accuracy in %. */
 export function comparisonTableHtml(table: ComparisonTable): string {
-  const head = ['Method', 'Source', ...table.labelCounts.map((n) => `N = ${n}`)].map((h) => `<th>${escapeHtml(h)}</th>`).join('');
-  const body = table.rows
-    .map((row) => {
-      const cells = table.labelCounts.map((n) => `<td style="text-align:right">${escapeHtml(formatCell(row.cells[n]))}</td>`).join('');
-      return `<tr class="${row.kind}"><td>${escapeHtml(row.method)}</td><td>${escapeHtml(row.source)}</td>${cells}</tr>`;
-    })
-    .join('\n');
-  return `<table class="ssvae-comparison">\n<thead><tr>${head}</tr></thead>\n<tbody>\n${body}\n</tbody>\n</table>`;
+  const head = ['Method', 'Source', ...table.labelCounts.map((n) => `N = ${n}`)];
+  const rows = table.rows.map((row) => [row.method, row.source, ...table.labelCounts.map((n) => formatCell(row.cells[n]))]);
+  const rightAligned = table.labelCounts.map((_, i) => i + 2);
+  return htmlTable('ssvae-comparison', head, rows, { rightAligned, rowClasses: table.rows.map((row) => row.kind) });
 }
 
 /** The table as Markdown (GitHub's pipe tables): the same rows and cells as the HTML table. */
@@ -203,26 +220,20 @@ export function provenanceTableHtml(summary: ComparisonSummary): string {
     'Mean wall time per run',
   ];
   const day = (iso: string) => iso.replace('T', ' ').slice(0, 16);
-  const rows = provenance(summary).map((p) =>
-    [
-      p.method,
-      String(p.labels),
-      p.seeds.join(', '),
-      p.epochs.join(', '),
-      p.schedule.join(', '),
-      p.lr.join(', '),
-      p.backends.join(', '),
-      p.machines.join('; '),
-      p.commits.join(', '),
-      p.firstStarted === p.lastStarted ? day(p.firstStarted) : `${day(p.firstStarted)} – ${day(p.lastStarted)}`,
-      `${(p.meanWallSeconds / 60).toFixed(1)} min`,
-    ]
-      .map((c) => `<td>${escapeHtml(c)}</td>`)
-      .join(''),
-  );
-  const headRow = head.map((h) => `<th>${escapeHtml(h)}</th>`).join('');
-  const body = rows.map((r) => `<tr>${r}</tr>`).join('\n');
-  return `<table class="ssvae-provenance">\n<thead><tr>${headRow}</tr></thead>\n<tbody>\n${body}\n</tbody>\n</table>`;
+  const rows = provenance(summary).map((p) => [
+    p.method,
+    String(p.labels),
+    p.seeds.join(', '),
+    p.epochs.join(', '),
+    p.schedule.join(', '),
+    p.lr.join(', '),
+    p.backends.join(', '),
+    p.machines.join('; '),
+    p.commits.join(', '),
+    p.firstStarted === p.lastStarted ? day(p.firstStarted) : `${day(p.firstStarted)} – ${day(p.lastStarted)}`,
+    `${(p.meanWallSeconds / 60).toFixed(1)} min`,
+  ]);
+  return htmlTable('ssvae-provenance', head, rows);
 }
 
 /** Sources (each once, in order of first mention) as an HTML list: citation, where, protocol. */
@@ -238,17 +249,29 @@ export function sourcesHtml(sources: Source[]): string {
 
 /** Single published reference points (not series over N) as an HTML table. */
 export function referencePointsHtml(points: ReferencePoint[]): string {
-  const head = ['What', 'N', 'Accuracy (%)', 'Note', 'Source'].map((h) => `<th>${escapeHtml(h)}</th>`).join('');
-  const rows = points.map((p) =>
-    [
-      p.what,
-      String(p.labels),
-      formatCell({ accuracy: p.accuracy, ...(p.spread === undefined ? {} : { spread: p.spread }) }),
-      p.note ?? '',
-      p.source.short,
-    ]
-      .map((c) => `<td>${escapeHtml(c)}</td>`)
-      .join(''),
-  );
-  return `<table class="ssvae-references">\n<thead><tr>${head}</tr></thead>\n<tbody>\n${rows.map((r) => `<tr>${r}</tr>`).join('\n')}\n</tbody>\n</table>`;
+  const head = ['What', 'N', 'Accuracy (%)', 'Note', 'Source'];
+  const rows = points.map((p) => [
+    p.what,
+    String(p.labels),
+    formatCell({ accuracy: p.accuracy, ...(p.spread === undefined ? {} : { spread: p.spread }) }),
+    p.note ?? '',
+    p.source.short,
+  ]);
+  return htmlTable('ssvae-references', head, rows);
+}
+
+/** Our groups beside the published number of the same variant and N (differencesFromPublished) as an HTML table. */
+export function publishedDifferencesHtml(differences: PublishedDifference[]): string {
+  const head = ['Method', 'N', 'Seeds', 'This project (%)', 'Published (%)', 'Source', 'Difference (points)', 'Verdict'];
+  const rows = differences.map((d) => [
+    d.method,
+    String(d.labels),
+    String(d.ours.n),
+    formatCell({ accuracy: d.ours.mean, spread: d.ours.halfWidth }),
+    formatCell({ accuracy: d.published.accuracy, ...(d.published.spread === undefined ? {} : { spread: d.published.spread }) }),
+    d.published.source,
+    `${d.difference >= 0 ? '+' : '−'}${Math.abs(100 * d.difference).toFixed(2)}`,
+    d.verdict,
+  ]);
+  return htmlTable('ssvae-differences', head, rows, { rightAligned: [2, 3, 4, 6] });
 }

@@ -32,6 +32,11 @@ export interface VaeConfig {
   lr: number;
   beta1: number;
   beta2: number;
+  /**
+   * Weight β of the KL term in the training objective, −E[log p(x|z)] + β·KL(q(z|x) ‖ p(z)).
+   * β = 1 (the default) is the ELBO; β > 1 (the β-VAE) pushes q(z|x) towards the prior.
+   */
+  klWeight: number;
   /** 'mnist', the directory of a dataset in MNIST's IDX layout, or the name of the Dataset passed to trainVae. */
   dataset: string;
 }
@@ -47,6 +52,7 @@ export const VAE_DEFAULTS: VaeConfig = {
   lr: 1e-3,
   beta1: 0.9,
   beta2: 0.999,
+  klWeight: 1,
   dataset: 'mnist',
 };
 
@@ -55,6 +61,7 @@ export function resolveVaeConfig(overrides: Partial<VaeConfig> = {}): VaeConfig 
   const config: VaeConfig = { ...VAE_DEFAULTS, ...stripUndefined(overrides) };
   checkPositiveInts('vae config', config, ['zDim', 'xDim', 'epochs', 'batchSize']);
   checkTraining('vae config', config);
+  if (!(config.klWeight >= 0)) throw new Error(`vae config.klWeight must be non-negative, got ${config.klWeight}`);
   return config;
 }
 

@@ -1,24 +1,107 @@
 /**
- * Trained runs cached on disk by configuration, so that a notebook (or anyone) needing a
- * model trained earlier loads it instead of retraining. A cache entry is an ordinary run
- * directory (run.json, checkpoint/, best/) under data/cache/, named by variant, N and a hash of
- * the full resolved configuration: any change of setting is a different entry.
+ * Trained runs cached on disk, so that a notebook (or anyone) needing a model trained earlier
+ * loads it instead of retraining. A cache entry is an ordinary run directory (run.json,
+ * checkpoint/, best/) under data/cache/, named by variant, N, epochs and seed, a hash of the full
+ * resolved configuration and the version of the library code that trains (codeVersion): a change
+ * of setting, or of the code that computes the run, is a different entry. Every load says which
+ * entry it read, how old it is and the code version; an unreadable entry is reported and trained
+ * again. Within one process, asking again for a run already loaded hands back the same model.
  */
+import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { initBackend } from '../core/backend';
+import { initBackend, tf } from '../core/backend';
 import { configHash } from '../core/hash';
 import { projectDataDir } from '../core/paths';
 import { loadM2Into } from './checkpoint';
 import { resolveConfig, type TrainConfig } from '../model/config';
-import { createM2, type M2 } from '../model/m2';
+import { createM2, disposeM2, type M2 } from '../model/m2';
 import { readRunRecord, type RunRecord } from './records';
 import { isResumable, train, type TrainOptions } from './trainer';
 
-/** The cache directory of a configuration. */
-export function cacheDirFor(config: TrainConfig, cacheRoot = path.join(projectDataDir(), 'cache')): string {
-  const hash = configHash(config);
-  return path.join(cacheRoot, `${config.variant}-n${config.labels}-e${config.epochs}-s${config.seed}-${hash}`);
+/** The library folders whose code decides what a training run computes. */
+const NUMERIC_FOLDERS = ['core', 'data', 'model', 'train'] as const;
+
+let codeVersionMemo: string | undefined;
+
+/**
+ * A short hash of the library code that decides what training computes: the compiled files of
+ * core/, data/, model/ and train/ (their sources under ts-node). Part of every cache key, so that
+ * a notebook never loads a model trained by other code; any edit there, comments included, makes
+ * the next run train again.
+ */
+export function codeVersion(): string {
+  if (codeVersionMemo !== undefined) return codeVersionMemo;
+  const root = path.resolve(__dirname, '..');
+  const hash = crypto.createHash('sha256');
+  for (const folder of NUMERIC_FOLDERS) {
+    const names = fs.readdirSync(path.join(root, folder)).filter((n) => /\.(js|ts)$/.test(n) && !n.endsWith('.d.ts'));
+    for (const name of names.sort()) hash.update(`${folder}/${name}\n`).update(fs.readFileSync(path.join(root, folder, name)));
+  }
+  codeVersionMemo = hash.digest('hex').slice(0, 8);
+  return codeVersionMemo;
+}
+
+/** The default root of the cache: data/cache/ of the project. */
+export function defaultCacheRoot(): string {
+  return path.join(projectDataDir(), 'cache');
+}
+
+/** `<root>/<name>-<hash of config>-<code>`: the directory of one cache entry. */
+export function cacheEntryDir(root: string, name: string, config: object, code: string): string {
+  return path.join(root, `${name}-${configHash(config)}-${code}`);
+}
+
+/** The code versions of other entries with the same name and configuration as `dir` (trained by other code). */
+export function otherCodeVersions(dir: string): string[] {
+  const base = path.basename(dir);
+  const prefix = base.slice(0, base.lastIndexOf('-') + 1);
+  const root = path.dirname(dir);
+  if (!fs.existsSync(root)) return [];
+  return fs
+    .readdirSync(root)
+    .filter((n) => n.startsWith(prefix) && n !== base && !n.slice(prefix.length).includes('.'))
+    .map((n) => n.slice(prefix.length));
+}
+
+/** "3 min", "2 h", "5 days": how long ago a time in milliseconds was. */
+export function formatAge(ms: number, now = Date.now()): string {
+  const minutes = Math.max(0, (now - ms) / 60_000);
+  if (minutes < 1) return 'less than a minute';
+  if (minutes < 90) return `${Math.round(minutes)} min`;
+  if (minutes < 36 * 60) return `${Math.round(minutes / 60)} h`;
+  return `${Math.round(minutes / (24 * 60))} days`;
+}
+
+/** "loaded from cache: v3-n3000-e10-s0 (trained 2 h ago, code 1a2b3c4d)", from the time `file` was written. */
+export function cacheHitLine(dir: string, file: string, code: string): string {
+  const base = path.basename(dir);
+  const name = base.split('-').slice(0, -2).join('-');
+  return `loaded from cache: ${name} (trained ${formatAge(fs.statSync(file).mtimeMs)} ago, code ${code}) in ${dir}`;
+}
+
+/** The line that says why a cache entry is trained now, or undefined when there is nothing to say (a first run). */
+export function trainingReason(dir: string, code: string, unreadable?: string): string | undefined {
+  if (unreadable !== undefined) return `the cache entry ${dir} is unreadable (${unreadable}); training it again`;
+  const others = otherCodeVersions(dir);
+  if (others.length > 0)
+    return `the cache holds this run trained by other library code (code ${others.join(', ')}); training it again with code ${code}`;
+  return undefined;
+}
+
+/** True if none of the networks has been disposed. */
+export function networksAlive(networks: tf.LayersModel[]): boolean {
+  try {
+    for (const net of networks) for (const w of net.weights) w.read();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The cache directory of a configuration, trained by library code `code`. */
+export function cacheDirFor(config: TrainConfig, cacheRoot = defaultCacheRoot(), code = codeVersion()): string {
+  return cacheEntryDir(cacheRoot, `${config.variant}-n${config.labels}-e${config.epochs}-s${config.seed}`, config, code);
 }
 
 export interface CachedTrainOptions extends Omit<TrainOptions, 'outDir' | 'resume' | 'keepModel'> {
@@ -27,6 +110,10 @@ export interface CachedTrainOptions extends Omit<TrainOptions, 'outDir' | 'resum
   cacheRoot?: string;
   /** Which weights to hand back: the best validation epoch's (default) or the last epoch's. */
   weights?: 'best' | 'last';
+  /** Where the cache says what it did: loaded (from where, how old), or why it trains again. Default console.log. */
+  log?: (line: string) => void;
+  /** The code version to key the entry by (default codeVersion()). */
+  code?: string;
 }
 
 export interface CachedRun {
@@ -38,33 +125,76 @@ export interface CachedRun {
   fromCache: boolean;
 }
 
-/** Trains `overrides` (or resumes a partial run) unless the cache already holds it finished; returns record and model. */
+/** Runs loaded in this process, by directory and weights: asking again hands back the same model. */
+const held = new Map<string, CachedRun>();
+
+/** Loads a cache entry's record and weights; throws if either is unreadable. */
+function loadEntry(dir: string, weights: 'best' | 'last'): { record: RunRecord; model: M2 } {
+  const record = readRunRecord(dir);
+  const model = createM2(record.config, record.config.seed);
+  try {
+    loadM2Into(path.join(dir, weights === 'best' ? 'best' : 'checkpoint'), model);
+  } catch (err) {
+    disposeM2(model);
+    throw err;
+  }
+  return { record, model };
+}
+
+/**
+ * Trains `overrides` (or resumes a partial run) unless the cache already holds it finished;
+ * returns record and model. The model stays in use for the rest of the process (a notebook's
+ * kernel): a later call for the same run returns it again, so re-running a notebook cell neither
+ * leaks it nor finds it disposed. `force` trains again.
+ */
 export async function trainCached(overrides: Partial<TrainConfig>, options: CachedTrainOptions = {}): Promise<CachedRun> {
   await initBackend();
   const config = resolveConfig(overrides);
-  const dir = cacheDirFor(config, options.cacheRoot);
-  const { force, cacheRoot: _root, weights = 'best', ...trainOptions } = options;
-  let fromCache = false;
-  if (force) fs.rmSync(dir, { recursive: true, force: true });
-  if (fs.existsSync(path.join(dir, 'run.json')) && readRunRecord(dir).result.finished) {
-    fromCache = true;
-  } else {
-    const resume = isResumable(dir);
-    if (!resume) fs.rmSync(dir, { recursive: true, force: true });
-    await train(resume ? { epochs: config.epochs } : config, { ...trainOptions, outDir: dir, resume });
+  const { force, cacheRoot, weights = 'best', log = (line: string) => console.log(line), code = codeVersion(), ...trainOptions } = options;
+  const dir = cacheDirFor(config, cacheRoot, code);
+  const key = `${dir}#${weights}`;
+  const previous = held.get(key);
+  if (force) {
+    if (previous) disposeM2(previous.model);
+    held.delete(key);
+    fs.rmSync(dir, { recursive: true, force: true });
+  } else if (previous && networksAlive([previous.model.classifier, previous.model.encoder, previous.model.decoder])) {
+    log(cacheHitLine(dir, path.join(dir, 'run.json'), code));
+    return { ...previous, fromCache: true };
   }
-  const record = readRunRecord(dir);
-  const model = createM2(record.config, record.config.seed);
-  loadM2Into(path.join(dir, weights === 'best' ? 'best' : 'checkpoint'), model);
-  return { record, model, dir, fromCache };
+  let unreadable: string | undefined;
+  if (fs.existsSync(path.join(dir, 'run.json'))) {
+    try {
+      const entry = loadEntry(dir, weights);
+      if (entry.record.result.finished) {
+        log(cacheHitLine(dir, path.join(dir, 'run.json'), code));
+        const run = { ...entry, dir, fromCache: true };
+        held.set(key, run);
+        return run;
+      }
+      disposeM2(entry.model);
+    } catch (err) {
+      unreadable = (err as Error).message;
+    }
+  }
+  const resume = unreadable === undefined && isResumable(dir);
+  if (!resume) {
+    const reason = trainingReason(dir, code, unreadable);
+    if (reason) log(reason);
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+  await train(resume ? { epochs: config.epochs } : config, { ...trainOptions, outDir: dir, resume });
+  const run = { ...loadEntry(dir, weights), dir, fromCache: false };
+  held.set(key, run);
+  return run;
 }
 
 /**
  * The record of the finished cached run with exactly this configuration, or undefined: looks a
  * run up without training it, for a comparison that uses a run if someone has trained it already.
  */
-export function findCachedRun(overrides: Partial<TrainConfig>, cacheRoot?: string): RunRecord | undefined {
-  const dir = cacheDirFor(resolveConfig(overrides), cacheRoot);
+export function findCachedRun(overrides: Partial<TrainConfig>, cacheRoot?: string, code = codeVersion()): RunRecord | undefined {
+  const dir = cacheDirFor(resolveConfig(overrides), cacheRoot, code);
   if (!fs.existsSync(path.join(dir, 'run.json'))) return undefined;
   try {
     const record = readRunRecord(dir);

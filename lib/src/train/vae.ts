@@ -9,13 +9,12 @@ import * as path from 'node:path';
 import { zip } from '../core/arrays';
 import { initBackend, tf } from '../core/backend';
 import { forEachRowBatch } from '../core/batches';
-import { readableDir, replaceDirAtomic } from '../core/files';
-import { configHash } from '../core/hash';
-import { projectDataDir } from '../core/paths';
+import { readableDir, readJsonFile, replaceDirAtomic } from '../core/files';
 import { drawSeed, makeRng, shuffleInPlace, standardNormal } from '../core/random';
 import { loadNamedDataset, type Dataset } from '../data/datasets';
 import { Adam } from '../model/optimizer';
 import { createVae, disposeVae, resolveVaeConfig, VAE_NETWORKS, vaeElbo, vaeVariables, type Vae, type VaeConfig } from '../model/vae';
+import { cacheEntryDir, cacheHitLine, codeVersion, defaultCacheRoot, networksAlive, trainingReason } from './cache';
 import { readNetworkInto, serialise, writeNetwork } from './checkpoint';
 import { describeEnvironment, type Environment } from './records';
 import { gradientStep, TrainingDiverged } from './step';
@@ -65,9 +64,9 @@ export function vaeEvaluate(vae: Vae, images: Float32Array, seed: number): VaeTe
   return { negativeElbo: -sums.elbo / count, reconstruction: -sums.reconstruction / count, kl: sums.kl / count };
 }
 
-/** One epoch of Adam on −ELBO over shuffled batches (the partial last batch is dropped). */
+/** One epoch of Adam on −ELBO (−E[log p(x|z)] + β·KL) over shuffled batches (the partial last batch is dropped). */
 function trainEpoch(vae: Vae, optimizer: Adam, x: tf.Tensor2D, epoch: number): VaeTerms {
-  const { batchSize, zDim, seed } = vae.config;
+  const { batchSize, zDim, seed, klWeight } = vae.config;
   const rng = makeRng(seed, `vae-epoch-${epoch}`);
   const count = x.shape[0];
   const order = Int32Array.from({ length: count }, (_, i) => i);
@@ -81,8 +80,10 @@ function trainEpoch(vae: Vae, optimizer: Adam, x: tf.Tensor2D, epoch: number): V
     try {
       const { terms } = gradientStep(optimizer, variables, () => {
         const t = vaeElbo(vae, batch, eps);
-        const loss = tf.neg(tf.mean(t.elbo)) as tf.Scalar;
-        return { loss, terms: tf.stack([loss, tf.neg(tf.mean(t.reconstruction)), tf.mean(t.kl)]) as tf.Tensor1D };
+        const negativeElbo = tf.neg(tf.mean(t.elbo)) as tf.Scalar;
+        // −E[log p(x|z)] + β·KL; with β = 1 exactly −ELBO.
+        const loss = klWeight === 1 ? negativeElbo : (tf.sub(tf.mul(klWeight, tf.mean(t.kl)), tf.mean(t.reconstruction)) as tf.Scalar);
+        return { loss, terms: tf.stack([negativeElbo, tf.neg(tf.mean(t.reconstruction)), tf.mean(t.kl)]) as tf.Tensor1D };
       });
       const [negativeElbo = NaN, reconstruction = NaN, kl = NaN] = terms;
       sums.negativeElbo += negativeElbo;
@@ -101,9 +102,8 @@ function trainEpoch(vae: Vae, optimizer: Adam, x: tf.Tensor2D, epoch: number): V
 }
 
 /** The cache directory of a VAE configuration: any change of setting is a different entry. */
-export function vaeCacheDirFor(config: VaeConfig, cacheRoot = path.join(projectDataDir(), 'cache')): string {
-  const hash = configHash(config);
-  return path.join(cacheRoot, `vae-z${config.zDim}-e${config.epochs}-s${config.seed}-${hash}`);
+export function vaeCacheDirFor(config: VaeConfig, cacheRoot = defaultCacheRoot(), code = codeVersion()): string {
+  return cacheEntryDir(cacheRoot, `vae-z${config.zDim}-e${config.epochs}-s${config.seed}`, config, code);
 }
 
 /** Writes dir/vae.json (the record) and each network in dir/<net>/ (as checkpoint.ts does for M2), replacing dir atomically. */
@@ -119,8 +119,8 @@ export async function saveVae(dir: string, vae: Vae, record: VaeRunRecord): Prom
 export function loadVae(dir: string): { record: VaeRunRecord; vae: Vae } {
   const source = readableDir(dir);
   if (source === undefined) throw new Error(`${dir}: no saved VAE there`);
-  const record = JSON.parse(fs.readFileSync(path.join(source, 'vae.json'), 'utf8')) as VaeRunRecord;
-  if (record.format !== 'ssvae-vae/1')
+  const record = readJsonFile(path.join(source, 'vae.json'), 'cannot read the VAE record') as VaeRunRecord;
+  if (record?.format !== 'ssvae-vae/1')
     throw new Error(`${path.join(source, 'vae.json')}: not a VAE record (format ${JSON.stringify(record.format)})`);
   const vae = createVae(record.config);
   try {
@@ -142,11 +142,22 @@ export interface TrainVaeOptions {
   cacheRoot?: string;
   /** Called after every epoch, e.g. to print one line. */
   onEpoch?: (entry: VaeEpochRecord, record: VaeRunRecord) => void;
+  /** Where the cache says what it did: loaded (from where, how old), or why it trains again. Default console.log. */
+  log?: (line: string) => void;
+  /** The code version to key the cache entry by (default codeVersion()). */
+  code?: string;
 }
+
+/** VAEs loaded from the cache in this process, by directory: asking again hands back the same model. */
+const held = new Map<string, VaeRun>();
 
 export interface VaeRun {
   record: VaeRunRecord;
-  /** The trained model; the caller disposes it (disposeVae). */
+  /**
+   * The trained model. One from the cache stays in use for the process (the next call for the same
+   * configuration returns it again, or loads it again if it was disposed); one trained with
+   * `cache: false` is the caller's to dispose.
+   */
   vae: Vae;
   /** The cache directory (when cached). */
   dir?: string;
@@ -163,16 +174,36 @@ export async function trainVae(overrides: Partial<VaeConfig> = {}, options: Trai
   const dataset = options.dataset ?? loadNamedDataset(config.dataset);
   if (dataset.pixels !== config.xDim) config = resolveVaeConfig({ ...config, xDim: dataset.pixels });
   const useCache = options.cache ?? true;
-  const dir = useCache ? vaeCacheDirFor(config, options.cacheRoot) : undefined;
-  if (dir && options.force) fs.rmSync(dir, { recursive: true, force: true });
-  if (dir && fs.existsSync(path.join(dir, 'vae.json'))) {
-    try {
-      const loaded = loadVae(dir);
-      if (loaded.record.finished) return { ...loaded, dir, fromCache: true };
-      disposeVae(loaded.vae);
-    } catch {
-      // An unreadable entry is retrained below.
+  const code = options.code ?? codeVersion();
+  const log = options.log ?? ((line: string) => console.log(line));
+  const dir = useCache ? vaeCacheDirFor(config, options.cacheRoot, code) : undefined;
+  let unreadable: string | undefined;
+  if (dir) {
+    const previous = held.get(dir);
+    if (options.force) {
+      if (previous) disposeVae(previous.vae);
+      held.delete(dir);
+      fs.rmSync(dir, { recursive: true, force: true });
+    } else if (previous && networksAlive([previous.vae.encoder, previous.vae.decoder])) {
+      log(cacheHitLine(dir, path.join(dir, 'vae.json'), code));
+      return { ...previous, fromCache: true };
     }
+    if (fs.existsSync(path.join(dir, 'vae.json'))) {
+      try {
+        const loaded = loadVae(dir);
+        if (loaded.record.finished) {
+          log(cacheHitLine(dir, path.join(dir, 'vae.json'), code));
+          const run = { ...loaded, dir, fromCache: true };
+          held.set(dir, run);
+          return run;
+        }
+        disposeVae(loaded.vae);
+      } catch (err) {
+        unreadable = (err as Error).message;
+      }
+    }
+    const reason = trainingReason(dir, code, unreadable);
+    if (reason) log(reason);
   }
 
   const vae = createVae(config);
@@ -200,7 +231,10 @@ export async function trainVae(overrides: Partial<VaeConfig> = {}, options: Trai
       // Let the event loop run between epochs (a notebook's progress lines go out here).
       await new Promise((resolve) => setImmediate(resolve));
     }
-    if (dir) await saveVae(dir, vae, record);
+    if (dir) {
+      await saveVae(dir, vae, record);
+      held.set(dir, { record, vae, dir, fromCache: false });
+    }
   } catch (err) {
     disposeVae(vae);
     throw err;
