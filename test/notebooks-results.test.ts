@@ -62,6 +62,17 @@ describe(
       }
     });
 
+    test('07: the t quantiles and the comparison with Pyro are HTML tables, not console text', () => {
+      const page = html['07-comparison'] as string;
+      const quantiles = figureMarkup(page, 't-quantiles');
+      assert.ok(quantiles?.includes('<table') && quantiles.includes('2.7764'), 'no t-quantile table with t(0.975, 4) = 2.7764');
+      const differences = figureMarkup(page, 'published-differences');
+      assert.ok(
+        page.includes('No runs to compare yet.') || differences?.includes('<table class="ssvae-differences">'),
+        'no table of differences',
+      );
+    });
+
     test('07: without runs the notebook says so plainly; with runs it shows their provenance', () => {
       const page = html['07-comparison'] as string;
       assert.ok(
@@ -91,6 +102,7 @@ describe(
         analogies: [11, 8],
         interpolation: [10, 10],
         'interpolation-ends': [2, 1],
+        'prior-samples': [10, 4],
       };
       for (const [id, [columns, rows]] of Object.entries(expected)) {
         const markup = figureMarkup(page, id);

@@ -12,9 +12,9 @@ import { smokeExport } from './smoke-export';
 import { before, describe, test } from 'node:test';
 import { figureMarkup } from './handouts';
 
-type Kind = 'svg' | 'png';
+type Kind = 'svg' | 'png' | 'table';
 
-/** What each notebook's handout must show: figure id → SVG chart or PNG image. */
+/** What each notebook's handout must show: figure id → SVG chart, PNG image or HTML table. */
 const NOTEBOOKS: Record<string, { figures: Record<string, Kind>; trains: boolean }> = {
   '01-vae-elbo': { figures: { 'vae-elbo-curve': 'svg', 'vae-reconstructions': 'png', 'vae-samples': 'png' }, trains: true },
   '02-m2-model': { figures: { 'm2-gradient-flow': 'svg' }, trains: false },
@@ -41,6 +41,9 @@ const NOTEBOOKS: Record<string, { figures: Record<string, Kind>; trains: boolean
       'v2-v3-accuracy': 'svg',
       'alpha-sweep-curves': 'svg',
       'alpha-sweep': 'svg',
+      'scarce-curves': 'svg',
+      'scarce-table': 'table',
+      'alpha-per-image': 'table',
     },
     trains: true,
   },
@@ -83,7 +86,9 @@ describe(
           const markup = figureMarkup(html[name] as string, id);
           assert.ok(markup, `${name}: no <figure id="${id}">`);
           assert.match(markup, /<figcaption>[^<]+<\/figcaption>/, `${name}: figure ${id} has no caption`);
-          if (kind === 'svg') {
+          if (kind === 'table') {
+            assert.match(markup, /<table[\s>][\s\S]*<td[\s>]/, `${name}: figure ${id} holds no table with cells`);
+          } else if (kind === 'svg') {
             assert.match(markup, /<svg[\s>][\s\S]*<\/svg>/, `${name}: figure ${id} holds no SVG chart`);
             // A chart with marks, not an empty frame: at least one drawn path or symbol.
             assert.match(markup, /role="graphics-symbol"/, `${name}: figure ${id} draws no marks`);
