@@ -1,12 +1,12 @@
 """Runs notebooks the way a student re-runs them, in one kernel each, and fails on the first error.
 
-For every notebook given: Run All, Run All again in the same kernel, then every code cell once more
-in reverse order (so a cell that disposes or overwrites what an earlier cell needs is caught).
+For every notebook given: Run All, then every code cell once more in the same kernel, last first,
+so each cell runs twice and a cell that disposes or overwrites what an earlier cell needs is caught.
 Run it with the project's Python (.venv) from the repository root; SSVAE_PROFILE=smoke keeps it short.
 
     .venv/bin/python scripts/rerun-notebooks.py notebooks/03-variant1-sampled.ipynb …
 
-Prints one line per notebook, "rerun ok: <name> (<cells> code cells, 3 passes, <s> s)", or the
+Prints one line per notebook, "rerun ok: <name> (<cells> code cells, 2 passes, <s> s)", or the
 notebook, pass and cell id of the first error, and exits 1.
 """
 import os
@@ -30,7 +30,7 @@ def rerun(path):
         resources={'metadata': {'path': os.path.dirname(os.path.abspath(path))}},
     )
     code = [(index, cell) for index, cell in enumerate(notebook.cells) if cell.cell_type == 'code']
-    passes = [('run all', code), ('run all again', code), ('each cell again, last first', list(reversed(code)))]
+    passes = [('run all', code), ('each cell again, last first', list(reversed(code)))]
     started = time.time()
     with client.setup_kernel():
         for name, cells in passes:
@@ -42,7 +42,7 @@ def rerun(path):
                     detail = '\n'.join(first[-12:])
                     print(f'rerun FAILED: {os.path.basename(path)}, pass "{name}", cell {cell.get("id", index)}:\n{detail}', flush=True)
                     return False
-    print(f'rerun ok: {os.path.basename(path)} ({len(code)} code cells, 3 passes, {time.time() - started:.0f} s)', flush=True)
+    print(f'rerun ok: {os.path.basename(path)} ({len(code)} code cells, {len(passes)} passes, {time.time() - started:.0f} s)', flush=True)
     return True
 
 

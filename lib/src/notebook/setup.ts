@@ -50,7 +50,7 @@ export async function openNotebook(options: NotebookOptions): Promise<NotebookSe
     printEpoch,
     report: (run) => {
       if (run.fromCache) {
-        log(`loaded from ${run.dir}, trained earlier:`);
+        log("the run's recorded epochs:");
         run.record.epochs.forEach((entry) => printEpoch(entry, run.record));
       }
       log(resultLine(run.record));

@@ -125,6 +125,56 @@ export interface CachedRun {
   fromCache: boolean;
 }
 
+/** How to read one kind of cache entry (an M2 run, a VAE). */
+export interface EntryKind<R> {
+  /** The record file whose presence marks the entry, e.g. run.json. */
+  recordFile: string;
+  /** Reads the entry, throwing if it is unreadable; an unfinished one is not used. */
+  load: () => { entry: R; finished: boolean };
+  /** The networks of an entry, to check they are alive and to dispose them. */
+  networks: (entry: R) => tf.LayersModel[];
+}
+
+/**
+ * The usable cache entry in `dir`: the one this process already holds under `key` (if its
+ * networks are alive), else the finished one on disk, which is then held. Says what it loaded
+ * through `log`. `force` forgets and deletes the entry instead. An entry that exists but cannot be
+ * read comes back as `unreadable`, with the reason.
+ */
+export function lookUpEntry<R>(
+  held: Map<string, R>,
+  key: string,
+  dir: string,
+  options: { code: string; force: boolean; log: (line: string) => void },
+  kind: EntryKind<R>,
+): { entry?: R; unreadable?: string } {
+  const previous = held.get(key);
+  const recordFile = path.join(dir, kind.recordFile);
+  if (options.force) {
+    if (previous) kind.networks(previous).forEach((net) => net.dispose());
+    held.delete(key);
+    fs.rmSync(dir, { recursive: true, force: true });
+    return {};
+  }
+  if (previous && networksAlive(kind.networks(previous))) {
+    options.log(cacheHitLine(dir, recordFile, options.code));
+    return { entry: previous };
+  }
+  if (!fs.existsSync(recordFile)) return {};
+  try {
+    const { entry, finished } = kind.load();
+    if (!finished) {
+      kind.networks(entry).forEach((net) => net.dispose());
+      return {};
+    }
+    options.log(cacheHitLine(dir, recordFile, options.code));
+    held.set(key, entry);
+    return { entry };
+  } catch (err) {
+    return { unreadable: (err as Error).message };
+  }
+}
+
 /** Runs loaded in this process, by directory and weights: asking again hands back the same model. */
 const held = new Map<string, CachedRun>();
 
@@ -153,30 +203,21 @@ export async function trainCached(overrides: Partial<TrainConfig>, options: Cach
   const { force, cacheRoot, weights = 'best', log = (line: string) => console.log(line), code = codeVersion(), ...trainOptions } = options;
   const dir = cacheDirFor(config, cacheRoot, code);
   const key = `${dir}#${weights}`;
-  const previous = held.get(key);
-  if (force) {
-    if (previous) disposeM2(previous.model);
-    held.delete(key);
-    fs.rmSync(dir, { recursive: true, force: true });
-  } else if (previous && networksAlive([previous.model.classifier, previous.model.encoder, previous.model.decoder])) {
-    log(cacheHitLine(dir, path.join(dir, 'run.json'), code));
-    return { ...previous, fromCache: true };
-  }
-  let unreadable: string | undefined;
-  if (fs.existsSync(path.join(dir, 'run.json'))) {
-    try {
-      const entry = loadEntry(dir, weights);
-      if (entry.record.result.finished) {
-        log(cacheHitLine(dir, path.join(dir, 'run.json'), code));
-        const run = { ...entry, dir, fromCache: true };
-        held.set(key, run);
-        return run;
-      }
-      disposeM2(entry.model);
-    } catch (err) {
-      unreadable = (err as Error).message;
-    }
-  }
+  const { entry, unreadable } = lookUpEntry(
+    held,
+    key,
+    dir,
+    { code, force: force === true, log },
+    {
+      recordFile: 'run.json',
+      load: () => {
+        const loaded = loadEntry(dir, weights);
+        return { entry: { ...loaded, dir, fromCache: true }, finished: loaded.record.result.finished };
+      },
+      networks: (run) => [run.model.classifier, run.model.encoder, run.model.decoder],
+    },
+  );
+  if (entry) return { ...entry, fromCache: true };
   const resume = unreadable === undefined && isResumable(dir);
   if (!resume) {
     const reason = trainingReason(dir, code, unreadable);

@@ -14,7 +14,7 @@ import { drawSeed, makeRng, shuffleInPlace, standardNormal } from '../core/rando
 import { loadNamedDataset, type Dataset } from '../data/datasets';
 import { Adam } from '../model/optimizer';
 import { createVae, disposeVae, resolveVaeConfig, VAE_NETWORKS, vaeElbo, vaeVariables, type Vae, type VaeConfig } from '../model/vae';
-import { cacheEntryDir, cacheHitLine, codeVersion, defaultCacheRoot, networksAlive, trainingReason } from './cache';
+import { cacheEntryDir, codeVersion, defaultCacheRoot, lookUpEntry, trainingReason } from './cache';
 import { readNetworkInto, serialise, writeNetwork } from './checkpoint';
 import { describeEnvironment, type Environment } from './records';
 import { gradientStep, TrainingDiverged } from './step';
@@ -177,31 +177,22 @@ export async function trainVae(overrides: Partial<VaeConfig> = {}, options: Trai
   const code = options.code ?? codeVersion();
   const log = options.log ?? ((line: string) => console.log(line));
   const dir = useCache ? vaeCacheDirFor(config, options.cacheRoot, code) : undefined;
-  let unreadable: string | undefined;
   if (dir) {
-    const previous = held.get(dir);
-    if (options.force) {
-      if (previous) disposeVae(previous.vae);
-      held.delete(dir);
-      fs.rmSync(dir, { recursive: true, force: true });
-    } else if (previous && networksAlive([previous.vae.encoder, previous.vae.decoder])) {
-      log(cacheHitLine(dir, path.join(dir, 'vae.json'), code));
-      return { ...previous, fromCache: true };
-    }
-    if (fs.existsSync(path.join(dir, 'vae.json'))) {
-      try {
-        const loaded = loadVae(dir);
-        if (loaded.record.finished) {
-          log(cacheHitLine(dir, path.join(dir, 'vae.json'), code));
-          const run = { ...loaded, dir, fromCache: true };
-          held.set(dir, run);
-          return run;
-        }
-        disposeVae(loaded.vae);
-      } catch (err) {
-        unreadable = (err as Error).message;
-      }
-    }
+    const { entry, unreadable } = lookUpEntry(
+      held,
+      dir,
+      dir,
+      { code, force: options.force === true, log },
+      {
+        recordFile: 'vae.json',
+        load: () => {
+          const loaded = loadVae(dir);
+          return { entry: { ...loaded, dir, fromCache: true }, finished: loaded.record.finished };
+        },
+        networks: (run) => [run.vae.encoder, run.vae.decoder],
+      },
+    );
+    if (entry) return { ...entry, fromCache: true };
     const reason = trainingReason(dir, code, unreadable);
     if (reason) log(reason);
   }
