@@ -15,7 +15,7 @@ import { configHash } from '../core/hash';
 import { projectDataDir } from '../core/paths';
 import { loadM2Into } from './checkpoint';
 import { resolveConfig, type TrainConfig } from '../model/config';
-import { createM2, disposeM2, type M2 } from '../model/m2';
+import { createM2, disposeM2, M2_NETWORKS, type M2 } from '../model/m2';
 import { readRunRecord, type RunRecord } from './records';
 import { isResumable, train, type TrainOptions } from './trainer';
 
@@ -214,7 +214,7 @@ export async function trainCached(overrides: Partial<TrainConfig>, options: Cach
         const loaded = loadEntry(dir, weights);
         return { entry: { ...loaded, dir, fromCache: true }, finished: loaded.record.result.finished };
       },
-      networks: (run) => [run.model.classifier, run.model.encoder, run.model.decoder],
+      networks: (run) => M2_NETWORKS.map((name) => run.model[name]),
     },
   );
   if (entry) return { ...entry, fromCache: true };

@@ -189,7 +189,7 @@ export async function trainVae(overrides: Partial<VaeConfig> = {}, options: Trai
           const loaded = loadVae(dir);
           return { entry: { ...loaded, dir, fromCache: true }, finished: loaded.record.finished };
         },
-        networks: (run) => [run.vae.encoder, run.vae.decoder],
+        networks: (run) => VAE_NETWORKS.map((name) => run.vae[name]),
       },
     );
     if (entry) return { ...entry, fromCache: true };
