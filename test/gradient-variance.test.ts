@@ -12,7 +12,7 @@ import {
   unlabelledBoundEnumerated,
 } from 'ssvae';
 
-const tiny = { xDim: 6, numClasses: 3, hidden: [5], zDim: 2, init: 'glorot-normal' as const };
+const tiny = { xDim: 6, numClasses: 3, hidden: [5], zDim: 2, init: 'glorot-normal' as const, likelihood: 'bernoulli' as const };
 const B = 8;
 // B images of 6 "pixels" in (0, 1).
 const x = Float32Array.from(standardNormal(B * tiny.xDim, 7), (v) => 1 / (1 + Math.exp(-v)));

@@ -10,7 +10,7 @@ function spread(values: Float32Array): { std: number; maxAbs: number } {
   return { std, maxAbs: values.reduce((m, v) => Math.max(m, Math.abs(v)), 0) };
 }
 
-const shape = { xDim: 784, numClasses: 10, hidden: [500], zDim: 50 };
+const shape = { xDim: 784, numClasses: 10, hidden: [500], zDim: 50, likelihood: 'bernoulli' as const };
 
 test("init 'pyro': hidden layers N(0, 0.001²) in weights and biases, output layers PyTorch's U(±1/√fan_in)", () => {
   const m = createM2({ ...shape, init: 'pyro' }, 0);

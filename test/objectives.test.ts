@@ -20,7 +20,7 @@ import {
   unlabelledBoundSampled,
 } from 'ssvae';
 
-const tiny = { xDim: 6, numClasses: 3, hidden: [5], zDim: 2, init: 'glorot-normal' as const };
+const tiny = { xDim: 6, numClasses: 3, hidden: [5], zDim: 2, init: 'glorot-normal' as const, likelihood: 'bernoulli' as const };
 
 function randomPixels(rows: number, cols: number, seed: number): tf.Tensor2D {
   return tf.tensor2d(

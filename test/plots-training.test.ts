@@ -74,7 +74,7 @@ test('run comparison and sweep charts render with one legend entry per run', asy
 });
 
 test('gradient-variance and VAE charts render', async () => {
-  const m = createM2({ xDim: 16, numClasses: 10, hidden: [8], zDim: 2, init: 'glorot-normal' }, 0);
+  const m = createM2({ xDim: 16, numClasses: 10, hidden: [8], zDim: 2, init: 'glorot-normal', likelihood: 'bernoulli' }, 0);
   const result = measureGradientVariance(m, dataset.train.images.subarray(0, 10 * 16), { draws: 5, seed: 0, noise: 'y-and-z' });
   disposeM2(m);
   const snr = await rendersWithTitle(gradientSnrSpec(result));

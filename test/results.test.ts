@@ -352,7 +352,7 @@ describe('t-SNE', () => {
 });
 
 describe('generation', () => {
-  const config = { xDim: 16, numClasses: 10, hidden: [8], zDim: 3, init: 'glorot-normal' as const };
+  const config = { xDim: 16, numClasses: 10, hidden: [8], zDim: 3, init: 'glorot-normal' as const, likelihood: 'bernoulli' as const };
 
   test('grids have the asked shapes, values in [0, 1], and leave no tensors behind', async () => {
     await initBackend();

@@ -39,6 +39,8 @@ export const VARIANT_NAMES: Record<Variant, string> = {
   v2: 'M2, y summed out (variant 2)',
   v3: 'M2, summed out + classification term (variant 3)',
   baseline: 'Classifier on labels only',
+  m1: "M1: classifier on M1's features, labels only",
+  m1m2: "M1+M2: variant 3 on M1's features",
 };
 
 /** Directories under `root` (itself included) that hold a run.json; a run's subfolders are not searched. */

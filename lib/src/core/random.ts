@@ -62,3 +62,11 @@ export function standardNormal(count: number, seed: number): Float32Array {
   }
   return out;
 }
+
+/** `count` uniform [0, 1) draws determined by `seed` (the generator standardNormal uses). */
+export function uniform(count: number, seed: number): Float32Array {
+  const next = sfc32(seed);
+  const out = new Float32Array(count);
+  for (let i = 0; i < count; i++) out[i] = next();
+  return out;
+}

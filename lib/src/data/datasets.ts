@@ -16,6 +16,12 @@ export interface Split {
   count: number;
   images: Float32Array;
   labels: Uint8Array;
+  /**
+   * For a split of features that are Gaussian codes (M1's z₁): the standard deviation of each value,
+   * row-major like `images`, which then holds the means. Training draws a fresh sample
+   * images + scales ⊙ ε of the rows of each batch; evaluation uses the means.
+   */
+  scales?: Float32Array;
 }
 
 export interface Dataset {

@@ -16,12 +16,62 @@
 export const DEFAULT_LR = 4.2e-3;
 export const PYRO_SCRIPT_LR = 4.2e-4;
 
-export const VARIANTS = ['v1', 'v2', 'v3', 'baseline'] as const;
+export const VARIANTS = ['v1', 'v2', 'v3', 'baseline', 'm1', 'm1m2'] as const;
 /**
  * v1: y sampled from q(y|x), score-function gradient;  v2: y summed out;
  * v3: y summed out plus α′·(−log q(y|x)) on labelled data;  baseline: q(y|x) on labels alone.
+ * m1 and m1m2 (Kingma et al.'s stacked models) work on M1's features, the latent code z₁ of a
+ * VAE trained on all training images (see config.m1): m1 is the baseline's classifier on z₁,
+ * m1m2 is variant 3 on z₁ with a Gaussian observation model p(z₁|y,z₂).
  */
 export type Variant = (typeof VARIANTS)[number];
+
+/** The objective a variant trains: m1 trains like the baseline and m1m2 like v3, on M1's features. */
+export function objectiveOf(variant: Variant): 'v1' | 'v2' | 'v3' | 'baseline' {
+  return variant === 'm1' ? 'baseline' : variant === 'm1m2' ? 'v3' : variant;
+}
+
+/** True for the variants that train on M1's features rather than on pixels. */
+export function usesM1(variant: Variant): boolean {
+  return variant === 'm1' || variant === 'm1m2';
+}
+
+export const LIKELIHOODS = ['bernoulli', 'gaussian'] as const;
+/**
+ * The observation model p(x|y,z): bernoulli for pixels in [0, 1] (the decoder's outputs are
+ * logits); gaussian for real-valued features (the decoder outputs a mean and a log standard
+ * deviation per feature). m1m2 uses gaussian, everything else bernoulli.
+ */
+export type Likelihood = (typeof LIKELIHOODS)[number];
+
+/**
+ * M1, the feature extractor of m1 and m1m2: a VAE on all training images (labels unused), after
+ * Kingma et al.'s code (dpkingma/nips14-ssl): two hidden layers of 500 softplus units, z₁ of 50
+ * dimensions, pixels binarised afresh in every batch. Its code dimensions whose mean μ(x) hardly
+ * varies over the images (standard deviation at most activeThreshold, 0.1 in their code) carry
+ * nothing and are dropped. M2 then sees, in every training batch, a fresh sample
+ * z₁ ~ q(z₁|x) of each image; validation and test images are represented by μ(x).
+ */
+export interface M1Config {
+  hidden: number[];
+  zDim: number;
+  epochs: number;
+  batchSize: number;
+  lr: number;
+  /** Binarise pixels afresh in every batch, x̃ ~ Bernoulli(x) (true), or model grey levels as they are. */
+  binarize: boolean;
+  activeThreshold: number;
+}
+
+export const M1_DEFAULTS: M1Config = {
+  hidden: [500, 500],
+  zDim: 50,
+  epochs: 100,
+  batchSize: 200,
+  lr: 1e-3,
+  binarize: true,
+  activeThreshold: 0.1,
+};
 
 export const SCHEDULES = ['alternating', 'mixed'] as const;
 /**
@@ -58,6 +108,8 @@ export interface ModelConfig {
   xDim: number;
   numClasses: number;
   init: Init;
+  /** The observation model p(x|y,z); records written before it existed are 'bernoulli'. */
+  likelihood: Likelihood;
 }
 
 export interface TrainConfig extends ModelConfig {
@@ -80,9 +132,14 @@ export interface TrainConfig extends ModelConfig {
   alphaRule: AlphaRule;
   /** 'mnist' or the directory of a dataset stored as MNIST's four IDX files. */
   dataset: string;
+  /** M1's settings, for the variants m1 and m1m2 only (M1_DEFAULTS, then the fields given); absent for the others. */
+  m1?: M1Config;
 }
 
-export const DEFAULTS: Omit<TrainConfig, 'labelledBatchSize'> = {
+/** Settings as a caller gives them: any fields of TrainConfig, and any of M1's. */
+export type TrainSettings = Partial<Omit<TrainConfig, 'm1'>> & { m1?: Partial<M1Config> };
+
+export const DEFAULTS: Omit<TrainConfig, 'labelledBatchSize' | 'm1'> = {
   preset: 'default',
   variant: 'v3',
   labels: 3000,
@@ -100,6 +157,7 @@ export const DEFAULTS: Omit<TrainConfig, 'labelledBatchSize'> = {
   xDim: 784,
   numClasses: 10,
   init: 'pyro',
+  likelihood: 'bernoulli',
   dataset: 'mnist',
 };
 
@@ -140,18 +198,24 @@ export type PresetName = keyof typeof PRESETS;
 export const PRESET_NAMES = Object.keys(PRESETS) as PresetName[];
 
 /** Fills in defaults and checks every field; throws one error naming the first bad field. */
-export function resolveConfig(overrides: Partial<TrainConfig> = {}): TrainConfig {
-  const given = stripUndefined(overrides);
+export function resolveConfig(overrides: TrainSettings = {}): TrainConfig {
+  const { m1: givenM1, ...given } = stripUndefined(overrides);
   const preset = given.preset ?? DEFAULTS.preset;
   checkOneOf('config.preset', preset, PRESET_NAMES);
   // An α′ given without a rule is meant to be used as it is.
   const rule = given.alpha !== undefined && given.alphaRule === undefined ? { alphaRule: 'constant' as const } : {};
-  const merged = { ...DEFAULTS, ...PRESETS[preset], ...rule, ...given } as Omit<TrainConfig, 'labelledBatchSize'> & {
+  const variant = given.variant ?? DEFAULTS.variant;
+  checkOneOf('config.variant', variant, VARIANTS);
+  const likelihood = { likelihood: variant === 'm1m2' ? ('gaussian' as const) : ('bernoulli' as const) };
+  const merged = { ...DEFAULTS, ...likelihood, ...PRESETS[preset], ...rule, ...given } as Omit<TrainConfig, 'labelledBatchSize' | 'm1'> & {
     labelledBatchSize?: number;
   };
   const labelledBatchSize = merged.labelledBatchSize ?? Math.min(merged.schedule === 'mixed' ? 100 : merged.batchSize, merged.labels);
-  const config: TrainConfig = { ...merged, labelledBatchSize };
-  checkOneOf('config.variant', config.variant, VARIANTS);
+  // M1's settings belong to the variants that use M1; the others drop them (so one settings
+  // object can be spread into every training call of a notebook).
+  const m1 = usesM1(variant) ? resolveM1Config(givenM1 ?? {}) : undefined;
+  const config: TrainConfig = { ...merged, labelledBatchSize, ...(m1 ? { m1 } : {}) };
+  checkOneOf('config.likelihood', config.likelihood, LIKELIHOODS);
   checkOneOf('config.schedule', config.schedule, SCHEDULES);
   checkOneOf('config.alphaRule', config.alphaRule, ALPHA_RULES);
   checkOneOf('config.init', config.init, INITS);
@@ -164,6 +228,19 @@ export function resolveConfig(overrides: Partial<TrainConfig> = {}): TrainConfig
     );
   }
   return config;
+}
+
+/** M1_DEFAULTS, then the fields given, checked; errors name the field as config.m1.<field>. */
+export function resolveM1Config(given: Partial<M1Config>): M1Config {
+  const unknown = Object.keys(given).filter((k) => !(k in M1_DEFAULTS));
+  if (unknown.length > 0)
+    throw new Error(`config.m1 has no field ${JSON.stringify(unknown[0])} (its fields: ${Object.keys(M1_DEFAULTS).join(', ')})`);
+  const m1: M1Config = { ...M1_DEFAULTS, ...stripUndefined(given) };
+  checkPositiveInts('config.m1', m1, ['zDim', 'epochs', 'batchSize']);
+  checkNetwork('config.m1', m1);
+  if (typeof m1.binarize !== 'boolean') throw new Error(`config.m1.binarize must be true or false, got ${JSON.stringify(m1.binarize)}`);
+  if (!(m1.activeThreshold >= 0)) throw new Error(`config.m1.activeThreshold must be non-negative, got ${m1.activeThreshold}`);
+  return m1;
 }
 
 /** The α′ a run uses: config.alpha, or Kingma's rule from the number of training images. */
@@ -192,12 +269,17 @@ export function checkPositiveInts<C extends object>(prefix: string, config: C, n
 export function checkTraining(prefix: string, config: { seed: number; hidden: number[]; lr: number; beta1: number; beta2: number }): void {
   if (!Number.isInteger(config.seed) || config.seed < 0)
     throw new Error(`${prefix}.seed must be a non-negative integer, got ${config.seed}`);
+  checkNetwork(prefix, config);
+  if (!(config.beta1 >= 0 && config.beta1 < 1) || !(config.beta2 >= 0 && config.beta2 < 1))
+    throw new Error(`${prefix}.beta1 and ${prefix}.beta2 must lie in [0, 1)`);
+}
+
+/** The hidden layer sizes (a non-empty list of positive integers) and a positive learning rate. */
+function checkNetwork(prefix: string, config: { hidden: number[]; lr: number }): void {
   if (!Array.isArray(config.hidden) || config.hidden.length === 0 || !config.hidden.every((h) => Number.isInteger(h) && h > 0)) {
     throw new Error(`${prefix}.hidden must be a non-empty list of positive integers, got ${JSON.stringify(config.hidden)}`);
   }
   if (!(config.lr > 0)) throw new Error(`${prefix}.lr must be positive, got ${config.lr}`);
-  if (!(config.beta1 >= 0 && config.beta1 < 1) || !(config.beta2 >= 0 && config.beta2 < 1))
-    throw new Error(`${prefix}.beta1 and ${prefix}.beta2 must lie in [0, 1)`);
 }
 
 /** `o` without its undefined fields. */

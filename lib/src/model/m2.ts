@@ -4,7 +4,7 @@
  *   generative model p:                     inference model q:
  *     p(y)     = Cat(y | 1/K)                  q(y|x)   = Cat(y | classifier(x))
  *     p(z)     = N(z | 0, I)                   q(z|x,y) = N(z | μ(x,y), diag σ²(x,y))   (encoder)
- *     p(x|y,z) = Bernoulli(x | decoder(z,y))
+ *     p(x|y,z) = Bernoulli(x | decoder(z,y))    (or N(x | μ(z,y), diag σ²(z,y)) for real-valued x: config.likelihood)
  *
  * The three networks are TensorFlow.js layers models (so they save and load as such). Training
  * runs them through `forward*` functions that read the same variables but split the first
@@ -22,7 +22,7 @@ export interface M2 {
   classifier: tf.LayersModel;
   /** q(z|x,y): [x [B, D], y [B, K]] → [μ, log σ] concatenated [B, 2Z]. */
   encoder: tf.LayersModel;
-  /** p(x|y,z): [z [B, Z], y [B, K]] → Bernoulli logits [B, D]. */
+  /** p(x|y,z): [z [B, Z], y [B, K]] → Bernoulli logits [B, D], or for a Gaussian p(x|y,z) [μ, log σ] concatenated [B, 2D]. */
   decoder: tf.LayersModel;
 }
 
@@ -46,12 +46,14 @@ export function createM2(config: ModelConfig, seed: number): M2 {
     name: 'encoder',
   });
 
+  // Bernoulli: one logit per pixel; Gaussian: a mean and a log standard deviation per feature.
+  const outputs = config.likelihood === 'gaussian' ? 2 * xDim : xDim;
   const zd = tf.input({ shape: [zDim], name: 'z' });
   const yd = tf.input({ shape: [k], name: 'y' });
   const zy = tf.layers.concatenate({ name: 'decoder_zy' }).apply([zd, yd]) as tf.SymbolicTensor;
   const decoder = tf.model({
     inputs: [zd, yd],
-    outputs: mlp('decoder', zy, hidden, xDim, { init, seed: seed * 1000 + 21 }),
+    outputs: mlp('decoder', zy, hidden, outputs, { init, seed: seed * 1000 + 21 }),
     name: 'decoder',
   });
   return { config, classifier, encoder, decoder };

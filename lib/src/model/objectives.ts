@@ -4,6 +4,7 @@
  * K classes, B images per batch, Z latent size, D pixels.
  */
 import { tf } from '../core/backend';
+import type { Likelihood } from './config';
 import { classifierLogits, decode, decodeAllClasses, encode, encodeAllClasses, type Gaussian, type M2 } from './m2';
 
 /**
@@ -43,6 +44,28 @@ export function bernoulliLogLikelihood<R extends tf.Rank>(x: tf.Tensor2D, logits
   return f(logits);
 }
 
+/**
+ * log p(x|y,z) for a Gaussian observation model, the decoder's output being [μ, log σ] along the
+ * last axis:
+ *   log N(x | μ, diag σ²) = Σ_d [−½ log 2π − log σ_d − ½ ((x_d − μ_d) / σ_d)²]
+ * log σ is the network's output as it is (unconstrained), as in Kingma et al.'s code, which
+ * outputs log σ² the same way. Like bernoulliLogLikelihood, `out` may carry leading dimensions
+ * ([…, B, 2D]) over which x [B, D] broadcasts.
+ */
+export function gaussianLogLikelihood<R extends tf.Rank>(x: tf.Tensor2D, out: tf.Tensor<R>): tf.Tensor {
+  const last = out.rank - 1;
+  const [loc, logScale] = tf.split(out, 2, last);
+  if (loc === undefined || logScale === undefined) throw new Error('gaussianLogLikelihood: the output must hold a mean and a log scale');
+  const standardised = tf.mul(tf.sub(x, loc), tf.exp(tf.neg(logScale)));
+  const perFeature = tf.sub(tf.neg(tf.add(logScale, 0.5 * Math.log(2 * Math.PI))), tf.mul(0.5, tf.square(standardised)));
+  return tf.sum(perFeature, last);
+}
+
+/** log p(x|y,z) under the model's observation model (config.likelihood), from the decoder's output. */
+export function observationLogLikelihood<R extends tf.Rank>(likelihood: Likelihood, x: tf.Tensor2D, out: tf.Tensor<R>): tf.Tensor {
+  return likelihood === 'gaussian' ? gaussianLogLikelihood(x, out) : bernoulliLogLikelihood(x, out);
+}
+
 /** KL(N(μ, σ²) ‖ N(0, I)) = ½ Σ_j (μ_j² + σ_j² − 1 − 2 log σ_j),  in closed form. */
 export function gaussianKl(q: Gaussian): tf.Tensor1D {
   const { loc, logScale } = q;
@@ -80,7 +103,7 @@ export interface LabelledTerms {
 export function labelledBound(m: M2, x: tf.Tensor2D, y: tf.Tensor2D, eps: tf.Tensor2D): LabelledTerms {
   const q = encode(m, x, y);
   const z = reparameterise(q, eps);
-  const reconstruction = bernoulliLogLikelihood(x, decode(m, z, y)) as tf.Tensor1D;
+  const reconstruction = observationLogLikelihood(m.config.likelihood, x, decode(m, z, y)) as tf.Tensor1D;
   const kl = gaussianKl(q);
   const bound = tf.sub(tf.add(reconstruction, logPriorY(m.config.numClasses)), kl) as tf.Tensor1D;
   return { bound, reconstruction, kl };
@@ -109,8 +132,8 @@ export function unlabelledBoundEnumerated(m: M2, x: tf.Tensor2D, eps: tf.Tensor2
   const qy = tf.exp(logQ);
   const q = encodeAllClasses(m, x); //                              [K·B, Z], class-major
   const z = reparameterise(q, eps);
-  const logits = decodeAllClasses(m, z).reshape([k, batch, -1]); // [K, B, D]
-  const logLik = bernoulliLogLikelihood(x, logits).transpose() as tf.Tensor2D; //  [B, K]
+  const logits = decodeAllClasses(m, z).reshape([k, batch, -1]); // [K, B, D] (Gaussian: [K, B, 2D])
+  const logLik = observationLogLikelihood(m.config.likelihood, x, logits).transpose() as tf.Tensor2D; //  [B, K]
   const kl = gaussianKl(q).reshape([k, batch]).transpose() as tf.Tensor2D; //                                              [B, K]
   const labelled = tf.sub(tf.add(logLik, logPriorY(k)), kl); //    L(x,y) for every y, [B, K]
   const entropy = tf.neg(tf.sum(tf.mul(qy, logQ), 1)) as tf.Tensor1D;

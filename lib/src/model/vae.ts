@@ -37,6 +37,12 @@ export interface VaeConfig {
    * β = 1 (the default) is the ELBO; β > 1 (the β-VAE) pushes q(z|x) towards the prior.
    */
   klWeight: number;
+  /**
+   * Train on pixels binarised afresh in every batch, x̃_d ~ Bernoulli(x_d) (dynamic binarisation, as
+   * Kingma et al. train M1), rather than on the grey levels (false, the default). The validation
+   * bound is computed on the grey levels either way.
+   */
+  binarize: boolean;
   /** 'mnist', the directory of a dataset in MNIST's IDX layout, or the name of the Dataset passed to trainVae. */
   dataset: string;
 }
@@ -53,6 +59,7 @@ export const VAE_DEFAULTS: VaeConfig = {
   beta1: 0.9,
   beta2: 0.999,
   klWeight: 1,
+  binarize: false,
   dataset: 'mnist',
 };
 
@@ -62,6 +69,8 @@ export function resolveVaeConfig(overrides: Partial<VaeConfig> = {}): VaeConfig 
   checkPositiveInts('vae config', config, ['zDim', 'xDim', 'epochs', 'batchSize']);
   checkTraining('vae config', config);
   if (!(config.klWeight >= 0)) throw new Error(`vae config.klWeight must be non-negative, got ${config.klWeight}`);
+  if (typeof config.binarize !== 'boolean')
+    throw new Error(`vae config.binarize must be true or false, got ${JSON.stringify(config.binarize)}`);
   return config;
 }
 
@@ -140,6 +149,16 @@ export function vaeElbo(vae: Vae, x: tf.Tensor2D, eps: tf.Tensor2D): ElboTerms {
 export function vaeEncodeMean(vae: Vae, images: Float32Array): Float32Array {
   const { xDim, zDim } = vae.config;
   return mapRowBatches(images, xDim, new Float32Array(rowCount(images, xDim) * zDim), (x) => vaeEncode(vae, x).loc);
+}
+
+/** q(z|x) of each image as arrays: means μ(x) and standard deviations σ(x), row-major [n, Z] each. */
+export function vaeEncodeGaussian(vae: Vae, images: Float32Array): { loc: Float32Array; scale: Float32Array } {
+  const { xDim, zDim } = vae.config;
+  const size = rowCount(images, xDim) * zDim;
+  return {
+    loc: mapRowBatches(images, xDim, new Float32Array(size), (x) => vaeEncode(vae, x).loc),
+    scale: mapRowBatches(images, xDim, new Float32Array(size), (x) => tf.exp(vaeEncode(vae, x).logScale)),
+  };
 }
 
 /** Reconstructions: the pixel probabilities sigmoid(decoder(μ(x))) of each image, row-major [n, D]. */

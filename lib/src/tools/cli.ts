@@ -12,7 +12,8 @@ import { loadM2Into } from '../train/checkpoint';
 import { defaultRunsDir } from '../analysis/comparison';
 import { resultsMarkdown } from '../figures/comparison';
 import { replaceMarkedBlock } from '../core/files';
-import { DEFAULTS, resolveConfig, stripUndefined, VARIANTS, type TrainConfig } from '../model/config';
+import { DEFAULTS, resolveConfig, stripUndefined, usesM1, VARIANTS, type M1Config, type TrainConfig } from '../model/config';
+import { recordedM1Split } from '../train/m1';
 import { classCounts, loadDataset, loadNamedDataset } from '../data/datasets';
 import { confusionMatrix } from '../train/evaluate';
 import { createM2, disposeM2 } from '../model/m2';
@@ -29,8 +30,10 @@ import {
   PlanError,
   readPlanFile,
   runSweep,
+  M1_SETTING_FLAGS,
   SETTING_FLAGS,
   shardOf,
+  type SettingKind,
   type SweepPlan,
 } from './sweep';
 import { TrainingDiverged } from '../train/step';
@@ -54,13 +57,17 @@ const SETTINGS_USAGE = `Settings (every run; defaults in lib/src/config.ts):
   --batch-size B  --labelled-batch-size B
   --hidden 500[,500]  --z-dim Z  --init glorot-normal|torch-uniform|pyro
   --data-dir DIR                         any dataset stored as MNIST's four IDX files
-                                         (plain or gzipped)`;
+                                         (plain or gzipped)
+M1, the feature extractor of m1 and m1m2 (a VAE on all training images, trained once per
+seed and cached in data/cache/):
+  --m1-epochs E  --m1-hidden 500,500  --m1-z-dim Z  --m1-batch-size B  --m1-lr X
+  --m1-active-threshold X                keep z₁'s dimensions whose mean varies by more`;
 
 const HELP: Record<string, string> = {
   info: `Usage: npm run ssvae -- info [--data-dir DIR]
 
 Prints the backend, versions and split sizes as JSON.`,
-  train: `Usage: npm run ssvae -- train --variant v1|v2|v3|baseline --labels N --out DIR
+  train: `Usage: npm run ssvae -- train --variant v1|v2|v3|baseline|m1|m1m2 --labels N --out DIR
                               [--epochs E] [--seed S] [settings]
        npm run ssvae -- train --out DIR --resume [--epochs E]
        npm run ssvae -- train --variant … --labels N --out DIR --continue
@@ -91,7 +98,7 @@ ROOT/<group>/<variant>-<N>-s<seed>, where <group> names the preset and the setti
 Finished runs are skipped, unfinished ones resumed. Ends with mean ± 95% interval per method × N.
   --plan FILE        JSON: {"variants": […], "labels": […], "seeds": […], "epochs": E,
                      "settings": {field: value}, "grid": {field: [values]}}, or a list of them
-  --variants v1,v2,v3,baseline   --labels 100,600   --seeds 0-4 (or 0,1,2)   --epochs 50
+  --variants v1,v2,v3,baseline,m1,m1m2   --labels 100,600   --seeds 0-4 (or 0,1,2)   --epochs 50
   --grid KEY=V1,V2   cross a setting's values (KEY as in a plan file, e.g. lr, schedule)
   --out ROOT         default data/runs
   --jobs J           runs at once (default: one per core, as memory allows); each gets
@@ -181,17 +188,25 @@ function positiveIntList(flags: Record<string, unknown>, name: string): number[]
 }
 
 /** The parseArgs options of the flags that set a run's settings, shared by train and sweep. */
-const SETTING_OPTIONS: Options = Object.fromEntries(SETTING_FLAGS.map(({ flag }) => [flag, { type: 'string' as const }]));
+const SETTING_OPTIONS: Options = Object.fromEntries(
+  [...SETTING_FLAGS, ...M1_SETTING_FLAGS].map(({ flag }) => [flag, { type: 'string' as const }]),
+);
 
 /** The settings given as flags (undefined where not given), read as SETTING_FLAGS says. */
 function settingsFromFlags(flags: Record<string, unknown>): Partial<TrainConfig> {
-  const read = ({ flag, kind }: (typeof SETTING_FLAGS)[number]): unknown => {
+  const read = ({ flag, kind }: { flag: string; kind: SettingKind }): unknown => {
     if (kind === 'int' || kind === 'number') return number(flags, flag, kind === 'int');
     if (kind === 'list') return positiveIntList(flags, flag);
     if (kind === 'path') return flags[flag] === undefined ? undefined : path.resolve(flags[flag] as string);
     return oneOf(flags, flag, kind);
   };
-  return Object.fromEntries(SETTING_FLAGS.map((setting) => [setting.key, read(setting)])) as Partial<TrainConfig>;
+  const m1 = Object.fromEntries(
+    M1_SETTING_FLAGS.map((setting) => [setting.key, read(setting)]).filter(([, v]) => v !== undefined),
+  ) as Partial<M1Config>;
+  return {
+    ...(Object.fromEntries(SETTING_FLAGS.map((setting) => [setting.key, read(setting)])) as Partial<TrainConfig>),
+    ...(Object.keys(m1).length > 0 ? { m1: m1 as M1Config } : {}),
+  };
 }
 
 /** resolveConfig's error with the config field named as its flag. */
@@ -200,7 +215,10 @@ function checkConfig(overrides: Partial<TrainConfig>): TrainConfig {
     return resolveConfig(overrides);
   } catch (err) {
     throw new UsageError(
-      (err as Error).message.replace(/^config\.(\w+)/, (_, k: string) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`),
+      (err as Error).message.replace(
+        /^config\.(m1\.)?(\w+)/,
+        (_, m1: string | undefined, k: string) => `--${m1 ? 'm1-' : ''}${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`,
+      ),
     );
   }
 }
@@ -261,7 +279,7 @@ async function trainCommand(argv: string[]): Promise<void> {
       );
     if (!isResumable(out)) throw new UsageError(`--resume: ${out} holds no run to resume (needs run.json and checkpoint/)`);
   } else {
-    if (overrides.variant === undefined) throw new UsageError('train needs --variant v1|v2|v3|baseline');
+    if (overrides.variant === undefined) throw new UsageError(`train needs --variant ${VARIANTS.join('|')}`);
     if (overrides.labels === undefined) throw new UsageError('train needs --labels N');
     const config = checkConfig(overrides);
     if (keepGoing) {
@@ -457,10 +475,12 @@ async function evalCommand(argv: string[]): Promise<void> {
   await initBackend();
   const config = resolveConfig(record.config);
   const dataset = loadNamedDataset(config.dataset);
+  // m1 and m1m2 classify M1's code of each image, from the M1 the run used.
+  const test = usesM1(config.variant) ? recordedM1Split(record, dataset.test) : dataset.test;
   const model = createM2(config, config.seed);
   try {
     const state = loadM2Into(weights, model) as { epoch?: number };
-    const matrix = confusionMatrix(model, dataset.test, config.numClasses);
+    const matrix = confusionMatrix(model, test, config.numClasses);
     const correct = matrix.reduce((n, row, i) => n + (row[i] ?? 0), 0);
     const out = { run: dir, weights: which, epoch: state.epoch, testAccuracy: correct / dataset.test.count, confusion: matrix };
     console.log(`test accuracy ${out.testAccuracy.toFixed(4)} (${which} weights, epoch ${state.epoch})`);

@@ -9,7 +9,17 @@ import * as cp from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { ALPHA_RULES, INITS, PRESET_NAMES, resolveConfig, SCHEDULES, VARIANTS, type TrainConfig, type Variant } from '../model/config';
+import {
+  ALPHA_RULES,
+  INITS,
+  PRESET_NAMES,
+  resolveConfig,
+  SCHEDULES,
+  VARIANTS,
+  type M1Config,
+  type TrainConfig,
+  type Variant,
+} from '../model/config';
 import { summariseRuns, type ComparisonSummary, type LoadedRun } from '../analysis/comparison';
 import { resultLine } from '../notebook/progress';
 import { readJsonFile } from '../core/files';
@@ -133,6 +143,11 @@ function gridPoints(grid: Record<string, unknown>): Record<string, unknown>[] {
 
 /** A path-safe rendering of a setting's value: 0.0042 → "0.0042", [500,500] → "500x500". */
 function valueLabel(value: unknown): string {
+  if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
+    // M1's settings: "m1-epochs-50-lr-0.001".
+    const entries = Object.entries(value).sort(([a], [b]) => (a < b ? -1 : 1));
+    return entries.map(([k, v]) => `${k}-${valueLabel(v)}`).join('-');
+  }
   const text = Array.isArray(value)
     ? value.join('x')
     : typeof value === 'string' && path.isAbsolute(value)
@@ -204,6 +219,16 @@ export function shardOf<T>(runs: T[], shard: { index: number; count: number }): 
 /** How a setting's flag value is read: an integer, a number, one of a list, integers, a path. */
 export type SettingKind = 'int' | 'number' | 'list' | 'path' | readonly string[];
 
+/** M1's settings (config.m1, for m1 and m1m2) that a run takes from the command line, as SETTING_FLAGS. */
+export const M1_SETTING_FLAGS: readonly { key: keyof M1Config; flag: string; kind: SettingKind }[] = [
+  { key: 'epochs', flag: 'm1-epochs', kind: 'int' },
+  { key: 'hidden', flag: 'm1-hidden', kind: 'list' },
+  { key: 'zDim', flag: 'm1-z-dim', kind: 'int' },
+  { key: 'batchSize', flag: 'm1-batch-size', kind: 'int' },
+  { key: 'lr', flag: 'm1-lr', kind: 'number' },
+  { key: 'activeThreshold', flag: 'm1-active-threshold', kind: 'number' },
+];
+
 /**
  * Every setting a run takes from the command line (and a plan may give): its TrainConfig field,
  * its `train` flag and how the flag's text is read. The CLI parses flags with it, and the sweep
@@ -246,6 +271,10 @@ export function trainArgs(run: PlannedRun, dir: string, threads?: number): strin
   for (const key of Object.keys(run.given).sort() as (keyof TrainConfig)[]) {
     const value = run.given[key];
     if (value === undefined) continue;
+    if (key === 'm1') {
+      args.push(...m1Args(value as Partial<M1Config>));
+      continue;
+    }
     const setting = SETTING_FLAGS.find((s) => s.key === key);
     if (setting === undefined) throw new PlanError(`setting ${key} has no train flag and cannot be planned`);
     args.push(`--${setting.flag}`, Array.isArray(value) ? value.join(',') : String(value));
@@ -253,6 +282,17 @@ export function trainArgs(run: PlannedRun, dir: string, threads?: number): strin
   if (threads !== undefined) args.push('--threads', String(threads));
   args.push('--out', dir, '--continue');
   return args;
+}
+
+/** The flags of M1's settings given in a plan. */
+function m1Args(m1: Partial<M1Config>): string[] {
+  return (Object.keys(m1).sort() as (keyof M1Config)[]).flatMap((key) => {
+    const value = m1[key];
+    if (value === undefined) return [];
+    const setting = M1_SETTING_FLAGS.find((s) => s.key === key);
+    if (setting === undefined) throw new PlanError(`setting m1.${key} has no train flag and cannot be planned`);
+    return [`--${setting.flag}`, Array.isArray(value) ? value.join(',') : String(value)];
+  });
 }
 
 /** The CLI's entry script (lib/dist/tools/cli.js). */

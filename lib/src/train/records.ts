@@ -41,13 +41,29 @@ export interface Environment {
 export interface RunRecord {
   format: 'ssvae-run/1';
   config: TrainConfig;
-  /** Values that follow from the config and the data: α′ as used (see config.alphaRule), training images. */
-  derived?: { alpha: number; trainSize: number };
+  /**
+   * Values that follow from the config and the data: α′ as used (see config.alphaRule), training
+   * images, and for m1 and m1m2 what M1 was.
+   */
+  derived?: { alpha: number; trainSize: number; m1?: M1Record };
   epochs: EpochRecord[];
   result: RunResult;
   environment: Environment;
   /** Seconds of wall time over all sessions of this run. */
   wallSeconds: number;
+}
+
+/** The M1 a run of m1 or m1m2 used. */
+export interface M1Record {
+  /** Its cache entry (under data/cache/): name, configuration hash and code version. */
+  cacheEntry: string;
+  /** The dimensions of z₁ kept as features (config.xDim of the run is their number). */
+  dims: number[];
+  epochs: number;
+  /** What training M1 took, once for all the runs that share it. */
+  wallSeconds: number;
+  /** −ELBO in nats per image on the validation images after M1's last epoch. */
+  validationNegativeElbo: number;
 }
 
 export function summarise(epochs: EpochRecord[], totalEpochs: number): RunResult {
@@ -120,8 +136,13 @@ export function readRunRecord(dir: string): RunRecord {
   ) {
     throw new Error(`${file}: not an ssvae run record (expected format "ssvae-run/1" with config, epochs and result)`);
   }
-  // Records written before presets and α′ rules existed ran the 'round-1' defaults with a constant α′.
-  const legacy: Pick<TrainConfig, 'preset' | 'alphaRule'> = { preset: 'round-1', alphaRule: 'constant' };
+  // Records written before presets and α′ rules existed ran the 'round-1' defaults with a constant
+  // α′; before the Gaussian observation model existed, every run's was Bernoulli.
+  const legacy: Pick<TrainConfig, 'preset' | 'alphaRule' | 'likelihood'> = {
+    preset: 'round-1',
+    alphaRule: 'constant',
+    likelihood: 'bernoulli',
+  };
   record.config = { ...legacy, ...(record.config as Partial<TrainConfig>) } as TrainConfig;
   return record;
 }

@@ -69,13 +69,11 @@ function alive(pid: number): boolean {
 export class RunLocked extends Error {}
 
 /**
- * Takes DIR/.lock for this process (created exclusively, holding the pid). A lock left by a
- * process that no longer exists is taken over; a live one is an error naming its pid.
- * Returns the function that releases it.
+ * Takes the lock file `file` for this process (created exclusively, holding the pid). A lock left
+ * by a process that no longer exists is taken over; a live one is a RunLocked error naming its
+ * pid and `what` is held. Returns the function that releases it.
  */
-export function lockRunDir(dir: string): () => void {
-  fs.mkdirSync(dir, { recursive: true });
-  const file = path.join(dir, '.lock');
+export function takeLock(file: string, what: string): () => void {
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       fs.writeFileSync(file, `${process.pid}\n`, { flag: 'wx' });
@@ -90,12 +88,31 @@ export function lockRunDir(dir: string): () => void {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       const holder = Number.parseInt(fs.readFileSync(file, 'utf8'), 10);
       if (Number.isInteger(holder) && holder !== process.pid && alive(holder)) {
-        throw new RunLocked(`${dir} is being trained by another process (pid ${holder}); wait for it or stop it`);
+        throw new RunLocked(`${what} is being trained by another process (pid ${holder}); wait for it or stop it`);
       }
       fs.rmSync(file, { force: true }); // stale: its process is gone
     }
   }
-  throw new Error(`${dir}: could not take the lock ${file}`);
+  throw new Error(`${what}: could not take the lock ${file}`);
+}
+
+/** takeLock, waiting up to `waitMs` (polling every `pollMs`) for a live holder to let go. */
+export async function takeLockWaiting(file: string, what: string, waitMs: number, pollMs = 200): Promise<() => void> {
+  const deadline = Date.now() + waitMs;
+  for (;;) {
+    try {
+      return takeLock(file, what);
+    } catch (err) {
+      if (!(err instanceof RunLocked) || Date.now() >= deadline) throw err;
+      await new Promise((resolve) => setTimeout(resolve, pollMs));
+    }
+  }
+}
+
+/** Takes DIR/.lock (see takeLock), so that no other process trains the run in DIR meanwhile. */
+export function lockRunDir(dir: string): () => void {
+  fs.mkdirSync(dir, { recursive: true });
+  return takeLock(path.join(dir, '.lock'), dir);
 }
 
 /**
@@ -103,13 +120,6 @@ export function lockRunDir(dir: string): () => void {
  * killed finishes the evaluation or checkpoint in progress before it notices and stops).
  */
 export async function lockRunDirWaiting(dir: string, waitMs: number): Promise<() => void> {
-  const deadline = Date.now() + waitMs;
-  for (;;) {
-    try {
-      return lockRunDir(dir);
-    } catch (err) {
-      if (!(err instanceof RunLocked) || Date.now() >= deadline) throw err;
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
-  }
+  fs.mkdirSync(dir, { recursive: true });
+  return takeLockWaiting(path.join(dir, '.lock'), dir, waitMs);
 }

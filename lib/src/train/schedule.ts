@@ -4,7 +4,7 @@
  * epoch's number, so an epoch is the same whether the run was resumed or not.
  */
 import { shuffleInPlace, type Rng } from '../core/random';
-import type { TrainConfig } from '../model/config';
+import { objectiveOf, type TrainConfig } from '../model/config';
 
 /** One optimisation step: an unlabelled batch, a labelled batch, or both (mixed schedule). */
 export interface Step {
@@ -43,9 +43,10 @@ function permutation(n: number, rng: Rng): Int32Array {
 export function epochPlan(config: TrainConfig, nUnlabelled: number, nLabelled: number, rng: Rng): Step[] {
   const unlabelled = batches(permutation(nUnlabelled, rng), config.batchSize, true);
   const labelledPass = () => batches(permutation(nLabelled, rng), config.labelledBatchSize, false);
-  if (config.variant === 'baseline' || config.schedule === 'alternating') {
+  const baseline = objectiveOf(config.variant) === 'baseline';
+  if (baseline || config.schedule === 'alternating') {
     const labelled = labelledPass();
-    if (config.variant === 'baseline') {
+    if (baseline) {
       // As many classifier updates as variant 3 gets under the same schedule.
       const total = config.schedule === 'mixed' ? unlabelled.length : unlabelled.length + labelled.length;
       const steps: Step[] = [];

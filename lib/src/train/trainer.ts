@@ -6,7 +6,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { initBackend, tf } from '../core/backend';
-import { effectiveAlpha, resolveConfig, type TrainConfig } from '../model/config';
+import { effectiveAlpha, objectiveOf, resolveConfig, resolveM1Config, usesM1, type TrainConfig, type TrainSettings } from '../model/config';
+import { m1Splits, trainM1, type M1Options } from './m1';
 import { loadNamedDataset, semiSupervisedSplits, type Dataset, type SemiSupervisedSplits } from '../data/datasets';
 import { loadM2Into, saveM2 } from './checkpoint';
 import { accuracy } from './evaluate';
@@ -21,7 +22,7 @@ import {
 } from '../model/objectives';
 import { Adam } from '../model/optimizer';
 import { drawSeed, makeRng, standardNormal, type Rng } from '../core/random';
-import { describeEnvironment, readRunRecord, summarise, writeRunRecord, type EpochRecord, type RunRecord } from './records';
+import { describeEnvironment, readRunRecord, summarise, writeRunRecord, type EpochRecord, type M1Record, type RunRecord } from './records';
 import { epochPlan, type Step } from './schedule';
 import { gradientStep, TrainingDiverged } from './step';
 
@@ -30,14 +31,34 @@ interface TrainingData {
   unlabelledX: tf.Tensor2D;
   labelledX: tf.Tensor2D;
   labelledY: tf.Tensor2D;
+  /** For Gaussian features (M1's z₁): the standard deviation of each value of unlabelledX and labelledX. */
+  unlabelledScale?: tf.Tensor2D;
+  labelledScale?: tf.Tensor2D;
 }
 
-function trainingData(splits: SemiSupervisedSplits, pixels: number, numClasses: number): TrainingData {
+function trainingData(splits: SemiSupervisedSplits, width: number, numClasses: number): TrainingData {
+  const { unlabelled, labelled } = splits;
   return tf.tidy(() => ({
-    unlabelledX: tf.tensor2d(splits.unlabelled.images, [splits.unlabelled.count, pixels]),
-    labelledX: tf.tensor2d(splits.labelled.images, [splits.labelled.count, pixels]),
-    labelledY: tf.oneHot(tf.tensor1d(splits.labelled.labels, 'int32'), numClasses).toFloat() as tf.Tensor2D,
+    unlabelledX: tf.tensor2d(unlabelled.images, [unlabelled.count, width]),
+    labelledX: tf.tensor2d(labelled.images, [labelled.count, width]),
+    labelledY: tf.oneHot(tf.tensor1d(labelled.labels, 'int32'), numClasses).toFloat() as tf.Tensor2D,
+    ...(unlabelled.scales ? { unlabelledScale: tf.tensor2d(unlabelled.scales, [unlabelled.count, width]) } : {}),
+    ...(labelled.scales ? { labelledScale: tf.tensor2d(labelled.scales, [labelled.count, width]) } : {}),
   }));
+}
+
+/**
+ * Rows `idx` of x; for Gaussian features (a scale given), a fresh sample μ + σ ⊙ ε of those rows,
+ * ε drawn from the step's random stream.
+ */
+function gatherRows(x: tf.Tensor2D, scale: tf.Tensor2D | undefined, idx: Int32Array, rng: Rng): tf.Tensor2D {
+  return tf.tidy(() => {
+    const i = tf.tensor1d(idx, 'int32');
+    const rows = tf.gather(x, i);
+    if (scale === undefined) return rows;
+    const [n = 0, width = 0] = rows.shape;
+    return tf.add(rows, tf.mul(tf.gather(scale, i), noise(n, width, rng))) as tf.Tensor2D;
+  });
 }
 
 /** The tensors of one step. */
@@ -78,7 +99,7 @@ export class Trainer {
   ) {
     this.model = createM2(config, config.seed);
     // One optimizer group per network: a network gets a gradient in a step as a whole or not at all.
-    const groups = config.variant === 'baseline' ? [classifierVariables(this.model)] : networkVariables(this.model);
+    const groups = objectiveOf(config.variant) === 'baseline' ? [classifierVariables(this.model)] : networkVariables(this.model);
     this.variables = groups.flat();
     this.optimizer = new Adam(groups, { lr: config.lr, beta1: config.beta1, beta2: config.beta2 });
     this.data = trainingData(splits, config.xDim, config.numClasses);
@@ -92,7 +113,8 @@ export class Trainer {
    *   unlabelled batch: −U(x) summed out (v2, v3) or the score-function surrogate (v1)
    */
   private lossTerms(batch: Batch, rng: Rng): { loss: tf.Scalar; terms: Record<string, tf.Scalar> } {
-    const { variant, numClasses: k, zDim } = this.config;
+    const { numClasses: k, zDim } = this.config;
+    const variant = objectiveOf(this.config.variant);
     const alpha = this.alpha;
     const m = this.model;
     const terms: Record<string, tf.Scalar> = {};
@@ -127,16 +149,14 @@ export class Trainer {
   /** The step's images (and labels) gathered, and for v1 the classes ŷ sampled outside the gradient tape. */
   private gatherBatch(step: Step, rng: Rng): Batch {
     const batch: Batch = {};
+    const { labelledX, labelledScale, labelledY, unlabelledX, unlabelledScale } = this.data;
     if (step.labelled) {
       const idx = step.labelled;
-      batch.labelled = tf.tidy(() => {
-        const i = tf.tensor1d(idx, 'int32');
-        return { x: tf.gather(this.data.labelledX, i), y: tf.gather(this.data.labelledY, i) };
-      });
+      const x = gatherRows(labelledX, labelledScale, idx, rng);
+      batch.labelled = { x, y: tf.tidy(() => tf.gather(labelledY, tf.tensor1d(idx, 'int32'))) };
     }
     if (step.unlabelled) {
-      const idx = step.unlabelled;
-      const x = tf.tidy(() => tf.gather(this.data.unlabelledX, tf.tensor1d(idx, 'int32')));
+      const x = gatherRows(unlabelledX, unlabelledScale, step.unlabelled, rng);
       batch.unlabelled = { x, yHat: this.config.variant === 'v1' ? tf.tidy(() => sampleClasses(this.model, x, drawSeed(rng))) : undefined };
     }
     return batch;
@@ -193,7 +213,7 @@ export class Trainer {
 
   /** Frees data and optimizer state; the networks too unless `keepModel`. */
   dispose(keepModel = false): void {
-    tf.dispose([this.data.unlabelledX, this.data.labelledX, this.data.labelledY]);
+    tf.dispose(Object.values(this.data));
     this.optimizer.dispose();
     if (!keepModel) disposeM2(this.model);
   }
@@ -211,6 +231,8 @@ export interface TrainOptions {
   onEpoch?: (record: EpochRecord, run: RunRecord) => void;
   /** Keep the model after training (the caller disposes it); default: dispose it. */
   keepModel?: boolean;
+  /** For m1 and m1m2: where M1 is cached (default data/cache/) and where the cache says what it did. */
+  m1?: Pick<M1Options, 'cacheRoot' | 'log'>;
 }
 
 export interface TrainResult {
@@ -219,7 +241,7 @@ export interface TrainResult {
 }
 
 /** Trains a run to config.epochs, resuming from outDir if asked; writes the record after every epoch. */
-export async function train(configOverrides: Partial<TrainConfig>, options: TrainOptions = {}): Promise<TrainResult> {
+export async function train(configOverrides: TrainSettings, options: TrainOptions = {}): Promise<TrainResult> {
   const backend = await initBackend();
   let config = resolveConfig(configOverrides);
   let previous: RunRecord | undefined;
@@ -234,7 +256,12 @@ export async function train(configOverrides: Partial<TrainConfig>, options: Trai
   if (dataset.pixels !== config.xDim || dataset.numClasses !== config.numClasses) {
     config = resolveConfig({ ...config, xDim: dataset.pixels, numClasses: dataset.numClasses });
   }
-  const splits = semiSupervisedSplits(dataset, config.labels, config.seed);
+  let splits = semiSupervisedSplits(dataset, config.labels, config.seed);
+  let m1: M1Record | undefined;
+  if (usesM1(config.variant)) {
+    // m1 and m1m2 see each image as M1's code z₁ (train/m1.ts), on the dimensions M1 uses.
+    ({ splits, config, m1 } = await m1Features(config, dataset, splits, options.m1));
+  }
   const trainer = new Trainer(config, splits);
   const epochs: EpochRecord[] = previous ? previous.epochs.slice() : [];
   const environment = previous?.environment ?? describeEnvironment(backend.name);
@@ -244,7 +271,7 @@ export async function train(configOverrides: Partial<TrainConfig>, options: Trai
     const done = state.epoch ?? 0;
     epochs.splice(done); // epochs recorded after the checkpoint are redone
   }
-  const derived = { alpha: trainer.alpha, trainSize: splits.unlabelled.count + splits.labelled.count };
+  const derived = { alpha: trainer.alpha, trainSize: splits.unlabelled.count + splits.labelled.count, ...(m1 ? { m1 } : {}) };
   const record = (): RunRecord => ({
     format: 'ssvae-run/1',
     config,
@@ -284,6 +311,30 @@ export async function train(configOverrides: Partial<TrainConfig>, options: Trai
     trainer.dispose(options.keepModel);
   }
   return options.keepModel ? { record: record(), model: trainer.model } : { record: record() };
+}
+
+/**
+ * The run's splits in M1's code z₁ and the config with xDim set to the number of kept dimensions,
+ * with what the record says about M1.
+ */
+async function m1Features(
+  config: TrainConfig,
+  dataset: Dataset,
+  splits: SemiSupervisedSplits,
+  options: TrainOptions['m1'] = {},
+): Promise<{ config: TrainConfig; splits: SemiSupervisedSplits; m1: M1Record }> {
+  const run = await trainM1(config, dataset, options);
+  const threshold = (config.m1 ?? resolveM1Config({})).activeThreshold;
+  const features = m1Splits(run.vae, splits, threshold);
+  const last = run.record.epochs.at(-1);
+  const m1: M1Record = {
+    cacheEntry: run.dir === undefined ? '' : path.basename(run.dir),
+    dims: features.dims,
+    epochs: run.record.epochs.length,
+    wallSeconds: run.record.wallSeconds,
+    validationNegativeElbo: last?.validation.negativeElbo ?? NaN,
+  };
+  return { config: resolveConfig({ ...config, xDim: features.dims.length }), splits: features.splits, m1 };
 }
 
 /** True if `dir` holds a run that can be resumed. */

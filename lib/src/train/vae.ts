@@ -10,11 +10,11 @@ import { zip } from '../core/arrays';
 import { initBackend, tf } from '../core/backend';
 import { forEachRowBatch } from '../core/batches';
 import { readableDir, readJsonFile, replaceDirAtomic } from '../core/files';
-import { drawSeed, makeRng, shuffleInPlace, standardNormal } from '../core/random';
+import { drawSeed, makeRng, shuffleInPlace, standardNormal, uniform } from '../core/random';
 import { loadNamedDataset, type Dataset } from '../data/datasets';
 import { Adam } from '../model/optimizer';
 import { createVae, disposeVae, resolveVaeConfig, VAE_NETWORKS, vaeElbo, vaeVariables, type Vae, type VaeConfig } from '../model/vae';
-import { cacheEntryDir, codeVersion, defaultCacheRoot, lookUpEntry, trainingReason } from './cache';
+import { cacheEntryDir, codeVersion, defaultCacheRoot, lookUpEntry, trainingReason } from './cache-entries';
 import { readNetworkInto, serialise, writeNetwork } from './checkpoint';
 import { describeEnvironment, type Environment } from './records';
 import { gradientStep, TrainingDiverged } from './step';
@@ -64,9 +64,12 @@ export function vaeEvaluate(vae: Vae, images: Float32Array, seed: number): VaeTe
   return { negativeElbo: -sums.elbo / count, reconstruction: -sums.reconstruction / count, kl: sums.kl / count };
 }
 
-/** One epoch of Adam on −ELBO (−E[log p(x|z)] + β·KL) over shuffled batches (the partial last batch is dropped). */
+/**
+ * One epoch of Adam on −ELBO (−E[log p(x|z)] + β·KL) over shuffled batches (the partial last batch
+ * is dropped), on binarised pixels if config.binarize.
+ */
 function trainEpoch(vae: Vae, optimizer: Adam, x: tf.Tensor2D, epoch: number): VaeTerms {
-  const { batchSize, zDim, seed, klWeight } = vae.config;
+  const { batchSize, zDim, seed, klWeight, binarize } = vae.config;
   const rng = makeRng(seed, `vae-epoch-${epoch}`);
   const count = x.shape[0];
   const order = Int32Array.from({ length: count }, (_, i) => i);
@@ -75,7 +78,12 @@ function trainEpoch(vae: Vae, optimizer: Adam, x: tf.Tensor2D, epoch: number): V
   const sums = { negativeElbo: 0, reconstruction: 0, kl: 0 };
   let steps = 0;
   for (let start = 0; start + batchSize <= count; start += batchSize) {
-    const batch = tf.tidy(() => tf.gather(x, tf.tensor1d(order.subarray(start, start + batchSize), 'int32')) as tf.Tensor2D);
+    const batch = tf.tidy(() => {
+      const grey = tf.gather(x, tf.tensor1d(order.subarray(start, start + batchSize), 'int32')) as tf.Tensor2D;
+      if (!binarize) return grey;
+      // x̃ = 1 where u < x, u ~ U[0, 1): a Bernoulli(x) draw per pixel.
+      return tf.less(tf.tensor2d(uniform(grey.size, drawSeed(rng)), grey.shape), grey).toFloat() as tf.Tensor2D;
+    });
     const eps = tf.tensor2d(standardNormal(batchSize * zDim, drawSeed(rng)), [batchSize, zDim]);
     try {
       const { terms } = gradientStep(optimizer, variables, () => {

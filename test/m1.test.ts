@@ -1,0 +1,242 @@
+import assert from 'node:assert/strict';
+import * as cp from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { test } from 'node:test';
+import {
+  activeDimensions,
+  createM2,
+  disposeM2,
+  epochPlan,
+  gaussianLogLikelihood,
+  labelledBound,
+  loadDataset,
+  logQy,
+  m1Splits,
+  makeRng,
+  readRunRecord,
+  resolveConfig,
+  selectColumns,
+  semiSupervisedSplits,
+  standardNormal,
+  tf,
+  train,
+  Trainer,
+  trainM1,
+  trainVae,
+  unlabelledBoundEnumerated,
+} from 'ssvae';
+import { flags, tempDir, tinyModelFlags, writeTinyDataset } from './helpers';
+
+const root = path.resolve(__dirname, '..');
+const dataDir = tempDir('m1-data');
+writeTinyDataset(dataDir, 30, 5); // 4×4 images: train 200 (after 100 validation), test 50
+const dataset = loadDataset({ dataDir, validationSize: 100 });
+/** An M1 of a few units; activeThreshold 0 keeps every dimension whatever it learnt. */
+const tinyM1 = { hidden: [8, 8], zDim: 4, epochs: 2, batchSize: 20, activeThreshold: 0 };
+const small = { labels: 50, batchSize: 20, hidden: [8], zDim: 2, dataset: dataDir, m1: tinyM1 };
+const quiet = () => undefined;
+
+test('Gaussian log-likelihood equals the closed form, also broadcast over a leading class axis', () => {
+  const x = [
+    [0.5, -1.0, 2.0],
+    [0.0, 0.3, -0.7],
+  ];
+  const loc = [
+    [0.1, -0.5, 1.0],
+    [0.2, 0.2, 0.2],
+  ];
+  const logScale = [
+    [0.0, -0.3, 0.5],
+    [1.0, -2.0, 0.1],
+  ];
+  const byHand = x.map((row, b) =>
+    row.reduce((sum, v, d) => {
+      const sigma = Math.exp(logScale[b]![d]!);
+      return sum + Math.log(Math.exp(-0.5 * ((v - loc[b]![d]!) / sigma) ** 2) / (sigma * Math.sqrt(2 * Math.PI)));
+    }, 0),
+  );
+  const out = tf.concat([tf.tensor2d(loc), tf.tensor2d(logScale)], 1);
+  const got = gaussianLogLikelihood(tf.tensor2d(x), out).arraySync() as number[];
+  got.forEach((v, b) => assert.ok(Math.abs(v - byHand[b]!) < 1e-4, `row ${b}: ${v} vs ${byHand[b]}`));
+  // [K, B, 2D]: class k's block gives what the same output alone gives.
+  const shifted = tf.add(out, 0.25);
+  const stacked = gaussianLogLikelihood(tf.tensor2d(x), tf.stack([out, shifted])).arraySync() as number[][];
+  const alone = gaussianLogLikelihood(tf.tensor2d(x), shifted).arraySync() as number[];
+  assert.deepEqual(
+    stacked[0]!.map((v) => v.toFixed(4)),
+    got.map((v) => v.toFixed(4)),
+  );
+  assert.deepEqual(
+    stacked[1]!.map((v) => v.toFixed(4)),
+    alone.map((v) => v.toFixed(4)),
+  );
+});
+
+test('on real-valued features, U(x) with y summed out equals an explicit loop over the classes', () => {
+  const m = createM2({ xDim: 5, numClasses: 4, hidden: [9], zDim: 3, init: 'glorot-normal', likelihood: 'gaussian' }, 5);
+  assert.deepEqual(m.decoder.outputs[0]!.shape, [null, 10], 'a mean and a log scale per feature');
+  const B = 3;
+  const x = tf.tensor2d(standardNormal(B * 5, 7), [B, 5]);
+  const eps = tf.tensor2d(standardNormal(4 * B * 3, 8), [4 * B, 3]); // class-major rows
+  const u = unlabelledBoundEnumerated(m, x, eps).bound.arraySync() as number[];
+  const logQ = logQy(m, x).arraySync() as number[][];
+  const expected = new Array<number>(B).fill(0);
+  for (let y = 0; y < 4; y++) {
+    const yOneHot = tf.oneHot(tf.fill([B], y, 'int32') as tf.Tensor1D, 4).toFloat() as tf.Tensor2D;
+    const l = labelledBound(m, x, yOneHot, eps.slice([y * B, 0], [B, 3]) as tf.Tensor2D).bound.arraySync() as number[];
+    for (let b = 0; b < B; b++) expected[b]! += Math.exp(logQ[b]![y]!) * (l[b]! - logQ[b]![y]!);
+  }
+  u.forEach((v, b) =>
+    assert.ok(Math.abs(v - expected[b]!) < 1e-3 * Math.max(1, Math.abs(expected[b]!)), `image ${b}: ${v} vs ${expected[b]}`),
+  );
+  disposeM2(m);
+});
+
+test('activeDimensions keeps the columns that vary by more than the threshold; selectColumns takes them', () => {
+  // Column 0 varies (sd 1), column 1 is constant, column 2 varies a little (sd 0.05).
+  const values = Float32Array.from([0, 5, 0.1, 1, 5, 0.05, 2, 5, 0.0, 1, 5, 0.05]);
+  assert.deepEqual(activeDimensions(values, 3, 0.1), [0]);
+  assert.deepEqual(activeDimensions(values, 3, 0.01), [0, 2]);
+  assert.deepEqual(Array.from(selectColumns(values, 3, [0, 2])), Array.from(Float32Array.from([0, 0.1, 1, 0.05, 2, 0, 1, 0.05])));
+  assert.throws(() => activeDimensions(Float32Array.from([1, 2]), 2, 0.1), /at least two rows/);
+});
+
+test('config: M1 settings for m1 and m1m2 only, a Gaussian observation model for m1m2, one error per bad field', () => {
+  const m1m2 = resolveConfig({ variant: 'm1m2', m1: { epochs: 7 } });
+  assert.equal(m1m2.likelihood, 'gaussian');
+  assert.equal(m1m2.m1?.epochs, 7);
+  assert.deepEqual(m1m2.m1?.hidden, [500, 500]);
+  assert.equal(resolveConfig({ variant: 'm1' }).likelihood, 'bernoulli');
+  const v3 = resolveConfig({ variant: 'v3', m1: { epochs: 7 } });
+  assert.equal(v3.m1, undefined, 'the other variants drop M1 settings');
+  assert.equal(v3.likelihood, 'bernoulli');
+  assert.throws(() => resolveConfig({ variant: 'm1', m1: { epochs: 0 } }), /^Error: config\.m1\.epochs must be a positive integer, got 0$/);
+  assert.throws(() => resolveConfig({ variant: 'm1', m1: { epoch: 3 } as never }), /config\.m1 has no field "epoch"/);
+  assert.throws(
+    () => resolveConfig({ variant: 'v3', likelihood: 'poisson' as never }),
+    /config\.likelihood must be one of bernoulli, gaussian/,
+  );
+});
+
+test('M1 features: means on the kept dimensions, scales for the training splits only', async () => {
+  const cacheRoot = tempDir('m1-cache');
+  const config = resolveConfig({ ...small, variant: 'm1m2', m1: { ...tinyM1, activeThreshold: 0 } });
+  const splits = semiSupervisedSplits(dataset, 50, 0);
+  const run = await trainM1(config, dataset, { cacheRoot, log: quiet });
+  const { splits: features, dims } = m1Splits(run.vae, splits, 0);
+  assert.deepEqual(dims, [0, 1, 2, 3]);
+  assert.equal(features.unlabelled.images.length, splits.unlabelled.count * 4);
+  assert.ok(features.labelled.scales!.every((s) => s > 0));
+  assert.equal(features.validation.scales, undefined);
+  assert.equal(features.test.count, dataset.test.count);
+  assert.deepEqual(Array.from(features.labelled.labels), Array.from(splits.labelled.labels));
+  // A threshold above every spread keeps nothing: one clear error.
+  assert.throws(() => m1Splits(run.vae, splits, 1e9), /no dimension of z₁ varies .* \(config\.m1\.activeThreshold\)/);
+});
+
+for (const variant of ['m1', 'm1m2'] as const) {
+  test(`${variant}: tf.memory().numTensors is the same after step 10 and step 100`, async () => {
+    const cacheRoot = tempDir('m1-cache');
+    const config0 = resolveConfig({ ...small, variant });
+    const splits0 = semiSupervisedSplits(dataset, config0.labels, 0);
+    const run = await trainM1(config0, dataset, { cacheRoot, log: quiet });
+    const { splits, dims } = m1Splits(run.vae, splits0, 0);
+    const config = resolveConfig({ ...config0, xDim: dims.length });
+    const trainer = new Trainer(config, splits);
+    const rng = makeRng(0, 'leak');
+    const plan = epochPlan(config, splits.unlabelled.count, splits.labelled.count, rng);
+    let at10 = -1;
+    for (let i = 1; i <= 100; i++) {
+      const terms = trainer.step(plan[i % plan.length]!, rng);
+      assert.ok(Number.isFinite(terms.loss));
+      if (i === 10) at10 = tf.memory().numTensors;
+    }
+    assert.equal(tf.memory().numTensors, at10);
+    trainer.dispose();
+  });
+}
+
+test('m1m2 and m1 train on one cached M1 (trained once), record it, and leave no tensors behind', async () => {
+  const cacheRoot = tempDir('m1-cache');
+  const lines: string[] = [];
+  const log = (line: string) => lines.push(line);
+  const first = await train({ ...small, variant: 'm1m2', epochs: 2 }, { dataset, m1: { cacheRoot, log } });
+  const { config, derived } = first.record;
+  assert.equal(config.likelihood, 'gaussian');
+  assert.equal(config.xDim, derived?.m1?.dims.length);
+  assert.equal(derived?.m1?.epochs, 2);
+  assert.match(derived?.m1?.cacheEntry ?? '', /^vae-z4-e2-s0-[0-9a-f]+-[0-9a-f]+$/);
+  assert.ok(fs.existsSync(path.join(cacheRoot, derived!.m1!.cacheEntry, 'vae.json')));
+  assert.equal(lines.filter((l) => l.startsWith('M1 epoch')).length, 2, lines.join('\n'));
+  const tensors = tf.memory().numTensors; // the M1 stays loaded for the process, like any cached model
+  const second = await train({ ...small, variant: 'm1', epochs: 2 }, { dataset, m1: { cacheRoot, log } });
+  assert.equal(lines.filter((l) => l.startsWith('M1 epoch')).length, 2, 'the second run reuses the M1');
+  assert.ok(lines.some((l) => l.startsWith('loaded from cache: vae-z4-e2-s0')));
+  assert.deepEqual(second.record.derived?.m1, derived?.m1);
+  assert.deepEqual(Object.keys(second.record.epochs[0]!.losses), ['labelled.classification']);
+  assert.equal(tf.memory().numTensors, tensors);
+});
+
+test('m1m2: a resumed run ends with the same numbers as an uninterrupted one', async () => {
+  const cacheRoot = tempDir('m1-cache');
+  const options = { dataset, m1: { cacheRoot, log: quiet } };
+  const whole = tempDir('m1-whole');
+  const split = tempDir('m1-split');
+  await train({ ...small, variant: 'm1m2', epochs: 3, seed: 2 }, { ...options, outDir: whole });
+  await train({ ...small, variant: 'm1m2', epochs: 1, seed: 2 }, { ...options, outDir: split });
+  await train({ epochs: 3 }, { ...options, outDir: split, resume: true });
+  const a = readRunRecord(whole);
+  const b = readRunRecord(split);
+  const strip = (r: typeof a) => r.epochs.map(({ seconds: _s, ...rest }) => rest);
+  assert.deepEqual(strip(b), strip(a));
+  assert.deepEqual(b.result, a.result);
+  for (const net of ['classifier', 'encoder', 'decoder']) {
+    const weights = (dir: string) => fs.readFileSync(path.join(dir, 'checkpoint', net, 'weights.bin'));
+    assert.ok(weights(whole).equals(weights(split)), `${net} weights differ`);
+  }
+});
+
+test('VAE with dynamic binarisation: the same seed gives the same run, and it differs from training on grey levels', async () => {
+  const settings = { hidden: [8], zDim: 2, epochs: 2, batchSize: 20, dataset: dataDir, xDim: 16 };
+  const run = async (binarize: boolean) => (await trainVae({ ...settings, binarize }, { dataset, cache: false })).record;
+  const [a, b, grey] = [await run(true), await run(true), await run(false)];
+  const numbers = (r: typeof a) => r.epochs.map((e) => [e.train, e.validation]);
+  assert.deepEqual(numbers(a), numbers(b));
+  assert.notDeepEqual(numbers(a), numbers(grey));
+});
+
+function cli(args: string[], env: Record<string, string> = {}) {
+  return cp.spawnSync(process.execPath, [path.join(root, 'lib', 'dist', 'tools', 'cli.js'), ...args], {
+    cwd: root,
+    encoding: 'utf8',
+    env: { ...process.env, ...env },
+  });
+}
+
+test('CLI: m1m2 trains (M1 first, in SSVAE_CACHE_DIR), eval classifies through the same M1; M1 flags reach sweep commands', () => {
+  const env = { SSVAE_CACHE_DIR: tempDir('m1-cli-cache') };
+  const out = path.join(tempDir('m1-cli'), 'run');
+  const m1Flags = flags({ 'm1-epochs': 2, 'm1-hidden': '8,8', 'm1-z-dim': 4, 'm1-batch-size': 20, 'm1-active-threshold': 0 });
+  const args = ['train', '--variant', 'm1m2', '--labels', '50', '--epochs', '1', ...tinyModelFlags(dataDir), ...m1Flags, '--out', out];
+  const trained = cli(args, env);
+  assert.equal(trained.status, 0, trained.stderr);
+  assert.match(trained.stdout, /^M1 epoch 2\/2 /m);
+  assert.match(trained.stdout, /^done: m1m2, N = 50: /m);
+  const ev = cli(['eval', '--run', out], env);
+  assert.equal(ev.status, 0, ev.stderr);
+  const accuracy = Number(/test accuracy ([\d.]+)/.exec(ev.stdout)?.[1]);
+  assert.equal(
+    accuracy.toFixed(4),
+    readRunRecord(out).epochs[0]!.testAccuracy.toFixed(4),
+    'eval agrees with the record (one epoch: best = last)',
+  );
+  const bad = cli(['train', '--variant', 'm1', '--labels', '50', '--m1-epochs', '0', '--out', path.join(tempDir('m1-bad'), 'run')], env);
+  assert.equal(bad.status, 2);
+  assert.match(bad.stderr, /--m1-epochs must be a positive integer, got 0/);
+  const listed = cli(['sweep', '--variants', 'm1,m1m2', '--labels', '50', '--epochs', '1', '--m1-epochs', '3', '--list'], env);
+  assert.equal(listed.status, 0, listed.stderr);
+  const lines = listed.stdout.trim().split('\n');
+  assert.equal(lines.length, 2);
+  for (const line of lines) assert.match(line, /--m1-epochs 3 .*--out \S*default_m1-epochs-3\/m1(m2)?-50-s0 --continue$/);
+});
