@@ -14,6 +14,7 @@ import { zip } from '../core/arrays';
 import { tf } from '../core/backend';
 import { mapRowBatches } from '../core/batches';
 import { classifierLogits, decode, encode, type M2 } from '../model/m2';
+import { vaeDecodeLogits, type Vae } from '../model/vae';
 import { makeRng, standardNormal } from '../core/random';
 
 /** A grid of images, row-major: image (r, c) is images[(r · columns + c) · pixels …]. */
@@ -33,10 +34,33 @@ function checkClasses(m: M2, classes: number[]): void {
   }
 }
 
-/** p(x|y,z) means [B, D] for codes z [B, Z] and classes y (B integers). */
-function decodeMeans(m: M2, z: tf.Tensor2D, classes: number[]): tf.Tensor2D {
+/**
+ * For an M2 that models M1's code z₁ rather than pixels (m1m2): M1, whose decoder turns z₁ into an
+ * image, and the dimensions of z₁ that M2 models (the run's derived.m1.dims).
+ */
+export interface ThroughM1 {
+  m1: Vae;
+  dims: number[];
+}
+
+/**
+ * Image means [B, D] for codes z [B, Z] and classes y (B integers): the mean of p(x|y,z) for an M2
+ * on pixels; for an M2 on M1's code, the mean of p(z₁|y,z) on the modelled dimensions (the prior's
+ * mean 0 on the others, where q(z₁|x) stays for every image), decoded by M1 into pixel means.
+ */
+function decodeMeans(m: M2, z: tf.Tensor2D, classes: number[], through?: ThroughM1): tf.Tensor2D {
   const y = tf.oneHot(tf.tensor1d(classes, 'int32'), m.config.numClasses).toFloat() as tf.Tensor2D;
-  return tf.sigmoid(decode(m, z, y));
+  const out = decode(m, z, y);
+  if (m.config.likelihood === 'bernoulli') return tf.sigmoid(out);
+  if (through === undefined)
+    throw new Error("this M2 models M1's code, not pixels: pass { through: { m1, dims } } to draw images through M1's decoder");
+  const { m1, dims } = through;
+  if (dims.length !== m.config.xDim)
+    throw new Error(`through.dims names ${dims.length} dimensions of z₁, but this M2 models ${m.config.xDim}`);
+  const loc = out.slice([0, 0], [-1, dims.length]); //                          μ of p(z₁|y,z), [B, kept]
+  // Row i of `place` puts kept dimension i at its place among z₁'s dimensions.
+  const place = tf.oneHot(tf.tensor1d(dims, 'int32'), m1.config.zDim).toFloat();
+  return tf.sigmoid(vaeDecodeLogits(m1, tf.matMul(loc, place)));
 }
 
 export interface ConditionalOptions {
@@ -48,6 +72,8 @@ export interface ConditionalOptions {
   classes?: number[];
   /** Multiplies z: below 1 draws nearer the prior's centre (default 1). */
   scale?: number;
+  /** For an M2 on M1's code: draw the images through M1's decoder. */
+  through?: ThroughM1;
 }
 
 /**
@@ -65,7 +91,7 @@ export function conditionalSamples(m: M2, options: ConditionalOptions = {}): Ima
     const zColumns = tf.mul(tf.tensor2d(noise, [columns, zDim]), options.scale ?? 1); //  [C, Z]
     const z = tf.tile(zColumns, [classes.length, 1]) as tf.Tensor2D; //                    [R·C, Z], row-major
     const y = classes.flatMap((k) => new Array<number>(columns).fill(k)); //                R·C labels
-    return decodeMeans(m, z, y);
+    return decodeMeans(m, z, y, options.through);
   });
   try {
     return { images: probabilities.dataSync() as Float32Array, rows: classes.length, columns };
@@ -80,6 +106,8 @@ export interface PriorSampleOptions {
   columns?: number;
   /** Seed of the draws of y and z (default 0). */
   seed?: number;
+  /** For an M2 on M1's code: draw the images through M1's decoder. */
+  through?: ThroughM1;
 }
 
 /**
@@ -98,7 +126,7 @@ export function priorSamples(m: M2, options: PriorSampleOptions = {}): { grid: I
   const rng = makeRng(seed, 'prior-y');
   const classes = Array.from({ length: count }, () => Math.floor(rng() * m.config.numClasses));
   const noise = standardNormal(count * m.config.zDim, seed);
-  const probabilities = tf.tidy(() => decodeMeans(m, tf.tensor2d(noise, [count, m.config.zDim]), classes));
+  const probabilities = tf.tidy(() => decodeMeans(m, tf.tensor2d(noise, [count, m.config.zDim]), classes, options.through));
   try {
     return { grid: { images: probabilities.dataSync() as Float32Array, rows, columns }, classes };
   } finally {

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /**
- * `npm run bench`: seconds per training epoch of each variant at N = 3000 on this machine.
+ * `npm run bench`: seconds per training epoch of each variant at N = 3000 on this machine (m1 and
+ * m1m2 on M1's 50-dimensional code; M1's own training is a one-off cost, in its record).
  *
  * Each variant runs its real epoch plan (labelled and unlabelled steps in the schedule's
  * proportion): a few warm-up steps, then a fixed number of timed steps; the mean step time is
@@ -12,8 +13,10 @@
 import * as cp from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { initBackend, tf } from '../core/backend';
-import { resolveConfig, type TrainConfig, type Variant } from '../model/config';
-import { loadDataset, semiSupervisedSplits } from '../data/datasets';
+import { objectiveOf, resolveConfig, usesM1, type TrainConfig, type Variant } from '../model/config';
+import { loadDataset, semiSupervisedSplits, type SemiSupervisedSplits } from '../data/datasets';
+import { createVae, disposeVae } from '../model/vae';
+import { m1Splits, m1VaeConfig } from '../train/m1';
 import { accuracy } from '../train/evaluate';
 import { makeRng, standardNormal } from '../core/random';
 import { epochPlan, type Step } from '../train/schedule';
@@ -46,26 +49,44 @@ function stepFlops(config: TrainConfig, step: Step): number {
   // for a given y (for enumerated y it is a broadcast add of W_y's rows).
   const encoder = (images: number, rows: number, yMatmul: boolean) =>
     images * d * h + (yMatmul ? rows * k * h : 0) + after(rows, [d + k, ...hidden, 2 * z]);
-  const decoder = (rows: number, yMatmul: boolean) => rows * z * h + (yMatmul ? rows * k * h : 0) + after(rows, [z + k, ...hidden, d]);
+  const outputs = config.likelihood === 'gaussian' ? 2 * d : d;
+  const decoder = (rows: number, yMatmul: boolean) => rows * z * h + (yMatmul ? rows * k * h : 0) + after(rows, [z + k, ...hidden, outputs]);
+  const objective = objectiveOf(config.variant);
   let macs = 0;
   const labelled = step.labelled?.length ?? 0;
   const unlabelled = step.unlabelled?.length ?? 0;
   if (labelled > 0) {
     macs += classifier(labelled);
-    if (config.variant !== 'baseline') macs += encoder(labelled, labelled, true) + decoder(labelled, true);
+    if (objective !== 'baseline') macs += encoder(labelled, labelled, true) + decoder(labelled, true);
   }
   if (unlabelled > 0) {
     macs += classifier(unlabelled);
-    if (config.variant === 'v1') macs += encoder(unlabelled, unlabelled, true) + decoder(unlabelled, true);
+    if (objective === 'v1') macs += encoder(unlabelled, unlabelled, true) + decoder(unlabelled, true);
     else macs += encoder(unlabelled, k * unlabelled, false) + decoder(k * unlabelled, false);
   }
   return 3 * 2 * macs;
 }
 
-function measure(variant: Variant, warmup: number, timed: number): Measurement {
+/**
+ * The config and splits a variant trains on. For m1 and m1m2 that is M1's code: here from an
+ * untrained M1 on all of z₁'s dimensions, as a step's cost depends only on the shapes.
+ */
+function benchData(variant: Variant): { config: TrainConfig; splits: SemiSupervisedSplits } {
   const config = resolveConfig({ variant, labels: 3000, seed: 0 });
   const dataset = loadDataset();
   const splits = semiSupervisedSplits(dataset, config.labels, config.seed);
+  if (!usesM1(variant)) return { config, splits };
+  const m1 = createVae(m1VaeConfig(config, dataset.pixels));
+  try {
+    const features = m1Splits(m1, splits, -1);
+    return { config: resolveConfig({ ...config, xDim: features.dims.length }), splits: features.splits };
+  } finally {
+    disposeVae(m1);
+  }
+}
+
+function measure(variant: Variant, warmup: number, timed: number): Measurement {
+  const { config, splits } = benchData(variant);
   const trainer = new Trainer(config, splits);
   try {
     const rng = makeRng(0, 'bench');
@@ -177,7 +198,7 @@ function wasmMeasurement(steps: number): Measurement | string {
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
-      variants: { type: 'string', default: 'v1,v2,v3,baseline' },
+      variants: { type: 'string', default: 'v1,v2,v3,baseline,m1,m1m2' },
       warmup: { type: 'string', default: '5' },
       steps: { type: 'string', default: '40' },
       'wasm-steps': { type: 'string', default: '4' },
@@ -212,6 +233,12 @@ async function main(): Promise<void> {
       `${r.variant.padEnd(9)} ${r.msPerStep.toFixed(1).padStart(7)} (${r.medianMsPerStep.toFixed(1).padStart(6)})  ${String(r.stepsPerEpoch).padStart(11)}  ${r.evalSeconds.toFixed(2).padStart(6)}  ${r.secondsPerEpoch.toFixed(1).padStart(7)}  ${r.gflopPerEpoch.toFixed(0).padStart(11)}  ${r.gflops.toFixed(0).padStart(7)}`,
     );
   }
+  const perEpoch = (v: Variant) => results.find((r) => r.variant === v)?.secondsPerEpoch;
+  const [m2Epoch, stackedEpoch] = [perEpoch('v3'), perEpoch('m1m2')];
+  if (m2Epoch !== undefined && stackedEpoch !== undefined)
+    console.log(
+      `one M1+M2 epoch (on z₁, ${results.find((r) => r.variant === 'm1m2')?.gflopPerEpoch.toFixed(0)} GFLOP) costs ${(stackedEpoch / m2Epoch).toFixed(2)}× one M2 (v3) epoch, same run`,
+    );
   if (values.profile) await profileStep(5);
   if (!values['no-wasm']) {
     const wasm = wasmMeasurement(Number(values['wasm-steps']));
