@@ -50,7 +50,8 @@ function stepFlops(config: TrainConfig, step: Step): number {
   const encoder = (images: number, rows: number, yMatmul: boolean) =>
     images * d * h + (yMatmul ? rows * k * h : 0) + after(rows, [d + k, ...hidden, 2 * z]);
   const outputs = config.likelihood === 'gaussian' ? 2 * d : d;
-  const decoder = (rows: number, yMatmul: boolean) => rows * z * h + (yMatmul ? rows * k * h : 0) + after(rows, [z + k, ...hidden, outputs]);
+  const decoder = (rows: number, yMatmul: boolean) =>
+    rows * z * h + (yMatmul ? rows * k * h : 0) + after(rows, [z + k, ...hidden, outputs]);
   const objective = objectiveOf(config.variant);
   let macs = 0;
   const labelled = step.labelled?.length ?? 0;
