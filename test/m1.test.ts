@@ -252,7 +252,7 @@ function cli(args: string[], env: Record<string, string> = {}) {
 }
 
 test('CLI: m1m2 trains (M1 first, in SSVAE_CACHE_DIR), eval classifies through the same M1; M1 flags reach sweep commands', () => {
-  const env = { SSVAE_CACHE_DIR: tempDir('m1-cli-cache') };
+  const env = { SSVAE_CACHE_DIR: path.join(tempDir('m1-cli-cache'), 'created-on-first-use') };
   const out = path.join(tempDir('m1-cli'), 'run');
   const m1Flags = flags({ 'm1-epochs': 2, 'm1-hidden': '8,8', 'm1-z-dim': 4, 'm1-batch-size': 20, 'm1-active-threshold': 0 });
   const args = ['train', '--variant', 'm1m2', '--labels', '50', '--epochs', '1', ...tinyModelFlags(dataDir), ...m1Flags, '--out', out];

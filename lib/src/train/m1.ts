@@ -52,6 +52,7 @@ export async function trainM1(config: TrainConfig, dataset: Dataset, options: M1
   const vaeConfig = m1VaeConfig(config, dataset.pixels);
   const cacheRoot = options.cacheRoot ?? defaultCacheRoot();
   const dir = vaeCacheDirFor(vaeConfig, cacheRoot, codeVersion());
+  fs.mkdirSync(cacheRoot, { recursive: true });
   const release = await takeLockWaiting(`${dir}.lock`, `M1 ${path.basename(dir)}`, options.waitMs ?? 6 * 3600_000, 2000);
   try {
     const log = options.log ?? ((line: string) => console.log(line));
