@@ -104,7 +104,7 @@ test('activeDimensions keeps the columns that vary by more than the threshold; s
   assert.deepEqual(activeDimensions(values, 3, 0.1), [0]);
   assert.deepEqual(activeDimensions(values, 3, 0.01), [0, 2]);
   assert.deepEqual(Array.from(selectColumns(values, 3, [0, 2])), Array.from(Float32Array.from([0, 0.1, 1, 0.05, 2, 0, 1, 0.05])));
-  assert.throws(() => activeDimensions(Float32Array.from([1, 2]), 2, 0.1), /at least two rows/);
+  assert.throws(() => activeDimensions(Float32Array.from([1, 2]), 2, 0.1), /columnSpreads: need at least two rows of 2 values/);
 });
 
 test('config: M1 settings for m1 and m1m2 only, a Gaussian observation model for m1m2, one error per bad field', () => {

@@ -14,6 +14,7 @@ import {
   lossTermsSpec,
   measureGradientVariance,
   digitCountsSpec,
+  dimensionSpreadSpec,
   renderSvg,
   runsComparisonSpec,
   sweepSpec,
@@ -126,4 +127,10 @@ test('gradient-flow, confusion and prediction-count charts render', async () => 
     ),
   );
   assert.ok(counts.includes('>predicted by q(y|x)</text>') && counts.includes('>true digit</text>'));
+});
+
+test("M1's dimension-spread chart renders one bar per dimension, kept and dropped in the legend", async () => {
+  const svg = await rendersWithTitle(dimensionSpreadSpec([0.9, 0.02, 1.4, 0.05, 0.3], 0.1, { title: 'Spread of z₁' }));
+  assert.equal([...svg.matchAll(/aria-roledescription="bar"/g)].length, 5);
+  for (const entry of ['kept', 'dropped']) assert.ok(svg.includes(`>${entry}</text>`), `no legend entry ${entry}`);
 });

@@ -69,25 +69,28 @@ export async function trainM1(config: TrainConfig, dataset: Dataset, options: M1
   }
 }
 
+/** The standard deviation over the rows of each column of a row-major [n, width] array (n ≥ 2). */
+export function columnSpreads(values: Float32Array, width: number): number[] {
+  const n = values.length / width;
+  if (!Number.isInteger(n) || n < 2)
+    throw new Error(`columnSpreads: need at least two rows of ${width} values, got ${values.length} values`);
+  return Array.from({ length: width }, (_, j) => {
+    let sum = 0;
+    for (let i = 0; i < n; i++) sum += values[i * width + j] ?? 0;
+    const mean = sum / n;
+    let squares = 0;
+    for (let i = 0; i < n; i++) squares += ((values[i * width + j] ?? 0) - mean) ** 2;
+    return Math.sqrt(squares / (n - 1));
+  });
+}
+
 /**
  * The columns of a row-major [n, width] array whose values vary over the rows: standard deviation
  * above `threshold`. Kingma et al.'s code keeps the dimensions of z₁ whose mean μ(x) varies by
  * more than 0.1 over images; the others stay at the prior whatever the image, and carry nothing.
  */
 export function activeDimensions(values: Float32Array, width: number, threshold: number): number[] {
-  const n = values.length / width;
-  if (!Number.isInteger(n) || n < 2)
-    throw new Error(`activeDimensions: need at least two rows of ${width} values, got ${values.length} values`);
-  const kept: number[] = [];
-  for (let j = 0; j < width; j++) {
-    let sum = 0;
-    for (let i = 0; i < n; i++) sum += values[i * width + j] ?? 0;
-    const mean = sum / n;
-    let squares = 0;
-    for (let i = 0; i < n; i++) squares += ((values[i * width + j] ?? 0) - mean) ** 2;
-    if (Math.sqrt(squares / (n - 1)) > threshold) kept.push(j);
-  }
-  return kept;
+  return columnSpreads(values, width).flatMap((spread, j) => (spread > threshold ? [j] : []));
 }
 
 /** Columns `columns` of a row-major [n, width] array, as a row-major [n, columns.length] array. */
