@@ -1,5 +1,5 @@
 /**
- * The results notebooks (07 comparison, 08 latent space, 09 generation) execute under
+ * The results notebooks (07 comparison, 08 latent space, 09 generation) and 10 (M1+M2) execute under
  * SSVAE_PROFILE=smoke from fresh tslab kernels through scripts/export.js, and each handout shows
  * the figures that notebook must produce, by id, with no error output.
  *
@@ -11,7 +11,7 @@ import { smokeExport } from './smoke-export';
 import { before, describe, test } from 'node:test';
 import { figureMarkup } from './handouts';
 
-const NOTEBOOKS = ['07-comparison', '08-latent-space', '09-generation'];
+const NOTEBOOKS = ['07-comparison', '08-latent-space', '09-generation', '10-m1-m2'];
 
 /** The PNG inside a figure: its bytes, width and height. */
 function figurePng(markup: string): { bytes: Buffer; width: number; height: number } {
@@ -111,6 +111,26 @@ describe(
         assert.equal(png.width, columns * 60 + 4, `${id}: width`);
         assert.equal(png.height, rows * 60 + 4, `${id}: height`);
       }
+    });
+
+    test('10: M1 curve and dimensions, the four-method comparison, three t-SNE plots and digits drawn through both decoders', () => {
+      const page = html['10-m1-m2'] as string;
+      for (const id of ['m1-elbo', 'm1-dimensions', 'm1m2-accuracy', 'tsne-m1', 'tsne-m1m2', 'tsne-m2']) {
+        const chart = figureMarkup(page, id);
+        assert.ok(chart, `no <figure id="${id}">`);
+        assert.match(chart, /<svg[\s>]/, `${id}: no chart`);
+      }
+      const table = figureMarkup(page, 'm1m2-table');
+      assert.ok(table, 'no <figure id="m1m2-table">');
+      // Four methods, each with a validation and a test accuracy in percent.
+      assert.equal((table.match(/<td[^>]*>\d{1,3}\.\d\d<\/td>/g) ?? []).length, 8, 'm1m2-table: 4 × 2 accuracies');
+      const grid = figureMarkup(page, 'm1m2-conditional');
+      assert.ok(grid, 'no <figure id="m1m2-conditional">');
+      const png = figurePng(grid);
+      assert.deepEqual([png.width, png.height], [10 * 60 + 4, 10 * 60 + 4], 'm1m2-conditional: a 10 × 10 grid of 28-px digits');
+      const check = /log p\(z₁ \| y = \d, z₂\) over \d+ features: (-?[\d.]+) by hand, (-?[\d.]+) by the library/.exec(page);
+      assert.ok(check, 'no numeric check of the Gaussian log density');
+      assert.ok(Math.abs(Number(check[1]) - Number(check[2])) < 1e-2, `by hand ${check[1]}, by the library ${check[2]}`);
     });
 
     test('the handouts have no error or stderr output', () => {
