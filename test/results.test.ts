@@ -49,6 +49,7 @@ import {
   tsneGradient,
   type RunRecord,
   type TrainConfig,
+  type TrainSettings,
 } from 'ssvae';
 import { tempDir } from './helpers';
 
@@ -110,7 +111,7 @@ describe('stats', () => {
 });
 
 /** A finished run record as the CLI would write it, with the given result. */
-function fakeRecord(overrides: Partial<TrainConfig>, testAccuracy: number, startedAt: string, finished = true): RunRecord {
+function fakeRecord(overrides: TrainSettings, testAccuracy: number, startedAt: string, finished = true): RunRecord {
   const config = resolveConfig(overrides);
   const epochs = Array.from({ length: finished ? config.epochs : 1 }, (_, i) => ({
     epoch: i + 1,
@@ -211,6 +212,30 @@ describe('comparison', () => {
     const provenance = provenanceTableHtml(summary);
     assert.ok(provenance.includes('Test CPU (2 cores)'));
     assert.ok(provenance.includes('0, 1, 2'));
+  });
+
+  test("m1m2 runs form their own method, compared with Kingma et al.'s M1+M2; other M1 settings are another method", () => {
+    const root = tempDir('runs-m1m2');
+    [0.96, 0.97].forEach((a, seed) =>
+      writeRecord(root, `m1m2-100-s${seed}`, fakeRecord({ variant: 'm1m2', labels: 100, seed, epochs: 3 }, a, '2026-11-30T10:00:00Z')),
+    );
+    writeRecord(
+      root,
+      'm1m2-100-s0-short-m1',
+      fakeRecord({ variant: 'm1m2', labels: 100, seed: 0, epochs: 3, m1: { epochs: 20 } }, 0.9, '2026-11-30T10:00:00Z'),
+    );
+    const summary = loadComparison(root);
+    assert.deepEqual(
+      summary.groups.map((g) => [g.method, g.runs.length]),
+      [
+        ["M1+M2: variant 3 on M1's features; epochs 3", 2],
+        ["M1+M2: variant 3 on M1's features; epochs 3, m1.epochs 20", 1],
+      ],
+    );
+    const versus = differencesFromPublished(summary).find((d) => d.method.endsWith('epochs 3'));
+    assert.equal(versus?.published.source, 'Kingma et al. 2014');
+    assert.equal(versus?.published.accuracy, 0.9667); // 3.33 % test error
+    assert.ok(Math.abs((versus?.difference as number) - (0.965 - 0.9667)) < 1e-12);
   });
 
   test("the published numbers are the sources' tables", () => {

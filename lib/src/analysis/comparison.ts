@@ -13,7 +13,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { stableJson } from '../core/hash';
 import { projectDataDir } from '../core/paths';
-import { DEFAULTS, resolveConfig, VARIANTS, type TrainConfig, type Variant } from '../model/config';
+import { DEFAULTS, resolveConfig, VARIANTS, type M1Config, type TrainConfig, type Variant } from '../model/config';
 import { readRunRecord, runFile, type RunRecord } from '../train/records';
 import { PUBLISHED_LABEL_COUNTS, publishedSeries, type PublishedSeries, type SpreadKind } from './references';
 import { meanInterval, type MeanInterval } from '../core/stats';
@@ -107,6 +107,14 @@ export function settingDifferences(config: TrainConfig): string[] {
   }
   const derived = resolveConfig({ ...config, labelledBatchSize: undefined }).labelledBatchSize;
   if (config.labelledBatchSize !== derived) out.push(`labelledBatchSize ${config.labelledBatchSize}`);
+  // M1's settings (m1 and m1m2 only), field by field: "m1.epochs 20".
+  if (config.m1 && reference.m1) {
+    for (const key of Object.keys(reference.m1).sort() as (keyof M1Config)[]) {
+      const value = config.m1[key];
+      if (stableJson(value) !== stableJson(reference.m1[key]))
+        out.push(`m1.${key} ${Array.isArray(value) ? value.join('×') : String(value)}`);
+    }
+  }
   return out;
 }
 
@@ -335,12 +343,13 @@ export interface PublishedDifference {
 }
 
 /**
- * For each of our groups, the published number of the same variant at the same N (Pyro's
- * tutorial by default, which reports all four variants with 95% intervals).
+ * For each of our groups, the published number of the same variant at the same N: by default
+ * Pyro's tutorial, which reports variants 1–3 and the baseline with 95% intervals, and for M1+M2
+ * Kingma et al.'s table (± as printed there).
  */
 export function differencesFromPublished(
   summary: ComparisonSummary,
-  published: PublishedSeries[] = publishedSeries().filter((s) => s.key.startsWith('pyro-')),
+  published: PublishedSeries[] = publishedSeries().filter((s) => s.key.startsWith('pyro-') || s.variant === 'm1m2'),
 ): PublishedDifference[] {
   const out: PublishedDifference[] = [];
   for (const group of summary.groups) {
