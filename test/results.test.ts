@@ -48,7 +48,6 @@ import {
   tsne,
   tsneGradient,
   type RunRecord,
-  type TrainConfig,
   type TrainSettings,
 } from 'ssvae';
 import { tempDir } from './helpers';
