@@ -70,3 +70,14 @@ export function uniform(count: number, seed: number): Float32Array {
   for (let i = 0; i < count; i++) out[i] = next();
   return out;
 }
+
+/**
+ * `count` standard Gumbel draws g = −log(−log u), determined by `seed`. u is kept inside
+ * [2⁻³³, 1 − 2⁻³³], so every draw is finite (|g| < 24).
+ */
+export function gumbel(count: number, seed: number): Float32Array {
+  const next = sfc32(seed);
+  const out = new Float32Array(count);
+  for (let i = 0; i < count; i++) out[i] = -Math.log(-Math.log(next() * (1 - 2 ** -32) + 2 ** -33));
+  return out;
+}

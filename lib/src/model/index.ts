@@ -4,4 +4,5 @@ export * from './layers';
 export * from './m2';
 export * from './objectives';
 export * from './optimizer';
+export * from './relaxed';
 export * from './vae';
