@@ -1,22 +1,34 @@
 import assert from 'node:assert/strict';
+import * as cp from 'node:child_process';
+import * as path from 'node:path';
 import { test } from 'node:test';
 import {
   categoricalKlToUniform,
   concreteLogDensity,
   createM2,
   disposeM2,
+  epochPlan,
   gumbel,
   labelledBound,
+  loadDataset,
   logPriorY,
   logQy,
+  makeRng,
+  readRunRecord,
   relaxedSample,
+  resolveConfig,
+  semiSupervisedSplits,
   standardNormal,
   straightThrough,
+  temperatureAt,
   tf,
+  train,
   trainableVariables,
+  Trainer,
   unlabelledBoundEnumerated,
   unlabelledBoundRelaxed,
 } from 'ssvae';
+import { flags, tempDir, tinyModelFlags, writeTinyDataset } from './helpers';
 
 const tiny = { xDim: 6, numClasses: 3, hidden: [5], zDim: 2, init: 'glorot-normal' as const, likelihood: 'bernoulli' as const };
 
@@ -187,4 +199,103 @@ test('the relaxed bound gives every network a gradient and leaves no tensors beh
   for (let i = 0; i < 20; i++) step(10 + i, i % 2 === 0);
   assert.equal(tf.memory().numTensors, before);
   disposeM2(m);
+});
+
+const dataDir = tempDir('gumbel-data');
+writeTinyDataset(dataDir, 30, 5); // 4×4 images: train 200 (after 100 validation), test 50
+const dataset = loadDataset({ dataDir, validationSize: 100 });
+const small = { labels: 50, batchSize: 20, hidden: [8], zDim: 2, xDim: 16, dataset: dataDir };
+
+test('gumbel: settings with defaults and checks; τ falls from temperature to minTemperature at rate decay', () => {
+  const config = resolveConfig({ variant: 'gumbel', gumbel: { straightThrough: true } });
+  assert.deepEqual(config.gumbel, { temperature: 1, minTemperature: 0.5, decay: 1e-4, straightThrough: true });
+  assert.equal(resolveConfig({ variant: 'v3', gumbel: { decay: 0 } }).gumbel, undefined);
+  assert.equal(temperatureAt(config.gumbel!, 0), 1);
+  assert.ok(Math.abs(temperatureAt(config.gumbel!, 5000) - Math.exp(-0.5)) < 1e-12);
+  assert.equal(temperatureAt(config.gumbel!, 100_000), 0.5);
+  assert.equal(temperatureAt({ ...config.gumbel!, decay: 0 }, 100_000), 1);
+  assert.throws(
+    () => resolveConfig({ variant: 'gumbel', gumbel: { minTemperature: 2 } }),
+    /config\.gumbel\.minTemperature must lie in \(0, temperature = 1\], got 2/,
+  );
+  assert.throws(() => resolveConfig({ variant: 'gumbel', gumbel: { tau: 1 } as never }), /config\.gumbel has no field "tau"/);
+});
+
+for (const straight of [false, true]) {
+  test(`gumbel${straight ? ' (straight-through)' : ''}: tf.memory().numTensors is the same after step 10 and step 100`, () => {
+    const config = resolveConfig({ ...small, variant: 'gumbel', gumbel: { straightThrough: straight } });
+    const splits = semiSupervisedSplits(dataset, config.labels, 0);
+    const trainer = new Trainer(config, splits);
+    const rng = makeRng(0, 'leak');
+    const plan = epochPlan(config, splits.unlabelled.count, splits.labelled.count, rng);
+    let at10 = -1;
+    for (let i = 1; i <= 100; i++) {
+      const terms = trainer.step(plan[i % plan.length]!, rng);
+      assert.ok(Number.isFinite(terms.loss));
+      assert.ok('unlabelled.entropy' in terms && 'labelled.classification' in terms);
+      if (i === 10) at10 = tf.memory().numTensors;
+    }
+    assert.equal(tf.memory().numTensors, at10);
+    trainer.dispose();
+  });
+}
+
+test('gumbel: a resumed run (τ annealed by step) ends with the same numbers as an uninterrupted one', async () => {
+  const settings = { ...small, variant: 'gumbel' as const, seed: 3, gumbel: { decay: 0.05, minTemperature: 0.3 } };
+  const whole = tempDir('gumbel-whole');
+  const split = tempDir('gumbel-split');
+  await train({ ...settings, epochs: 3 }, { outDir: whole, dataset });
+  await train({ ...settings, epochs: 1 }, { outDir: split, dataset });
+  await train({ epochs: 3 }, { outDir: split, resume: true, dataset });
+  const strip = (dir: string) => readRunRecord(dir).epochs.map(({ seconds: _s, ...rest }) => rest);
+  assert.deepEqual(strip(split), strip(whole));
+});
+
+test('CLI: gumbel flags reach the run record; a bad one names its flag', () => {
+  const root = path.resolve(__dirname, '..');
+  const cli = (args: string[]) =>
+    cp.spawnSync(process.execPath, [path.join(root, 'lib', 'dist', 'tools', 'cli.js'), ...args], { cwd: root, encoding: 'utf8' });
+  const out = path.join(tempDir('gumbel-cli'), 'run');
+  const relaxation = flags({ 'gumbel-temperature': 2, 'gumbel-decay': 0, 'gumbel-straight-through': 'true' });
+  const ran = cli([
+    'train',
+    '--variant',
+    'gumbel',
+    '--labels',
+    '50',
+    '--epochs',
+    '1',
+    ...tinyModelFlags(dataDir),
+    ...relaxation,
+    '--out',
+    out,
+  ]);
+  assert.equal(ran.status, 0, ran.stderr);
+  assert.deepEqual(readRunRecord(out).config.gumbel, { temperature: 2, minTemperature: 0.5, decay: 0, straightThrough: true });
+  const bad = cli([
+    'train',
+    '--variant',
+    'gumbel',
+    '--labels',
+    '50',
+    '--gumbel-straight-through',
+    'yes',
+    '--out',
+    path.join(tempDir('gumbel-bad'), 'run'),
+  ]);
+  assert.equal(bad.status, 2);
+  assert.match(bad.stderr, /--gumbel-straight-through must be one of true, false, got "yes"/);
+  const low = cli([
+    'train',
+    '--variant',
+    'gumbel',
+    '--labels',
+    '50',
+    '--gumbel-temperature',
+    '0',
+    '--out',
+    path.join(tempDir('gumbel-bad'), 'run'),
+  ]);
+  assert.equal(low.status, 2);
+  assert.match(low.stderr, /--gumbel-temperature must be positive, got 0/);
 });

@@ -13,7 +13,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { stableJson } from '../core/hash';
 import { projectDataDir } from '../core/paths';
-import { DEFAULTS, resolveConfig, VARIANTS, type M1Config, type TrainConfig, type Variant } from '../model/config';
+import { DEFAULTS, resolveConfig, VARIANTS, type TrainConfig, type Variant } from '../model/config';
 import { readRunRecord, runFile, type RunRecord } from '../train/records';
 import { PUBLISHED_LABEL_COUNTS, publishedSeries, type PublishedSeries, type SpreadKind } from './references';
 import { meanInterval, type MeanInterval } from '../core/stats';
@@ -41,6 +41,7 @@ export const VARIANT_NAMES: Record<Variant, string> = {
   baseline: 'Classifier on labels only',
   m1: "M1: classifier on M1's features, labels only",
   m1m2: "M1+M2: variant 3 on M1's features",
+  gumbel: 'M2, y relaxed (Gumbel-softmax) + classification term',
 };
 
 /** Directories under `root` (itself included) that hold a run.json; a run's subfolders are not searched. */
@@ -107,12 +108,15 @@ export function settingDifferences(config: TrainConfig): string[] {
   }
   const derived = resolveConfig({ ...config, labelledBatchSize: undefined }).labelledBatchSize;
   if (config.labelledBatchSize !== derived) out.push(`labelledBatchSize ${config.labelledBatchSize}`);
-  // M1's settings (m1 and m1m2 only), field by field: "m1.epochs 20".
-  if (config.m1 && reference.m1) {
-    for (const key of Object.keys(reference.m1).sort() as (keyof M1Config)[]) {
-      const value = config.m1[key];
-      if (stableJson(value) !== stableJson(reference.m1[key]))
-        out.push(`m1.${key} ${Array.isArray(value) ? value.join('×') : String(value)}`);
+  // The settings of M1 (m1, m1m2) and of the relaxation (gumbel), field by field: "m1.epochs 20".
+  for (const group of ['m1', 'gumbel'] as const) {
+    const ours = config[group] as Record<string, unknown> | undefined;
+    const theirs = reference[group] as Record<string, unknown> | undefined;
+    if (ours === undefined || theirs === undefined) continue;
+    for (const key of Object.keys(theirs).sort()) {
+      const value = ours[key];
+      if (stableJson(value) !== stableJson(theirs[key]))
+        out.push(`${group}.${key} ${Array.isArray(value) ? value.join('×') : String(value)}`);
     }
   }
   return out;

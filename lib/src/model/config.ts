@@ -16,19 +16,42 @@
 export const DEFAULT_LR = 4.2e-3;
 export const PYRO_SCRIPT_LR = 4.2e-4;
 
-export const VARIANTS = ['v1', 'v2', 'v3', 'baseline', 'm1', 'm1m2'] as const;
+export const VARIANTS = ['v1', 'v2', 'v3', 'baseline', 'm1', 'm1m2', 'gumbel'] as const;
 /**
  * v1: y sampled from q(y|x), score-function gradient;  v2: y summed out;
  * v3: y summed out plus α′·(−log q(y|x)) on labelled data;  baseline: q(y|x) on labels alone.
  * m1 and m1m2 (Kingma et al.'s stacked models) work on M1's features, the latent code z₁ of a
  * VAE trained on all training images (see config.m1): m1 is the baseline's classifier on z₁,
  * m1m2 is variant 3 on z₁ with a Gaussian observation model p(z₁|y,z₂).
+ * gumbel: variant 3 with y relaxed (Gumbel-softmax) on unlabelled images instead of summed out:
+ * one pass through the encoder and decoder per image instead of K (model/relaxed.ts, config.gumbel).
  */
 export type Variant = (typeof VARIANTS)[number];
 
 /** The objective a variant trains: m1 trains like the baseline and m1m2 like v3, on M1's features. */
-export function objectiveOf(variant: Variant): 'v1' | 'v2' | 'v3' | 'baseline' {
+export function objectiveOf(variant: Variant): 'v1' | 'v2' | 'v3' | 'baseline' | 'gumbel' {
   return variant === 'm1' ? 'baseline' : variant === 'm1m2' ? 'v3' : variant;
+}
+
+/**
+ * The relaxation of the variant gumbel. The temperature at optimisation step t (counted from the
+ * start of training) is τ_t = max(minTemperature, temperature · exp(−decay · t)); decay 0 keeps it
+ * fixed. The defaults start at τ = 1 and reach 0.5 after about 6,900 steps (epoch 28 of 250-step
+ * epochs). straightThrough feeds the networks the one-hot vector of the relaxed sample, with the
+ * relaxed sample's gradient.
+ */
+export interface GumbelConfig {
+  temperature: number;
+  minTemperature: number;
+  decay: number;
+  straightThrough: boolean;
+}
+
+export const GUMBEL_DEFAULTS: GumbelConfig = { temperature: 1, minTemperature: 0.5, decay: 1e-4, straightThrough: false };
+
+/** τ at optimisation step t (0-based, counted over the whole run). */
+export function temperatureAt(gumbel: GumbelConfig, step: number): number {
+  return Math.max(gumbel.minTemperature, gumbel.temperature * Math.exp(-gumbel.decay * step));
 }
 
 /** True for the variants that train on M1's features rather than on pixels. */
@@ -134,12 +157,14 @@ export interface TrainConfig extends ModelConfig {
   dataset: string;
   /** M1's settings, for the variants m1 and m1m2 only (M1_DEFAULTS, then the fields given); absent for the others. */
   m1?: M1Config;
+  /** The relaxation's settings, for the variant gumbel only (GUMBEL_DEFAULTS, then the fields given). */
+  gumbel?: GumbelConfig;
 }
 
 /** Settings as a caller gives them: any fields of TrainConfig, and any of M1's. */
-export type TrainSettings = Partial<Omit<TrainConfig, 'm1'>> & { m1?: Partial<M1Config> };
+export type TrainSettings = Partial<Omit<TrainConfig, 'm1' | 'gumbel'>> & { m1?: Partial<M1Config>; gumbel?: Partial<GumbelConfig> };
 
-export const DEFAULTS: Omit<TrainConfig, 'labelledBatchSize' | 'm1'> = {
+export const DEFAULTS: Omit<TrainConfig, 'labelledBatchSize' | 'm1' | 'gumbel'> = {
   preset: 'default',
   variant: 'v3',
   labels: 3000,
@@ -199,7 +224,7 @@ export const PRESET_NAMES = Object.keys(PRESETS) as PresetName[];
 
 /** Fills in defaults and checks every field; throws one error naming the first bad field. */
 export function resolveConfig(overrides: TrainSettings = {}): TrainConfig {
-  const { m1: givenM1, ...given } = stripUndefined(overrides);
+  const { m1: givenM1, gumbel: givenGumbel, ...given } = stripUndefined(overrides);
   const preset = given.preset ?? DEFAULTS.preset;
   checkOneOf('config.preset', preset, PRESET_NAMES);
   // An α′ given without a rule is meant to be used as it is.
@@ -207,14 +232,18 @@ export function resolveConfig(overrides: TrainSettings = {}): TrainConfig {
   const variant = given.variant ?? DEFAULTS.variant;
   checkOneOf('config.variant', variant, VARIANTS);
   const likelihood = { likelihood: variant === 'm1m2' ? ('gaussian' as const) : ('bernoulli' as const) };
-  const merged = { ...DEFAULTS, ...likelihood, ...PRESETS[preset], ...rule, ...given } as Omit<TrainConfig, 'labelledBatchSize' | 'm1'> & {
+  const merged = { ...DEFAULTS, ...likelihood, ...PRESETS[preset], ...rule, ...given } as Omit<
+    TrainConfig,
+    'labelledBatchSize' | 'm1' | 'gumbel'
+  > & {
     labelledBatchSize?: number;
   };
   const labelledBatchSize = merged.labelledBatchSize ?? Math.min(merged.schedule === 'mixed' ? 100 : merged.batchSize, merged.labels);
   // M1's settings belong to the variants that use M1; the others drop them (so one settings
   // object can be spread into every training call of a notebook).
   const m1 = usesM1(variant) ? resolveM1Config(givenM1 ?? {}) : undefined;
-  const config: TrainConfig = { ...merged, labelledBatchSize, ...(m1 ? { m1 } : {}) };
+  const gumbel = variant === 'gumbel' ? resolveGumbelConfig(givenGumbel ?? {}) : undefined;
+  const config: TrainConfig = { ...merged, labelledBatchSize, ...(m1 ? { m1 } : {}), ...(gumbel ? { gumbel } : {}) };
   checkOneOf('config.likelihood', config.likelihood, LIKELIHOODS);
   checkOneOf('config.schedule', config.schedule, SCHEDULES);
   checkOneOf('config.alphaRule', config.alphaRule, ALPHA_RULES);
@@ -230,11 +259,29 @@ export function resolveConfig(overrides: TrainSettings = {}): TrainConfig {
   return config;
 }
 
+/** Throws, naming `config.<group>`, if `given` has a field that `defaults` lacks. */
+function checkKnownFields(group: string, given: object, defaults: object): void {
+  const unknown = Object.keys(given).filter((k) => !(k in defaults));
+  if (unknown.length > 0)
+    throw new Error(`config.${group} has no field ${JSON.stringify(unknown[0])} (its fields: ${Object.keys(defaults).join(', ')})`);
+}
+
+/** GUMBEL_DEFAULTS, then the fields given, checked; errors name the field as config.gumbel.<field>. */
+export function resolveGumbelConfig(given: Partial<GumbelConfig>): GumbelConfig {
+  checkKnownFields('gumbel', given, GUMBEL_DEFAULTS);
+  const gumbel: GumbelConfig = { ...GUMBEL_DEFAULTS, ...stripUndefined(given) };
+  if (!(gumbel.temperature > 0)) throw new Error(`config.gumbel.temperature must be positive, got ${gumbel.temperature}`);
+  if (!(gumbel.minTemperature > 0 && gumbel.minTemperature <= gumbel.temperature))
+    throw new Error(`config.gumbel.minTemperature must lie in (0, temperature = ${gumbel.temperature}], got ${gumbel.minTemperature}`);
+  if (!(gumbel.decay >= 0)) throw new Error(`config.gumbel.decay must be non-negative, got ${gumbel.decay}`);
+  if (typeof gumbel.straightThrough !== 'boolean')
+    throw new Error(`config.gumbel.straightThrough must be true or false, got ${JSON.stringify(gumbel.straightThrough)}`);
+  return gumbel;
+}
+
 /** M1_DEFAULTS, then the fields given, checked; errors name the field as config.m1.<field>. */
 export function resolveM1Config(given: Partial<M1Config>): M1Config {
-  const unknown = Object.keys(given).filter((k) => !(k in M1_DEFAULTS));
-  if (unknown.length > 0)
-    throw new Error(`config.m1 has no field ${JSON.stringify(unknown[0])} (its fields: ${Object.keys(M1_DEFAULTS).join(', ')})`);
+  checkKnownFields('m1', given, M1_DEFAULTS);
   const m1: M1Config = { ...M1_DEFAULTS, ...stripUndefined(given) };
   checkPositiveInts('config.m1', m1, ['zDim', 'epochs', 'batchSize']);
   checkNetwork('config.m1', m1);

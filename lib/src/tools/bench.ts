@@ -62,7 +62,8 @@ function stepFlops(config: TrainConfig, step: Step): number {
   }
   if (unlabelled > 0) {
     macs += classifier(unlabelled);
-    if (objective === 'v1') macs += encoder(unlabelled, unlabelled, true) + decoder(unlabelled, true);
+    // v1 and gumbel run one class per image, with y as a (sampled or relaxed) vector through W_y.
+    if (objective === 'v1' || objective === 'gumbel') macs += encoder(unlabelled, unlabelled, true) + decoder(unlabelled, true);
     else macs += encoder(unlabelled, k * unlabelled, false) + decoder(k * unlabelled, false);
   }
   return 3 * 2 * macs;
@@ -199,7 +200,7 @@ function wasmMeasurement(steps: number): Measurement | string {
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
-      variants: { type: 'string', default: 'v1,v2,v3,baseline,m1,m1m2' },
+      variants: { type: 'string', default: 'v1,v2,v3,baseline,m1,m1m2,gumbel' },
       warmup: { type: 'string', default: '5' },
       steps: { type: 'string', default: '40' },
       'wasm-steps': { type: 'string', default: '4' },

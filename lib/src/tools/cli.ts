@@ -12,7 +12,7 @@ import { loadM2Into } from '../train/checkpoint';
 import { defaultRunsDir } from '../analysis/comparison';
 import { resultsMarkdown } from '../figures/comparison';
 import { replaceMarkedBlock } from '../core/files';
-import { DEFAULTS, resolveConfig, stripUndefined, usesM1, VARIANTS, type M1Config, type TrainConfig } from '../model/config';
+import { DEFAULTS, resolveConfig, stripUndefined, usesM1, VARIANTS, type TrainConfig, type TrainSettings } from '../model/config';
 import { recordedM1Split } from '../train/m1';
 import { classCounts, loadDataset, loadNamedDataset } from '../data/datasets';
 import { confusionMatrix } from '../train/evaluate';
@@ -30,7 +30,7 @@ import {
   PlanError,
   readPlanFile,
   runSweep,
-  M1_SETTING_FLAGS,
+  GROUP_SETTING_FLAGS,
   SETTING_FLAGS,
   shardOf,
   type SettingKind,
@@ -61,13 +61,16 @@ const SETTINGS_USAGE = `Settings (every run; defaults in lib/src/config.ts):
 M1, the feature extractor of m1 and m1m2 (a VAE on all training images, trained once per
 seed and cached in data/cache/):
   --m1-epochs E  --m1-hidden 500,500  --m1-z-dim Z  --m1-batch-size B  --m1-lr X
-  --m1-active-threshold X                keep z₁'s dimensions whose mean varies by more`;
+  --m1-active-threshold X                keep z₁'s dimensions whose mean varies by more
+The relaxation of gumbel (τ_t = max(min, τ₀ · exp(−decay · step))):
+  --gumbel-temperature τ₀  --gumbel-min-temperature X  --gumbel-decay X
+  --gumbel-straight-through true|false   one-hot forward, relaxed gradient`;
 
 const HELP: Record<string, string> = {
   info: `Usage: npm run ssvae -- info [--data-dir DIR]
 
 Prints the backend, versions and split sizes as JSON.`,
-  train: `Usage: npm run ssvae -- train --variant v1|v2|v3|baseline|m1|m1m2 --labels N --out DIR
+  train: `Usage: npm run ssvae -- train --variant v1|v2|v3|baseline|m1|m1m2|gumbel --labels N --out DIR
                               [--epochs E] [--seed S] [settings]
        npm run ssvae -- train --out DIR --resume [--epochs E]
        npm run ssvae -- train --variant … --labels N --out DIR --continue
@@ -98,7 +101,7 @@ ROOT/<group>/<variant>-<N>-s<seed>, where <group> names the preset and the setti
 Finished runs are skipped, unfinished ones resumed. Ends with mean ± 95% interval per method × N.
   --plan FILE        JSON: {"variants": […], "labels": […], "seeds": […], "epochs": E,
                      "settings": {field: value}, "grid": {field: [values]}}, or a list of them
-  --variants v1,v2,v3,baseline,m1,m1m2   --labels 100,600   --seeds 0-4 (or 0,1,2)   --epochs 50
+  --variants v1,v2,v3,baseline,m1,m1m2,gumbel   --labels 100,600   --seeds 0-4 (or 0,1,2)   --epochs 50
   --grid KEY=V1,V2   cross a setting's values (KEY as in a plan file, e.g. lr, schedule)
   --out ROOT         default data/runs
   --jobs J           runs at once (default: one per core, as memory allows); each gets
@@ -189,35 +192,38 @@ function positiveIntList(flags: Record<string, unknown>, name: string): number[]
 
 /** The parseArgs options of the flags that set a run's settings, shared by train and sweep. */
 const SETTING_OPTIONS: Options = Object.fromEntries(
-  [...SETTING_FLAGS, ...M1_SETTING_FLAGS].map(({ flag }) => [flag, { type: 'string' as const }]),
+  [...SETTING_FLAGS, ...GROUP_SETTING_FLAGS].map(({ flag }) => [flag, { type: 'string' as const }]),
 );
 
 /** The settings given as flags (undefined where not given), read as SETTING_FLAGS says. */
-function settingsFromFlags(flags: Record<string, unknown>): Partial<TrainConfig> {
+function settingsFromFlags(flags: Record<string, unknown>): TrainSettings {
   const read = ({ flag, kind }: { flag: string; kind: SettingKind }): unknown => {
     if (kind === 'int' || kind === 'number') return number(flags, flag, kind === 'int');
     if (kind === 'list') return positiveIntList(flags, flag);
     if (kind === 'path') return flags[flag] === undefined ? undefined : path.resolve(flags[flag] as string);
+    if (kind === 'boolean') {
+      const text = oneOf(flags, flag, ['true', 'false'] as const);
+      return text === undefined ? undefined : text === 'true';
+    }
     return oneOf(flags, flag, kind);
   };
-  const m1 = Object.fromEntries(
-    M1_SETTING_FLAGS.map((setting) => [setting.key, read(setting)]).filter(([, v]) => v !== undefined),
-  ) as Partial<M1Config>;
-  return {
-    ...(Object.fromEntries(SETTING_FLAGS.map((setting) => [setting.key, read(setting)])) as Partial<TrainConfig>),
-    ...(Object.keys(m1).length > 0 ? { m1: m1 as M1Config } : {}),
-  };
+  const settings: Record<string, unknown> = Object.fromEntries(SETTING_FLAGS.map((setting) => [setting.key, read(setting)]));
+  for (const setting of GROUP_SETTING_FLAGS) {
+    const value = read(setting);
+    if (value !== undefined) settings[setting.group] = { ...(settings[setting.group] as object | undefined), [setting.key]: value };
+  }
+  return settings as TrainSettings;
 }
 
 /** resolveConfig's error with the config field named as its flag. */
-function checkConfig(overrides: Partial<TrainConfig>): TrainConfig {
+function checkConfig(overrides: TrainSettings): TrainConfig {
   try {
     return resolveConfig(overrides);
   } catch (err) {
     throw new UsageError(
       (err as Error).message.replace(
-        /^config\.(m1\.)?(\w+)/,
-        (_, m1: string | undefined, k: string) => `--${m1 ? 'm1-' : ''}${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`,
+        /^config\.(?:(m1|gumbel)\.)?(\w+)/,
+        (_, group: string | undefined, k: string) => `--${group ? `${group}-` : ''}${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`,
       ),
     );
   }
@@ -261,7 +267,7 @@ async function trainCommand(argv: string[]): Promise<void> {
   const keepGoing = flags.continue as boolean;
   if (resume && keepGoing) throw new UsageError('give --resume or --continue, not both');
   setThreads(number(flags, 'threads', true));
-  const overrides: Partial<TrainConfig> = {
+  const overrides: TrainSettings = {
     ...settingsFromFlags(flags),
     variant: oneOf(flags, 'variant', VARIANTS),
     labels: number(flags, 'labels', true),

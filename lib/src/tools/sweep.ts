@@ -16,8 +16,8 @@ import {
   resolveConfig,
   SCHEDULES,
   VARIANTS,
-  type M1Config,
   type TrainConfig,
+  type TrainSettings,
   type Variant,
 } from '../model/config';
 import { summariseRuns, type ComparisonSummary, type LoadedRun } from '../analysis/comparison';
@@ -33,7 +33,7 @@ export interface SweepPlan {
   seeds: number[];
   epochs: number;
   /** Settings applied to every run (TrainConfig fields, e.g. { "preset": "pyro-script" }). */
-  settings: Partial<TrainConfig>;
+  settings: TrainSettings;
   /** Settings to cross: each field lists its values, e.g. { "lr": [0.00042, 0.0042] }. */
   grid: Partial<Record<keyof TrainConfig, unknown[]>>;
 }
@@ -42,7 +42,7 @@ export interface PlannedRun {
   /** Directory of the run, relative to the sweep's root: "<group>/<variant>-<N>-s<seed>". */
   name: string;
   /** The settings given for this run (plan settings and its grid point), as passed to train. */
-  given: Partial<TrainConfig>;
+  given: TrainSettings;
   config: TrainConfig;
 }
 
@@ -160,7 +160,7 @@ function valueLabel(value: unknown): string {
  * The group folder of a run: its preset, then every other given setting as key-value, sorted,
  * e.g. "default", "pyro-script", "default_lr-0.0015_schedule-mixed".
  */
-export function groupName(given: Partial<TrainConfig>): string {
+export function groupName(given: TrainSettings): string {
   const preset = given.preset ?? 'default';
   const rest = Object.keys(given)
     .filter((k) => k !== 'preset' && given[k as keyof TrainConfig] !== undefined)
@@ -216,17 +216,27 @@ export function shardOf<T>(runs: T[], shard: { index: number; count: number }): 
   return runs.filter((_, i) => i % shard.count === shard.index);
 }
 
-/** How a setting's flag value is read: an integer, a number, one of a list, integers, a path. */
-export type SettingKind = 'int' | 'number' | 'list' | 'path' | readonly string[];
+/** How a setting's flag value is read: an integer, a number, one of a list, integers, a path, true or false. */
+export type SettingKind = 'int' | 'number' | 'list' | 'path' | 'boolean' | readonly string[];
 
-/** M1's settings (config.m1, for m1 and m1m2) that a run takes from the command line, as SETTING_FLAGS. */
-export const M1_SETTING_FLAGS: readonly { key: keyof M1Config; flag: string; kind: SettingKind }[] = [
-  { key: 'epochs', flag: 'm1-epochs', kind: 'int' },
-  { key: 'hidden', flag: 'm1-hidden', kind: 'list' },
-  { key: 'zDim', flag: 'm1-z-dim', kind: 'int' },
-  { key: 'batchSize', flag: 'm1-batch-size', kind: 'int' },
-  { key: 'lr', flag: 'm1-lr', kind: 'number' },
-  { key: 'activeThreshold', flag: 'm1-active-threshold', kind: 'number' },
+/** The settings that come as a group of their own in TrainConfig, for some variants only. */
+export type SettingGroup = 'm1' | 'gumbel';
+
+/**
+ * The fields of those groups (config.m1 for m1 and m1m2, config.gumbel for gumbel) that a run takes
+ * from the command line, as SETTING_FLAGS: group, field, flag, how it is read.
+ */
+export const GROUP_SETTING_FLAGS: readonly { group: SettingGroup; key: string; flag: string; kind: SettingKind }[] = [
+  { group: 'm1', key: 'epochs', flag: 'm1-epochs', kind: 'int' },
+  { group: 'm1', key: 'hidden', flag: 'm1-hidden', kind: 'list' },
+  { group: 'm1', key: 'zDim', flag: 'm1-z-dim', kind: 'int' },
+  { group: 'm1', key: 'batchSize', flag: 'm1-batch-size', kind: 'int' },
+  { group: 'm1', key: 'lr', flag: 'm1-lr', kind: 'number' },
+  { group: 'm1', key: 'activeThreshold', flag: 'm1-active-threshold', kind: 'number' },
+  { group: 'gumbel', key: 'temperature', flag: 'gumbel-temperature', kind: 'number' },
+  { group: 'gumbel', key: 'minTemperature', flag: 'gumbel-min-temperature', kind: 'number' },
+  { group: 'gumbel', key: 'decay', flag: 'gumbel-decay', kind: 'number' },
+  { group: 'gumbel', key: 'straightThrough', flag: 'gumbel-straight-through', kind: 'boolean' },
 ];
 
 /**
@@ -271,8 +281,8 @@ export function trainArgs(run: PlannedRun, dir: string, threads?: number): strin
   for (const key of Object.keys(run.given).sort() as (keyof TrainConfig)[]) {
     const value = run.given[key];
     if (value === undefined) continue;
-    if (key === 'm1') {
-      args.push(...m1Args(value as Partial<M1Config>));
+    if (key === 'm1' || key === 'gumbel') {
+      args.push(...groupArgs(key, value as unknown as Record<string, unknown>));
       continue;
     }
     const setting = SETTING_FLAGS.find((s) => s.key === key);
@@ -284,15 +294,17 @@ export function trainArgs(run: PlannedRun, dir: string, threads?: number): strin
   return args;
 }
 
-/** The flags of M1's settings given in a plan. */
-function m1Args(m1: Partial<M1Config>): string[] {
-  return (Object.keys(m1).sort() as (keyof M1Config)[]).flatMap((key) => {
-    const value = m1[key];
-    if (value === undefined) return [];
-    const setting = M1_SETTING_FLAGS.find((s) => s.key === key);
-    if (setting === undefined) throw new PlanError(`setting m1.${key} has no train flag and cannot be planned`);
-    return [`--${setting.flag}`, Array.isArray(value) ? value.join(',') : String(value)];
-  });
+/** The flags of a group's settings given in a plan. */
+function groupArgs(group: SettingGroup, values: Record<string, unknown>): string[] {
+  return Object.keys(values)
+    .sort()
+    .flatMap((key) => {
+      const value = values[key];
+      if (value === undefined) return [];
+      const setting = GROUP_SETTING_FLAGS.find((s) => s.group === group && s.key === key);
+      if (setting === undefined) throw new PlanError(`setting ${group}.${key} has no train flag and cannot be planned`);
+      return [`--${setting.flag}`, Array.isArray(value) ? value.join(',') : String(value)];
+    });
 }
 
 /** The CLI's entry script (lib/dist/tools/cli.js). */

@@ -6,7 +6,17 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { initBackend, tf } from '../core/backend';
-import { effectiveAlpha, objectiveOf, resolveConfig, resolveM1Config, usesM1, type TrainConfig, type TrainSettings } from '../model/config';
+import {
+  effectiveAlpha,
+  objectiveOf,
+  resolveConfig,
+  resolveGumbelConfig,
+  resolveM1Config,
+  temperatureAt,
+  usesM1,
+  type TrainConfig,
+  type TrainSettings,
+} from '../model/config';
 import { m1Splits, trainM1, type M1Options } from './m1';
 import { loadNamedDataset, semiSupervisedSplits, type Dataset, type SemiSupervisedSplits } from '../data/datasets';
 import { loadM2Into, saveM2 } from './checkpoint';
@@ -19,9 +29,11 @@ import {
   unlabelledBoundEnumerated,
   unlabelledBoundSampled,
   type LabelledTerms,
+  type UnlabelledTerms,
 } from '../model/objectives';
+import { unlabelledBoundRelaxed } from '../model/relaxed';
 import { Adam } from '../model/optimizer';
-import { drawSeed, makeRng, standardNormal, type Rng } from '../core/random';
+import { drawSeed, gumbel, makeRng, standardNormal, type Rng } from '../core/random';
 import { describeEnvironment, readRunRecord, summarise, writeRunRecord, type EpochRecord, type M1Record, type RunRecord } from './records';
 import { epochPlan, type Step } from './schedule';
 import { gradientStep, TrainingDiverged } from './step';
@@ -90,6 +102,8 @@ export class Trainer {
   readonly optimizer: Adam;
   /** α′, from config.alpha or config.alphaRule. */
   readonly alpha: number;
+  /** The Gumbel-softmax temperature τ of the next step (variant gumbel; trainEpoch sets it by step). */
+  temperature: number;
   private readonly data: TrainingData;
   private readonly variables: tf.Variable[];
 
@@ -104,13 +118,15 @@ export class Trainer {
     this.optimizer = new Adam(groups, { lr: config.lr, beta1: config.beta1, beta2: config.beta2 });
     this.data = trainingData(splits, config.xDim, config.numClasses);
     this.alpha = effectiveAlpha(config, splits.unlabelled.count + splits.labelled.count);
+    this.temperature = (config.gumbel ?? resolveGumbelConfig({})).temperature;
   }
 
   /**
    * The loss of one step and its named terms (batch means, as scalars). Which terms enter
    * the loss depends on the variant:
    *   labelled batch:   −L(x,y)  [+ α′·(−log q(y|x)) for v3]      baseline: −log q(y|x)
-   *   unlabelled batch: −U(x) summed out (v2, v3) or the score-function surrogate (v1)
+   *   unlabelled batch: −U(x) summed out (v2, v3), the score-function surrogate (v1), or −Ũ(x)
+   *                     with y relaxed at temperature τ (gumbel)
    */
   private lossTerms(batch: Batch, rng: Rng): { loss: tf.Scalar; terms: Record<string, tf.Scalar> } {
     const { numClasses: k, zDim } = this.config;
@@ -128,22 +144,32 @@ export class Trainer {
       } else {
         const eps = noise(x.shape[0], zDim, rng);
         parts.push(boundTerms(terms, 'labelled', labelledBound(m, x, y, eps)));
-        if (variant === 'v3') parts.push(tf.mul(alpha, classification) as tf.Scalar);
+        if (variant === 'v3' || variant === 'gumbel') parts.push(tf.mul(alpha, classification) as tf.Scalar);
       }
     }
     if (batch.unlabelled) {
       const { x, yHat } = batch.unlabelled;
       const rows = x.shape[0];
       // v1: one sampled class per image, trained through the score-function surrogate;
-      // v2, v3: all K classes, trained through U itself.
+      // v2, v3: all K classes, trained through U itself; gumbel: one relaxed class per image.
       const sampled = yHat ? unlabelledBoundSampled(m, x, yHat, noise(rows, zDim, rng)) : undefined;
-      const u = sampled ?? unlabelledBoundEnumerated(m, x, noise(k * rows, zDim, rng));
+      const u: UnlabelledTerms =
+        sampled ?? (variant === 'gumbel' ? this.relaxed(x, rng) : unlabelledBoundEnumerated(m, x, noise(k * rows, zDim, rng)));
       const loss = boundTerms(terms, 'unlabelled', u);
       terms['unlabelled.entropy'] = tf.mean(u.entropy) as tf.Scalar;
       parts.push(sampled ? (tf.neg(tf.mean(sampled.surrogate)) as tf.Scalar) : loss);
     }
     const loss = parts.length === 1 ? (parts[0] as tf.Scalar) : (tf.addN(parts) as tf.Scalar);
     return { loss, terms };
+  }
+
+  /** Ũ(x) with one relaxed sample per image at the current temperature: Gumbel noise [B, K], then ε [B, Z]. */
+  private relaxed(x: tf.Tensor2D, rng: Rng): UnlabelledTerms {
+    const { numClasses: k, zDim } = this.config;
+    const rows = x.shape[0];
+    const g = tf.tensor2d(gumbel(rows * k, drawSeed(rng)), [rows, k]);
+    const straight = (this.config.gumbel ?? resolveGumbelConfig({})).straightThrough;
+    return unlabelledBoundRelaxed(this.model, x, g, noise(rows, zDim, rng), { temperature: this.temperature, straightThrough: straight });
   }
 
   /** The step's images (and labels) gathered, and for v1 the classes ŷ sampled outside the gradient tape. */
@@ -189,6 +215,7 @@ export class Trainer {
     // terms come from different steps under the alternating schedule).
     const totals = new Map<string, { sum: number; count: number }>();
     plan.forEach((s, i) => {
+      if (this.config.gumbel) this.temperature = temperatureAt(this.config.gumbel, (epoch - 1) * plan.length + i);
       let terms: Record<string, number>;
       try {
         terms = this.step(s, rng);
