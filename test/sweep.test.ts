@@ -160,7 +160,10 @@ test('a bad plan file gets one clear error naming the file and the field', () =>
   const dir = tempDir('sweep-plans');
   const good = { variants: ['v3'], labels: [100], seeds: [0], epochs: 5 };
   const cases: [unknown, RegExp][] = [
-    [{ ...good, variants: ['v4'] }, /plan\.json\.variants must be a non-empty list of v1, v2, v3, baseline, m1, m1m2, gumbel, got \["v4"\]/],
+    [
+      { ...good, variants: ['v4'] },
+      /plan\.json\.variants must be a non-empty list of v1, v2, v3, baseline, m1, m1m2, gumbel, got \["v4"\]/,
+    ],
     [{ ...good, labels: [100, -3] }, /plan\.json\.labels must be a non-empty list of positive integers/],
     [{ ...good, seeds: 'all' }, /plan\.json\.seeds must be a non-empty list of non-negative integers/],
     [{ ...good, epochs: 0 }, /plan\.json\.epochs must be a positive integer, got 0/],
