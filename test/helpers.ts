@@ -2,7 +2,8 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { encodeIdx, IDX_FILES } from 'ssvae';
+import assert from 'node:assert/strict';
+import { encodeIdx, epochPlan, IDX_FILES, makeRng, standardNormal, tf, Trainer, type SemiSupervisedSplits, type TrainConfig } from 'ssvae';
 
 export function tempDir(prefix: string): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), `ssvae-${prefix}-`));
@@ -37,4 +38,36 @@ export function flags(values: Record<string, string | number>): string[] {
 /** The settings of an M2 small enough to train in a second on a tiny dataset (writeTinyDataset) in `dataDir`. */
 export function tinyModelFlags(dataDir: string): string[] {
   return flags({ 'batch-size': 20, hidden: 8, 'z-dim': 2, 'data-dir': dataDir });
+}
+
+/**
+ * Runs 100 steps of a trainer for `config` on `splits` (its epoch plan, cycled), each with a finite
+ * loss, and checks that tf.memory().numTensors after step 100 is what it was after step 10.
+ * Returns the terms of the last step.
+ */
+export function assertStepsKeepTensorCount(config: TrainConfig, splits: SemiSupervisedSplits): Record<string, number> {
+  const trainer = new Trainer(config, splits);
+  const rng = makeRng(0, 'leak');
+  const plan = epochPlan(config, splits.unlabelled.count, splits.labelled.count, rng);
+  let at10 = -1;
+  let terms: Record<string, number> = {};
+  try {
+    for (let i = 1; i <= 100; i++) {
+      terms = trainer.step(plan[i % plan.length]!, rng);
+      assert.ok(Number.isFinite(terms.loss), `step ${i}: loss ${terms.loss}`);
+      if (i === 10) at10 = tf.memory().numTensors;
+    }
+    assert.equal(tf.memory().numTensors, at10);
+  } finally {
+    trainer.dispose();
+  }
+  return terms;
+}
+
+/** `rows × cols` values in (0, 1) (the logistic of standard normal draws from `seed`), like pixel intensities. */
+export function randomPixels(rows: number, cols: number, seed: number): tf.Tensor2D {
+  return tf.tensor2d(
+    Float32Array.from(standardNormal(rows * cols, seed), (v) => 1 / (1 + Math.exp(-v))),
+    [rows, cols],
+  );
 }

@@ -19,15 +19,9 @@ import {
   unlabelledBoundEnumerated,
   unlabelledBoundSampled,
 } from 'ssvae';
+import { randomPixels } from './helpers';
 
 const tiny = { xDim: 6, numClasses: 3, hidden: [5], zDim: 2, init: 'glorot-normal' as const, likelihood: 'bernoulli' as const };
-
-function randomPixels(rows: number, cols: number, seed: number): tf.Tensor2D {
-  return tf.tensor2d(
-    Float32Array.from(standardNormal(rows * cols, seed), (v) => 1 / (1 + Math.exp(-v))),
-    [rows, cols],
-  );
-}
 
 test('KL(q(z|x,y) ‖ p(z)) in closed form agrees with a Monte Carlo estimate', () => {
   const loc = tf.tensor2d([

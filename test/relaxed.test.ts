@@ -7,13 +7,11 @@ import {
   concreteLogDensity,
   createM2,
   disposeM2,
-  epochPlan,
   gumbel,
   labelledBound,
   loadDataset,
   logPriorY,
   logQy,
-  makeRng,
   readRunRecord,
   relaxedSample,
   resolveConfig,
@@ -24,20 +22,12 @@ import {
   tf,
   train,
   trainableVariables,
-  Trainer,
   unlabelledBoundEnumerated,
   unlabelledBoundRelaxed,
 } from 'ssvae';
-import { flags, tempDir, tinyModelFlags, writeTinyDataset } from './helpers';
+import { assertStepsKeepTensorCount, flags, randomPixels, tempDir, tinyModelFlags, writeTinyDataset } from './helpers';
 
 const tiny = { xDim: 6, numClasses: 3, hidden: [5], zDim: 2, init: 'glorot-normal' as const, likelihood: 'bernoulli' as const };
-
-function randomPixels(rows: number, cols: number, seed: number): tf.Tensor2D {
-  return tf.tensor2d(
-    Float32Array.from(standardNormal(rows * cols, seed), (v) => 1 / (1 + Math.exp(-v))),
-    [rows, cols],
-  );
-}
 
 const sigmoid = (v: number) => 1 / (1 + Math.exp(-v));
 
@@ -224,19 +214,8 @@ test('gumbel: settings with defaults and checks; τ falls from temperature to mi
 for (const straight of [false, true]) {
   test(`gumbel${straight ? ' (straight-through)' : ''}: tf.memory().numTensors is the same after step 10 and step 100`, () => {
     const config = resolveConfig({ ...small, variant: 'gumbel', gumbel: { straightThrough: straight } });
-    const splits = semiSupervisedSplits(dataset, config.labels, 0);
-    const trainer = new Trainer(config, splits);
-    const rng = makeRng(0, 'leak');
-    const plan = epochPlan(config, splits.unlabelled.count, splits.labelled.count, rng);
-    let at10 = -1;
-    for (let i = 1; i <= 100; i++) {
-      const terms = trainer.step(plan[i % plan.length]!, rng);
-      assert.ok(Number.isFinite(terms.loss));
-      assert.ok('unlabelled.entropy' in terms && 'labelled.classification' in terms);
-      if (i === 10) at10 = tf.memory().numTensors;
-    }
-    assert.equal(tf.memory().numTensors, at10);
-    trainer.dispose();
+    const terms = assertStepsKeepTensorCount(config, semiSupervisedSplits(dataset, config.labels, 0));
+    assert.ok('unlabelled.entropy' in terms && 'labelled.classification' in terms);
   });
 }
 
@@ -272,30 +251,13 @@ test('CLI: gumbel flags reach the run record; a bad one names its flag', () => {
   ]);
   assert.equal(ran.status, 0, ran.stderr);
   assert.deepEqual(readRunRecord(out).config.gumbel, { temperature: 2, minTemperature: 0.5, decay: 0, straightThrough: true });
-  const bad = cli([
-    'train',
-    '--variant',
-    'gumbel',
-    '--labels',
-    '50',
-    '--gumbel-straight-through',
-    'yes',
-    '--out',
-    path.join(tempDir('gumbel-bad'), 'run'),
-  ]);
-  assert.equal(bad.status, 2);
-  assert.match(bad.stderr, /--gumbel-straight-through must be one of true, false, got "yes"/);
-  const low = cli([
-    'train',
-    '--variant',
-    'gumbel',
-    '--labels',
-    '50',
-    '--gumbel-temperature',
-    '0',
-    '--out',
-    path.join(tempDir('gumbel-bad'), 'run'),
-  ]);
-  assert.equal(low.status, 2);
-  assert.match(low.stderr, /--gumbel-temperature must be positive, got 0/);
+  const refused: [string, string, RegExp][] = [
+    ['--gumbel-straight-through', 'yes', /--gumbel-straight-through must be one of true, false, got "yes"/],
+    ['--gumbel-temperature', '0', /--gumbel-temperature must be positive, got 0/],
+  ];
+  for (const [flag, value, message] of refused) {
+    const bad = cli(['train', '--variant', 'gumbel', '--labels', '50', flag, value, '--out', path.join(tempDir('gumbel-bad'), 'run')]);
+    assert.equal(bad.status, 2, `${flag} ${value}`);
+    assert.match(bad.stderr, message);
+  }
 });
