@@ -1,6 +1,7 @@
 /**
- * Training M2 (variants 1–3) and the labelled-only baseline: the loss of each step by variant,
- * one optimisation step per batch of the epoch's schedule (schedule.ts), evaluation after every
+ * Training M2 (variants 1–3, and gumbel with y relaxed), the labelled-only baseline, and the
+ * variants on M1's features (m1, m1m2: see m1.ts): the loss of each step by variant, one
+ * optimisation step per batch of the epoch's schedule (schedule.ts), evaluation after every
  * epoch, checkpoints and the run record.
  */
 import * as fs from 'node:fs';
@@ -124,7 +125,7 @@ export class Trainer {
   /**
    * The loss of one step and its named terms (batch means, as scalars). Which terms enter
    * the loss depends on the variant:
-   *   labelled batch:   −L(x,y)  [+ α′·(−log q(y|x)) for v3]      baseline: −log q(y|x)
+   *   labelled batch:   −L(x,y)  [+ α′·(−log q(y|x)) for v3 and gumbel]      baseline: −log q(y|x)
    *   unlabelled batch: −U(x) summed out (v2, v3), the score-function surrogate (v1), or −Ũ(x)
    *                     with y relaxed at temperature τ (gumbel)
    */
