@@ -151,14 +151,21 @@ export function vaeEncodeMean(vae: Vae, images: Float32Array): Float32Array {
   return mapRowBatches(images, xDim, new Float32Array(rowCount(images, xDim) * zDim), (x) => vaeEncode(vae, x).loc);
 }
 
-/** q(z|x) of each image as arrays: means μ(x) and standard deviations σ(x), row-major [n, Z] each. */
+/** q(z|x) of each image as arrays: means μ(x) and standard deviations σ(x), row-major [n, Z] each (one encoder pass). */
 export function vaeEncodeGaussian(vae: Vae, images: Float32Array): { loc: Float32Array; scale: Float32Array } {
   const { xDim, zDim } = vae.config;
-  const size = rowCount(images, xDim) * zDim;
-  return {
-    loc: mapRowBatches(images, xDim, new Float32Array(size), (x) => vaeEncode(vae, x).loc),
-    scale: mapRowBatches(images, xDim, new Float32Array(size), (x) => tf.exp(vaeEncode(vae, x).logScale)),
-  };
+  const n = rowCount(images, xDim);
+  const both = mapRowBatches(images, xDim, new Float32Array(n * 2 * zDim), (x) => {
+    const q = vaeEncode(vae, x);
+    return tf.concat([q.loc, tf.exp(q.logScale)], 1); //                [B, 2Z]: μ, then σ
+  });
+  const loc = new Float32Array(n * zDim);
+  const scale = new Float32Array(n * zDim);
+  for (let i = 0; i < n; i++) {
+    loc.set(both.subarray(2 * i * zDim, (2 * i + 1) * zDim), i * zDim);
+    scale.set(both.subarray((2 * i + 1) * zDim, (2 * i + 2) * zDim), i * zDim);
+  }
+  return { loc, scale };
 }
 
 /** Reconstructions: the pixel probabilities sigmoid(decoder(μ(x))) of each image, row-major [n, D]. */

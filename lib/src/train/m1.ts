@@ -120,20 +120,21 @@ export function m1Splits(vae: Vae, splits: SemiSupervisedSplits, threshold: numb
     throw new Error(
       `M1: no dimension of z₁ varies over the images by more than ${threshold} (config.m1.activeThreshold); M1 has learnt nothing`,
     );
-  const features = (split: Split, q: { loc: Float32Array; scale: Float32Array }, withScales: boolean): Split => ({
+  // Training splits carry σ(x) to sample from; validation and test images are μ(x) alone.
+  const features = (split: Split, q: { loc: Float32Array; scale?: Float32Array }): Split => ({
     name: split.name,
     count: split.count,
     labels: split.labels,
     images: selectColumns(q.loc, zDim, dims),
-    ...(withScales ? { scales: selectColumns(q.scale, zDim, dims) } : {}),
+    ...(q.scale ? { scales: selectColumns(q.scale, zDim, dims) } : {}),
   });
-  const encoded = (split: Split) => vaeEncodeGaussian(vae, split.images);
+  const means = (split: Split) => features(split, { loc: vaeEncodeMean(vae, split.images) });
   return {
     splits: {
-      labelled: features(splits.labelled, encoded(splits.labelled), true),
-      unlabelled: features(splits.unlabelled, unlabelled, true),
-      validation: features(splits.validation, encoded(splits.validation), false),
-      test: features(splits.test, encoded(splits.test), false),
+      labelled: features(splits.labelled, vaeEncodeGaussian(vae, splits.labelled.images)),
+      unlabelled: features(splits.unlabelled, unlabelled),
+      validation: means(splits.validation),
+      test: means(splits.test),
       labelledIndices: splits.labelledIndices,
     },
     dims,

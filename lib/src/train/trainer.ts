@@ -15,6 +15,7 @@ import {
   resolveM1Config,
   temperatureAt,
   usesM1,
+  type GumbelConfig,
   type TrainConfig,
   type TrainSettings,
 } from '../model/config';
@@ -105,6 +106,8 @@ export class Trainer {
   readonly alpha: number;
   /** The Gumbel-softmax temperature τ of the next step (variant gumbel; trainEpoch sets it by step). */
   temperature: number;
+  /** The relaxation's settings (config.gumbel; the defaults for the other variants, which never use them). */
+  private readonly gumbel: GumbelConfig;
   private readonly data: TrainingData;
   private readonly variables: tf.Variable[];
 
@@ -119,7 +122,8 @@ export class Trainer {
     this.optimizer = new Adam(groups, { lr: config.lr, beta1: config.beta1, beta2: config.beta2 });
     this.data = trainingData(splits, config.xDim, config.numClasses);
     this.alpha = effectiveAlpha(config, splits.unlabelled.count + splits.labelled.count);
-    this.temperature = (config.gumbel ?? resolveGumbelConfig({})).temperature;
+    this.gumbel = config.gumbel ?? resolveGumbelConfig({});
+    this.temperature = this.gumbel.temperature;
   }
 
   /**
@@ -169,8 +173,8 @@ export class Trainer {
     const { numClasses: k, zDim } = this.config;
     const rows = x.shape[0];
     const g = tf.tensor2d(gumbel(rows * k, drawSeed(rng)), [rows, k]);
-    const straight = (this.config.gumbel ?? resolveGumbelConfig({})).straightThrough;
-    return unlabelledBoundRelaxed(this.model, x, g, noise(rows, zDim, rng), { temperature: this.temperature, straightThrough: straight });
+    const options = { temperature: this.temperature, straightThrough: this.gumbel.straightThrough };
+    return unlabelledBoundRelaxed(this.model, x, g, noise(rows, zDim, rng), options);
   }
 
   /** The step's images (and labels) gathered, and for v1 the classes ŷ sampled outside the gradient tape. */
@@ -216,7 +220,7 @@ export class Trainer {
     // terms come from different steps under the alternating schedule).
     const totals = new Map<string, { sum: number; count: number }>();
     plan.forEach((s, i) => {
-      if (this.config.gumbel) this.temperature = temperatureAt(this.config.gumbel, (epoch - 1) * plan.length + i);
+      this.temperature = temperatureAt(this.gumbel, (epoch - 1) * plan.length + i);
       let terms: Record<string, number>;
       try {
         terms = this.step(s, rng);
