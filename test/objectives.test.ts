@@ -18,6 +18,7 @@ import {
   trainableVariables,
   unlabelledBoundEnumerated,
   unlabelledBoundSampled,
+  CONTROL_VARIATES,
 } from 'ssvae';
 import { randomPixels } from './helpers';
 
@@ -138,7 +139,7 @@ test('U(x) with y summed out equals an explicit loop over the ten classes', () =
   disposeM2(m);
 });
 
-test('the variant-1 score-function gradient equals the summed-out gradient in expectation', () => {
+test('the variant-1 score-function gradient, with and without the leave-one-out control variate, equals the summed-out gradient in expectation', () => {
   const m = createM2(tiny, 11);
   const vars = trainableVariables(m);
   const x1 = randomPixels(1, tiny.xDim, 12);
@@ -148,33 +149,81 @@ test('the variant-1 score-function gradient equals the summed-out gradient in ex
   const e = tf.tensor2d(standardNormal(K * tiny.zDim, 13), [K, tiny.zDim]);
   const flat = (grads: tf.NamedTensorMap) => tf.concat(vars.map((v) => (grads[v.name] ?? tf.zerosLike(v)).reshape([-1])));
   const exact = tf.tidy(() => flat(tf.variableGrads(() => tf.mean(unlabelledBoundEnumerated(m, x1, e).bound) as tf.Scalar, vars).grads));
+  const classifierParams = m.classifier.countParams();
+  const meanAbs = tf.tidy(() => tf.abs(exact.slice(0, classifierParams)).mean().arraySync() as number);
   // R independent estimates, each the mean over n samples of ŷ (n copies of x in one batch).
   const R = 30;
   const n = 2000;
   const xs = tf.tile(x1, [n, 1]) as tf.Tensor2D;
-  const estimates: tf.Tensor[] = [];
-  for (let r = 0; r < R; r++) {
-    estimates.push(
-      tf.tidy(() => {
+  const spread: Record<string, number> = {};
+  for (const controlVariate of CONTROL_VARIATES) {
+    const stacked = tf.tidy(() => {
+      const estimates: tf.Tensor[] = [];
+      for (let r = 0; r < R; r++) {
         const yHat = tf.multinomial(classifierLogits(m, xs), 1, 1000 + r).reshape([-1]) as tf.Tensor1D;
         const eps = tf.gather(e, yHat) as tf.Tensor2D;
-        return flat(tf.variableGrads(() => tf.mean(unlabelledBoundSampled(m, xs, yHat, eps).surrogate) as tf.Scalar, vars).grads);
-      }),
-    );
+        const surrogate = () => tf.mean(unlabelledBoundSampled(m, xs, yHat, eps, controlVariate).surrogate) as tf.Scalar;
+        estimates.push(flat(tf.variableGrads(surrogate, vars).grads));
+      }
+      return tf.stack(estimates); //                                   [R, P]
+    });
+    const { mean, variance } = tf.moments(stacked, 0);
+    const se = tf.sqrt(tf.div(variance, R));
+    // Standardised error of every parameter's gradient; with R = 30 the t-statistic has heavy-ish
+    // tails, so allow 5 (two-sided p ≈ 2e-5 each; P ≈ 130 parameters).
+    const z = tf.div(tf.abs(tf.sub(mean, exact)), tf.add(se, 1e-6)).arraySync() as number[];
+    const worst = Math.max(...z);
+    assert.ok(worst < 5, `${controlVariate}: largest standardised deviation ${worst}`);
+    spread[controlVariate] = tf.sqrt(variance.slice(0, classifierParams)).mul(Math.sqrt(n)).mean().arraySync() as number;
+    tf.dispose([stacked, mean, variance, se]);
   }
-  const stacked = tf.stack(estimates); //                              [R, P]
-  const { mean, variance } = tf.moments(stacked, 0);
-  const se = tf.sqrt(tf.div(variance, R));
-  // Standardised error of every parameter's gradient; with R = 30 the t-statistic has heavy-ish
-  // tails, so allow 5 (two-sided p ≈ 2e-5 each; P ≈ 130 parameters).
-  const z = tf.div(tf.abs(tf.sub(mean, exact)), tf.add(se, 1e-6)).arraySync() as number[];
-  const worst = Math.max(...z);
-  assert.ok(worst < 5, `largest standardised deviation ${worst}`);
-  // And the estimator is noisy (that is the point of variant 1): its spread dwarfs the mean for q(y|x).
-  const classifierParams = m.classifier.countParams();
-  const sdPerSample = tf.sqrt(variance.slice(0, classifierParams)).mul(Math.sqrt(n)).mean().arraySync() as number;
-  const meanAbs = tf.abs(exact.slice(0, classifierParams)).mean().arraySync() as number;
-  assert.ok(sdPerSample > 3 * meanAbs, `per-sample sd ${sdPerSample} vs mean |gradient| ${meanAbs}`);
-  tf.dispose([exact, xs, stacked, mean, variance, se, e, x1, ...estimates]);
+  // Without a control variate the estimator is noisy (that is the point of variant 1): its
+  // spread dwarfs the mean for q(y|x). The leave-one-out baseline removes the part of Û that all
+  // classes share, so its spread is smaller.
+  assert.ok(spread.none! > 3 * meanAbs, `per-sample sd ${spread.none} vs mean |gradient| ${meanAbs}`);
+  assert.ok(
+    spread['leave-one-out']! < spread.none! / 2,
+    `per-sample sd ${spread['leave-one-out']} with the baseline vs ${spread.none} without`,
+  );
+  tf.dispose([exact, xs, e, x1]);
+  disposeM2(m);
+});
+
+test('the leave-one-out control variate changes the surrogate by −b·log q(ŷ|x), b the mean of Û over the other images, and not the bound', () => {
+  const m = createM2(tiny, 21);
+  const B = 5;
+  const x = randomPixels(B, tiny.xDim, 22);
+  const yHat = tf.tensor1d([0, 1, 2, 1, 0], 'int32');
+  const eps = tf.tensor2d(standardNormal(B * tiny.zDim, 23), [B, tiny.zDim]);
+  const plain = unlabelledBoundSampled(m, x, yHat, eps, 'none');
+  const loo = unlabelledBoundSampled(m, x, yHat, eps, 'leave-one-out');
+  const u = plain.bound.arraySync() as number[];
+  const logQ = tf.neg(plain.entropy).arraySync() as number[];
+  const total = u.reduce((a, b) => a + b, 0);
+  assert.deepEqual(loo.bound.arraySync(), u);
+  const diff = tf.sub(loo.surrogate, plain.surrogate).arraySync() as number[];
+  diff.forEach((d, i) => {
+    const b = (total - u[i]!) / (B - 1);
+    assert.ok(Math.abs(d - -b * logQ[i]!) < 1e-3 * Math.abs(b * logQ[i]!) + 1e-4, `image ${i}: ${d} vs ${-b * logQ[i]!}`);
+  });
+  // A batch of one has no other images: the baseline is 0.
+  const one = (cv: 'none' | 'leave-one-out') =>
+    unlabelledBoundSampled(m, x.slice(0, 1), yHat.slice(0, 1), eps.slice(0, 1), cv).surrogate.arraySync();
+  assert.deepEqual(one('leave-one-out'), one('none'));
+  tf.dispose([
+    x,
+    yHat,
+    eps,
+    plain.bound,
+    plain.surrogate,
+    plain.entropy,
+    plain.kl,
+    plain.reconstruction,
+    loo.bound,
+    loo.surrogate,
+    loo.entropy,
+    loo.kl,
+    loo.reconstruction,
+  ]);
   disposeM2(m);
 });

@@ -59,7 +59,7 @@ test('N smaller than the batch: one labelled batch of N; mixed schedule pairs ev
   assert.ok(baseMixed.every((s) => s.unlabelled === undefined && s.labelled?.length === 100));
 });
 
-for (const variant of ['v1', 'v2', 'v3', 'baseline'] as Variant[]) {
+for (const variant of ['v1', 'v1-loo', 'v2', 'v3', 'baseline'] as Variant[]) {
   test(`${variant}: tf.memory().numTensors is the same after step 10 and step 100`, () => {
     const config = resolveConfig({ ...small, variant });
     assertStepsKeepTensorCount(config, semiSupervisedSplits(dataset, config.labels, 0));

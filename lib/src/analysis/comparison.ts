@@ -36,6 +36,7 @@ export interface SkippedRun {
 /** Names of the variants as this project's tables show them. */
 export const VARIANT_NAMES: Record<Variant, string> = {
   v1: 'M2, y sampled (variant 1)',
+  'v1-loo': 'M2, y sampled, leave-one-out control variate',
   v2: 'M2, y summed out (variant 2)',
   v3: 'M2, summed out + classification term (variant 3)',
   baseline: 'Classifier on labels only',

@@ -26,7 +26,7 @@
 import { zip } from '../core/arrays';
 import { tf } from '../core/backend';
 import { M2_NETWORKS, networkVariables, type M2, type Network } from '../model/m2';
-import { sampleClasses, unlabelledBoundEnumerated, unlabelledBoundSampled, stopGradient } from '../model/objectives';
+import { sampleClasses, unlabelledBoundEnumerated, unlabelledBoundSampled } from '../model/objectives';
 import { drawSeed, makeRng, standardNormal } from '../core/random';
 
 export const ESTIMATORS = ['summed-out', 'score-function', 'score-function-baseline'] as const;
@@ -96,16 +96,9 @@ function drawGradient(m: M2, x: tf.Tensor2D, estimator: Estimator, eps: tf.Tenso
       const e = eps.shape[0] === x.shape[0] ? (tf.tile(eps, [k, 1]) as tf.Tensor2D) : eps;
       return tf.neg(tf.mean(unlabelledBoundEnumerated(m, x, e).bound)) as tf.Scalar;
     }
-    const u = unlabelledBoundSampled(m, x, yHat, eps);
+    const u = unlabelledBoundSampled(m, x, yHat, eps, estimator === 'score-function-baseline' ? 'leave-one-out' : 'none');
     bound = tf.keep(u.bound.clone());
-    let surrogate: tf.Tensor = u.surrogate;
-    if (estimator === 'score-function-baseline') {
-      // surrogate − b·log q(ŷ|x) = surrogate + b·entropy, b_i = mean of Û over the other images.
-      const batch = x.shape[0];
-      const b = stopGradient(tf.div(tf.sub(tf.sum(u.bound), u.bound), Math.max(1, batch - 1)));
-      surrogate = tf.add(surrogate, tf.mul(b, u.entropy));
-    }
-    return tf.neg(tf.mean(surrogate)) as tf.Scalar;
+    return tf.neg(tf.mean(u.surrogate)) as tf.Scalar;
   }, variables);
   try {
     if (bound !== undefined && signal !== undefined) signal.push(...(bound.dataSync() as Float32Array));

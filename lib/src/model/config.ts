@@ -16,9 +16,10 @@
 export const DEFAULT_LR = 4.2e-3;
 export const PYRO_SCRIPT_LR = 4.2e-4;
 
-export const VARIANTS = ['v1', 'v2', 'v3', 'baseline', 'm1', 'm1m2', 'gumbel'] as const;
+export const VARIANTS = ['v1', 'v1-loo', 'v2', 'v3', 'baseline', 'm1', 'm1m2', 'gumbel'] as const;
 /**
- * v1: y sampled from q(y|x), score-function gradient;  v2: y summed out;
+ * v1: y sampled from q(y|x), score-function gradient;  v1-loo: the same with the leave-one-out
+ * control variate (model/objectives.ts, CONTROL_VARIATES);  v2: y summed out;
  * v3: y summed out plus α′·(−log q(y|x)) on labelled data;  baseline: q(y|x) on labels alone.
  * m1 and m1m2 (Kingma et al.'s stacked models) work on M1's features, the latent code z₁ of a
  * VAE trained on all training images (see config.m1): m1 is the baseline's classifier on z₁,
@@ -28,9 +29,18 @@ export const VARIANTS = ['v1', 'v2', 'v3', 'baseline', 'm1', 'm1m2', 'gumbel'] a
  */
 export type Variant = (typeof VARIANTS)[number];
 
-/** The objective a variant trains: m1 trains like the baseline and m1m2 like v3, on M1's features. */
+/**
+ * The objective a variant trains: m1 trains like the baseline and m1m2 like v3, on M1's
+ * features; v1-loo is v1 with a control variate (controlVariateOf).
+ */
 export function objectiveOf(variant: Variant): 'v1' | 'v2' | 'v3' | 'baseline' | 'gumbel' {
+  if (variant === 'v1-loo') return 'v1';
   return variant === 'm1' ? 'baseline' : variant === 'm1m2' ? 'v3' : variant;
+}
+
+/** The baseline subtracted from the score-function's learning signal (objective v1 only). */
+export function controlVariateOf(variant: Variant): 'none' | 'leave-one-out' {
+  return variant === 'v1-loo' ? 'leave-one-out' : 'none';
 }
 
 /**

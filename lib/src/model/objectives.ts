@@ -158,23 +158,43 @@ export interface SampledTerms {
 }
 
 /**
+ * A control variate for the score-function term: a baseline b(x) subtracted from the learning
+ * signal, Û(x) − b(x). Any b that does not depend on ŷ keeps the gradient unbiased, because
+ * E_q[∇log q(ŷ|x)] = Σ_y ∇q(y|x) = ∇1 = 0.
+ *   none:           b = 0 (variant 1 as Kingma et al. and Pyro's Trace_ELBO have it);
+ *   leave-one-out:  b_i = the mean of Û over the other images of the batch,
+ *                   b_i = (Σ_j Û_j − Û_i)/(B − 1), which does not depend on ŷ_i.
+ */
+export const CONTROL_VARIATES = ['none', 'leave-one-out'] as const;
+export type ControlVariate = (typeof CONTROL_VARIATES)[number];
+
+/**
  * Unlabelled bound with y sampled (variant 1). ŷ ~ q(y|x) cannot be reparameterised, so its
  * gradient comes from the score function (REINFORCE), as Pyro's Trace_ELBO does for such a site:
  *   Û(x) = L(x,ŷ) − log q(ŷ|x)
- *   ∇Û  ≈ ∇[L(x,ŷ) − log q(ŷ|x)] + Û(x) · ∇log q(ŷ|x)      (Û held constant)
- *   surrogate(x) = Û(x) + stopGradient(Û(x)) · log q(ŷ|x)
- * No baseline and no Rao-Blackwellisation: Û is a sum over 784 pixels of order −100 nats, so
- * the second term's variance is what starves q(y|x) of signal.
- * `yIndex` [B] holds the sampled classes ŷ (see sampleClasses).
+ *   ∇Û  ≈ ∇[L(x,ŷ) − log q(ŷ|x)] + (Û(x) − b(x)) · ∇log q(ŷ|x)      (Û − b held constant)
+ *   surrogate(x) = Û(x) + stopGradient(Û(x) − b(x)) · log q(ŷ|x)
+ * With no baseline (b = 0) and no Rao-Blackwellisation, Û is a sum over 784 pixels of order
+ * −100 nats, so the second term's variance is what starves q(y|x) of signal; `controlVariate`
+ * picks b (see CONTROL_VARIATES). `yIndex` [B] holds the sampled classes ŷ (see sampleClasses).
  */
-export function unlabelledBoundSampled(m: M2, x: tf.Tensor2D, yIndex: tf.Tensor1D, eps: tf.Tensor2D): SampledTerms {
+export function unlabelledBoundSampled(
+  m: M2,
+  x: tf.Tensor2D,
+  yIndex: tf.Tensor1D,
+  eps: tf.Tensor2D,
+  controlVariate: ControlVariate = 'none',
+): SampledTerms {
   const k = m.config.numClasses;
   const logQ = logQy(m, x);
   const y = tf.oneHot(yIndex, k).toFloat() as tf.Tensor2D;
   const logQSampled = tf.sum(tf.mul(logQ, y), 1) as tf.Tensor1D; // log q(ŷ|x)
   const { bound: labelled, reconstruction, kl } = labelledBound(m, x, y, eps);
   const bound = tf.sub(labelled, logQSampled) as tf.Tensor1D;
-  const learningSignal = stopGradient(bound);
+  const signal = stopGradient(bound);
+  const batch = x.shape[0];
+  const learningSignal =
+    controlVariate === 'leave-one-out' && batch > 1 ? tf.sub(signal, tf.div(tf.sub(tf.sum(signal), signal), batch - 1)) : signal;
   const surrogate = tf.add(bound, tf.mul(learningSignal, logQSampled)) as tf.Tensor1D;
   return { bound, surrogate, reconstruction, kl, entropy: tf.neg(logQSampled) as tf.Tensor1D };
 }

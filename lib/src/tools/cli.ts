@@ -70,7 +70,7 @@ const HELP: Record<string, string> = {
   info: `Usage: npm run ssvae -- info [--data-dir DIR]
 
 Prints the backend, versions and split sizes as JSON.`,
-  train: `Usage: npm run ssvae -- train --variant v1|v2|v3|baseline|m1|m1m2|gumbel --labels N --out DIR
+  train: `Usage: npm run ssvae -- train --variant v1|v1-loo|v2|v3|baseline|m1|m1m2|gumbel --labels N --out DIR
                               [--epochs E] [--seed S] [settings]
        npm run ssvae -- train --out DIR --resume [--epochs E]
        npm run ssvae -- train --variant … --labels N --out DIR --continue

@@ -8,6 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { initBackend, tf } from '../core/backend';
 import {
+  controlVariateOf,
   effectiveAlpha,
   objectiveOf,
   resolveConfig,
@@ -130,7 +131,8 @@ export class Trainer {
    * The loss of one step and its named terms (batch means, as scalars). Which terms enter
    * the loss depends on the variant:
    *   labelled batch:   −L(x,y)  [+ α′·(−log q(y|x)) for v3 and gumbel]      baseline: −log q(y|x)
-   *   unlabelled batch: −U(x) summed out (v2, v3), the score-function surrogate (v1), or −Ũ(x)
+   *   unlabelled batch: −U(x) summed out (v2, v3), the score-function surrogate (v1; v1-loo with
+   *                     the leave-one-out control variate), or −Ũ(x)
    *                     with y relaxed at temperature τ (gumbel)
    */
   private lossTerms(batch: Batch, rng: Rng): { loss: tf.Scalar; terms: Record<string, tf.Scalar> } {
@@ -157,7 +159,7 @@ export class Trainer {
       const rows = x.shape[0];
       // v1: one sampled class per image, trained through the score-function surrogate;
       // v2, v3: all K classes, trained through U itself; gumbel: one relaxed class per image.
-      const sampled = yHat ? unlabelledBoundSampled(m, x, yHat, noise(rows, zDim, rng)) : undefined;
+      const sampled = yHat ? unlabelledBoundSampled(m, x, yHat, noise(rows, zDim, rng), controlVariateOf(this.config.variant)) : undefined;
       const u: UnlabelledTerms =
         sampled ?? (variant === 'gumbel' ? this.relaxed(x, rng) : unlabelledBoundEnumerated(m, x, noise(k * rows, zDim, rng)));
       const loss = boundTerms(terms, 'unlabelled', u);
@@ -188,7 +190,10 @@ export class Trainer {
     }
     if (step.unlabelled) {
       const x = gatherRows(unlabelledX, unlabelledScale, step.unlabelled, rng);
-      batch.unlabelled = { x, yHat: this.config.variant === 'v1' ? tf.tidy(() => sampleClasses(this.model, x, drawSeed(rng))) : undefined };
+      batch.unlabelled = {
+        x,
+        yHat: objectiveOf(this.config.variant) === 'v1' ? tf.tidy(() => sampleClasses(this.model, x, drawSeed(rng))) : undefined,
+      };
     }
     return batch;
   }
