@@ -2,6 +2,10 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
   accuracySpec,
+  activeUnitsSpec,
+  klProfileSpec,
+  runLatentUsage,
+  vaeLatentUsage,
   confusionMatrix,
   confusionSpec,
   createM2,
@@ -133,4 +137,25 @@ test("M1's dimension-spread chart renders one bar per dimension, kept and droppe
   const svg = await rendersWithTitle(dimensionSpreadSpec([0.9, 0.02, 1.4, 0.05, 0.3], 0.1, { title: 'Spread of z₁' }));
   assert.equal([...svg.matchAll(/aria-roledescription="bar"/g)].length, 5);
   for (const entry of ['kept', 'dropped']) assert.ok(svg.includes(`>${entry}</text>`), `no legend entry ${entry}`);
+});
+
+test('active-unit and KL-profile charts render from an M2 run and a VAE, and refuse records without per-dimension KL', async () => {
+  const { record } = await train({ ...small, variant: 'v3', zDim: 4 }, { dataset });
+  const vae = await trainVae({ hidden: [8], zDim: 3, xDim: 16, epochs: 2, batchSize: 20, dataset: dataDir }, { dataset, cache: false });
+  disposeVae(vae.vae);
+  const usage = [vaeLatentUsage('VAE', vae.record), runLatentUsage('M2', record)];
+  assert.deepEqual(
+    usage.map((u) => u.epochs.map((e) => e.klPerDimension.length)),
+    [
+      [3, 3],
+      [4, 4],
+    ],
+  );
+  const active = await rendersWithTitle(activeUnitsSpec(usage));
+  for (const model of ['VAE', 'M2']) assert.ok(active.includes(`>${model}</text>`), `no legend entry ${model}`);
+  // One point per model and epoch.
+  assert.equal((activeUnitsSpec(usage).data as { values: unknown[] }).values.length, 4);
+  await rendersWithTitle(klProfileSpec(usage, { title: 'KL per dimension' }));
+  const old = { ...record, epochs: record.epochs.map(({ klPerDimension: _, ...e }) => e) };
+  assert.throws(() => activeUnitsSpec([runLatentUsage('an old record', old)]), /no per-dimension KL recorded for an old record/);
 });

@@ -4,8 +4,13 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import {
+  activeUnits,
   Adam,
+  disposeM2,
+  encode,
   epochPlan,
+  gaussianKl,
+  klPerDimension,
   loadDataset,
   makeRng,
   readRunRecord,
@@ -213,4 +218,30 @@ test('Adam: one step from zero moments moves each weight by lr·sign(g) (none wh
   );
   opt.dispose();
   tf.dispose([a, b, g]);
+});
+
+test('every epoch of an M2 run records KL(q(z|x,y) ‖ p(z)) per dimension on the validation images; classifiers record none', async () => {
+  const { record, model } = await train({ ...small, variant: 'v2', epochs: 2, zDim: 3 }, { dataset, keepModel: true });
+  try {
+    assert.ok(model);
+    const last = record.epochs[1]!.klPerDimension;
+    assert.equal(last?.length, 3);
+    assert.ok(last!.every((kl) => kl >= 0));
+    // The recorded numbers are klPerDimension of the final model; their sum is the mean KL, which
+    // gaussianKl gives image by image.
+    assert.deepEqual(klPerDimension(model, dataset.validation), last);
+    const meanKl = tf.tidy(() => {
+      const y = tf.oneHot(tf.tensor1d(dataset.validation.labels, 'int32'), 10).toFloat() as tf.Tensor2D;
+      const x = tf.tensor2d(dataset.validation.images, [dataset.validation.count, 16]);
+      return tf.mean(gaussianKl(encode(model, x, y))).arraySync() as number;
+    });
+    const sum = last!.reduce((a, b) => a + b, 0);
+    assert.ok(Math.abs(sum - meanKl) < 1e-4 * Math.max(1, meanKl), `${sum} vs ${meanKl}`);
+    assert.equal(activeUnits(last!, 0), 3);
+    assert.equal(activeUnits(last!, Infinity), 0);
+  } finally {
+    if (model) disposeM2(model);
+  }
+  const baseline = await train({ ...small, variant: 'baseline', epochs: 1 }, { dataset });
+  assert.equal(baseline.record.epochs[0]!.klPerDimension, undefined);
 });

@@ -34,6 +34,10 @@ test('VAE: −ELBO falls on the training batches and on the validation split, an
     // −ELBO = −log p(x|z) + KL, term by term, and KL ≥ 0.
     assert.ok(Math.abs(e.validation.negativeElbo - (e.validation.reconstruction + e.validation.kl)) < 1e-3);
     assert.ok(e.validation.kl >= 0);
+    // The KL's shares per dimension of z sum to it.
+    const byDim = e.validation.klPerDimension ?? [];
+    assert.equal(byDim.length, 2);
+    assert.ok(Math.abs(byDim.reduce((a, b) => a + b, 0) - e.validation.kl) < 1e-3 * Math.max(1, e.validation.kl));
   }
   disposeVae(vae);
   assert.equal(tf.memory().numTensors, before);

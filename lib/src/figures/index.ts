@@ -2,6 +2,7 @@
 export * from './comparison';
 export * from './counts';
 export * from './images';
+export * from './latent';
 export * from './m1';
 export * from './results';
 export * from './training';

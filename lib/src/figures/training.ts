@@ -251,7 +251,7 @@ export function gradientCosineSpec(result: GradientVarianceResult, options: Char
 
 /** The plain VAE's −ELBO, reconstruction term and KL per epoch, on the training batches and on the validation split. */
 export function vaeCurveSpec(record: VaeRunRecord, options: ChartOptions = {}): TopLevelSpec {
-  const labels: [keyof VaeRunRecord['epochs'][number]['train'], string][] = [
+  const labels: [Exclude<keyof VaeRunRecord['epochs'][number]['train'], 'klPerDimension'>, string][] = [
     ['negativeElbo', '−ELBO'],
     ['reconstruction', '−log p(x|z)'],
     ['kl', 'KL(q(z|x) ‖ p(z))'],

@@ -68,8 +68,17 @@ export function observationLogLikelihood<R extends tf.Rank>(likelihood: Likeliho
 
 /** KL(N(μ, σ²) ‖ N(0, I)) = ½ Σ_j (μ_j² + σ_j² − 1 − 2 log σ_j),  in closed form. */
 export function gaussianKl(q: Gaussian): tf.Tensor1D {
-  const { loc, logScale } = q;
-  return tf.mul(0.5, tf.sum(tf.sub(tf.add(tf.square(loc), tf.exp(tf.mul(2, logScale))), tf.add(1, tf.mul(2, logScale))), 1));
+  return tf.mul(0.5, tf.sum(doubledKlTerms(q), 1));
+}
+
+/** The KL's share of each dimension j, ½ (μ_j² + σ_j² − 1 − 2 log σ_j): [B, Z], summing over j to gaussianKl. */
+export function gaussianKlPerDimension(q: Gaussian): tf.Tensor2D {
+  return tf.mul(0.5, doubledKlTerms(q));
+}
+
+/** μ_j² + σ_j² − 1 − 2 log σ_j, [B, Z]. */
+function doubledKlTerms({ loc, logScale }: Gaussian): tf.Tensor2D {
+  return tf.sub(tf.add(tf.square(loc), tf.exp(tf.mul(2, logScale))), tf.add(1, tf.mul(2, logScale)));
 }
 
 /** z = μ + σ ⊙ ε,  ε ~ N(0, I): the reparameterised sample, differentiable in μ and σ. */

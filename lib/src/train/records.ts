@@ -17,6 +17,12 @@ export interface EpochRecord {
   losses: Record<string, number>;
   validationAccuracy: number;
   testAccuracy: number;
+  /**
+   * KL(q(z|x,y) ‖ p(z)) per dimension of z, averaged over the validation images with their
+   * labels (evaluate.klPerDimension); absent for the classifiers (baseline, m1) and in records
+   * written before it existed.
+   */
+  klPerDimension?: number[];
 }
 
 export interface RunResult {

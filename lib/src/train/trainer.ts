@@ -23,7 +23,7 @@ import {
 import { m1Splits, trainM1, type M1Options } from './m1';
 import { loadNamedDataset, semiSupervisedSplits, type Dataset, type SemiSupervisedSplits } from '../data/datasets';
 import { loadM2Into, saveM2 } from './checkpoint';
-import { accuracy } from './evaluate';
+import { accuracy, klPerDimension } from './evaluate';
 import { classifierVariables, createM2, disposeM2, networkVariables, type M2 } from '../model/m2';
 import {
   classificationLoss,
@@ -334,7 +334,15 @@ export async function train(configOverrides: TrainSettings, options: TrainOption
       const testAccuracy = accuracy(trainer.model, splits.test);
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       wallSeconds += seconds;
-      const entry: EpochRecord = { epoch, seconds, losses, validationAccuracy, testAccuracy };
+      const klPerDim = objectiveOf(config.variant) === 'baseline' ? undefined : klPerDimension(trainer.model, splits.validation);
+      const entry: EpochRecord = {
+        epoch,
+        seconds,
+        losses,
+        validationAccuracy,
+        testAccuracy,
+        ...(klPerDim ? { klPerDimension: klPerDim } : {}),
+      };
       epochs.push(entry);
       if (options.outDir && checkpointDir) {
         if (summarise(epochs, config.epochs).bestEpoch === epoch)

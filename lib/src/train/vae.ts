@@ -13,7 +13,18 @@ import { readableDir, readJsonFile, replaceDirAtomic } from '../core/files';
 import { drawSeed, makeRng, shuffleInPlace, standardNormal, uniform } from '../core/random';
 import { loadNamedDataset, type Dataset } from '../data/datasets';
 import { Adam } from '../model/optimizer';
-import { createVae, disposeVae, resolveVaeConfig, VAE_NETWORKS, vaeElbo, vaeVariables, type Vae, type VaeConfig } from '../model/vae';
+import {
+  createVae,
+  disposeVae,
+  resolveVaeConfig,
+  VAE_NETWORKS,
+  vaeElbo,
+  vaeEncode,
+  vaeVariables,
+  type Vae,
+  type VaeConfig,
+} from '../model/vae';
+import { gaussianKlPerDimension } from '../model/objectives';
 import { cacheEntryDir, codeVersion, defaultCacheRoot, lookUpEntry, trainingReason } from './cache-entries';
 import { readNetworkInto, serialise, writeNetwork } from './checkpoint';
 import { describeEnvironment, type Environment } from './records';
@@ -24,6 +35,8 @@ export interface VaeTerms {
   negativeElbo: number;
   reconstruction: number;
   kl: number;
+  /** The KL's share of each dimension of z (validation only; absent in records written before it existed). */
+  klPerDimension?: number[];
 }
 
 export interface VaeEpochRecord {
@@ -44,24 +57,32 @@ export interface VaeRunRecord {
   wallSeconds: number;
 }
 
-/** Mean −ELBO, −log p(x|z) and KL over `images` (row-major, `xDim` pixels each), ε drawn from `seed`. */
+/** Mean −ELBO, −log p(x|z), KL and KL per dimension of z over `images` (row-major, `xDim` pixels each), ε drawn from `seed`. */
 export function vaeEvaluate(vae: Vae, images: Float32Array, seed: number): VaeTerms {
   const { xDim, zDim } = vae.config;
   const count = images.length / xDim;
   const eps = standardNormal(count * zDim, seed);
   const sums = { elbo: 0, reconstruction: 0, kl: 0 };
+  const perDimension = new Float64Array(zDim);
   forEachRowBatch(images, xDim, (x, start, n) => {
     const totals = tf.tidy(() => {
       const t = vaeElbo(vae, x, tf.tensor2d(eps.subarray(start * zDim, (start + n) * zDim), [n, zDim]));
-      return tf.stack([tf.sum(t.elbo), tf.sum(t.reconstruction), tf.sum(t.kl)]);
+      const klByDim = tf.sum(gaussianKlPerDimension(vaeEncode(vae, x)), 0);
+      return tf.concat([tf.stack([tf.sum(t.elbo), tf.sum(t.reconstruction), tf.sum(t.kl)]), klByDim]);
     });
-    const [elbo = NaN, reconstruction = NaN, kl = NaN] = totals.dataSync();
+    const [elbo = NaN, reconstruction = NaN, kl = NaN, ...byDim] = totals.dataSync();
     totals.dispose();
     sums.elbo += elbo;
     sums.reconstruction += reconstruction;
     sums.kl += kl;
+    byDim.forEach((v, j) => (perDimension[j] += v));
   });
-  return { negativeElbo: -sums.elbo / count, reconstruction: -sums.reconstruction / count, kl: sums.kl / count };
+  return {
+    negativeElbo: -sums.elbo / count,
+    reconstruction: -sums.reconstruction / count,
+    kl: sums.kl / count,
+    klPerDimension: Array.from(perDimension, (v) => v / count),
+  };
 }
 
 /**
