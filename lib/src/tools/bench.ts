@@ -3,6 +3,11 @@
  * `npm run bench`: seconds per training epoch of each variant at N = 3000 on this machine (m1 and
  * m1m2 on M1's 50-dimensional code; M1's own training is a one-off cost, in its record).
  *
+ * What summing y out costs as the number of classes K grows: exact summation (v3) runs the
+ * encoder and decoder K times per unlabelled image, the score function (v1) and the relaxation
+ * (gumbel) once. `--classes 100` times those three again with K = 100, on the same images with
+ * labels drawn at random (a cost measurement only: nothing is learnt from such labels).
+ *
  * Each variant runs its real epoch plan (labelled and unlabelled steps in the schedule's
  * proportion): a few warm-up steps, then a fixed number of timed steps; the mean step time is
  * scaled to the epoch's step count. Achieved GFLOP/s comes from an explicit count of the
@@ -14,7 +19,7 @@ import * as cp from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { initBackend, tf } from '../core/backend';
 import { objectiveOf, resolveConfig, usesM1, type TrainConfig, type Variant } from '../model/config';
-import { loadDataset, semiSupervisedSplits, type SemiSupervisedSplits } from '../data/datasets';
+import { loadDataset, semiSupervisedSplits, type Dataset, type SemiSupervisedSplits, type Split } from '../data/datasets';
 import { createVae, disposeVae } from '../model/vae';
 import { m1Splits, m1VaeConfig } from '../train/m1';
 import { accuracy } from '../train/evaluate';
@@ -24,6 +29,7 @@ import { Trainer } from '../train/trainer';
 
 interface Measurement {
   variant: Variant;
+  classes: number;
   backend: string;
   stepsTimed: number;
   msPerStep: number;
@@ -71,11 +77,12 @@ function stepFlops(config: TrainConfig, step: Step): number {
 
 /**
  * The config and splits a variant trains on. For m1 and m1m2 that is M1's code: here from an
- * untrained M1 on all of z₁'s dimensions, as a step's cost depends only on the shapes.
+ * untrained M1 on all of z₁'s dimensions, as a step's cost depends only on the shapes. With
+ * `classes` other than 10, every image gets a label drawn uniformly from `classes` classes.
  */
-function benchData(variant: Variant): { config: TrainConfig; splits: SemiSupervisedSplits } {
-  const config = resolveConfig({ variant, labels: 3000, seed: 0 });
-  const dataset = loadDataset();
+function benchData(variant: Variant, classes: number): { config: TrainConfig; splits: SemiSupervisedSplits } {
+  const config = resolveConfig({ variant, labels: 3000, seed: 0, numClasses: classes });
+  const dataset = classes === 10 ? loadDataset() : randomlyRelabelled(loadDataset(), classes);
   const splits = semiSupervisedSplits(dataset, config.labels, config.seed);
   if (!usesM1(variant)) return { config, splits };
   const m1 = createVae(m1VaeConfig(config, dataset.pixels));
@@ -87,8 +94,21 @@ function benchData(variant: Variant): { config: TrainConfig; splits: SemiSupervi
   }
 }
 
-function measure(variant: Variant, warmup: number, timed: number): Measurement {
-  const { config, splits } = benchData(variant);
+/** The same images, each with a label drawn uniformly from `classes` classes. */
+function randomlyRelabelled(dataset: Dataset, classes: number): Dataset {
+  const rng = makeRng(0, 'bench-labels');
+  const relabel = (split: Split): Split => ({ ...split, labels: Uint8Array.from(split.labels, () => Math.floor(rng() * classes)) });
+  return {
+    ...dataset,
+    numClasses: classes,
+    train: relabel(dataset.train),
+    validation: relabel(dataset.validation),
+    test: relabel(dataset.test),
+  };
+}
+
+function measure(variant: Variant, warmup: number, timed: number, classes = 10): Measurement {
+  const { config, splits } = benchData(variant, classes);
   const trainer = new Trainer(config, splits);
   try {
     const rng = makeRng(0, 'bench');
@@ -108,6 +128,7 @@ function measure(variant: Variant, warmup: number, timed: number): Measurement {
     const gflopPerEpoch = plan.reduce((n, s) => n + stepFlops(config, s), 0) / 1e9;
     return {
       variant,
+      classes,
       backend: tf.getBackend(),
       stepsTimed: timed,
       msPerStep,
@@ -208,6 +229,8 @@ async function main(): Promise<void> {
       profile: { type: 'boolean', default: false },
       rounds: { type: 'string', default: '3' },
       worker: { type: 'boolean', default: false },
+      classes: { type: 'string', default: '100' },
+      'classes-steps': { type: 'string', default: '6' },
     },
     strict: true,
   });
@@ -216,26 +239,41 @@ async function main(): Promise<void> {
   // Each variant is timed in several rounds; the machine is shared, so we report the fastest
   // round (least disturbed) next to the median.
   const rounds = Number(values.rounds);
-  const results = variants.map((v) => {
-    const all = Array.from({ length: rounds }, () => measure(v, Number(values.warmup), Number(values.steps))).sort(
+  const timeVariant = (v: Variant, steps: number, classes: number) => {
+    const all = Array.from({ length: rounds }, () => measure(v, Number(values.warmup), steps, classes)).sort(
       (a, b) => a.msPerStep - b.msPerStep,
     );
     const best = all[0] as Measurement;
     return { ...best, medianMsPerStep: (all[Math.floor((all.length - 1) / 2)] as Measurement).msPerStep };
-  });
+  };
+  const results = variants.map((v) => timeVariant(v, Number(values.steps), 10));
+  // The three ways of handling y, again with many classes (fewer timed steps: exact steps are K/10 times longer).
+  const manyClasses = values.worker ? [] : (values.classes as string).split(',').filter(Boolean).map(Number);
+  for (const k of manyClasses) {
+    if (!(Number.isInteger(k) && k >= 2 && k <= 255 && 3000 % k === 0))
+      throw new Error(`--classes expects class counts from 2 to 255 that divide N = 3000, got ${k}`);
+    for (const v of ['v1', 'v3', 'gumbel'] as Variant[]) results.push(timeVariant(v, Number(values['classes-steps']), k));
+  }
   if (values.worker) {
     console.log(JSON.stringify(results));
     return;
   }
   console.log(`backend ${backend.name}; N = 3000, batch 200; ${values.steps} timed steps per variant after ${values.warmup} warm-up steps`);
   console.log(`fastest of ${rounds} rounds (median in parentheses)`);
-  console.log('variant   ms/step (median)  steps/epoch  eval s  s/epoch  GFLOP/epoch  GFLOP/s');
+  console.log('variant     K  ms/step (median)  steps/epoch  eval s  s/epoch  GFLOP/epoch  GFLOP/s');
   for (const r of results) {
     console.log(
-      `${r.variant.padEnd(9)} ${r.msPerStep.toFixed(1).padStart(7)} (${r.medianMsPerStep.toFixed(1).padStart(6)})  ${String(r.stepsPerEpoch).padStart(11)}  ${r.evalSeconds.toFixed(2).padStart(6)}  ${r.secondsPerEpoch.toFixed(1).padStart(7)}  ${r.gflopPerEpoch.toFixed(0).padStart(11)}  ${r.gflops.toFixed(0).padStart(7)}`,
+      `${r.variant.padEnd(9)} ${String(r.classes).padStart(3)} ${r.msPerStep.toFixed(1).padStart(7)} (${r.medianMsPerStep.toFixed(1).padStart(6)})  ${String(r.stepsPerEpoch).padStart(11)}  ${r.evalSeconds.toFixed(2).padStart(6)}  ${r.secondsPerEpoch.toFixed(1).padStart(7)}  ${r.gflopPerEpoch.toFixed(0).padStart(11)}  ${r.gflops.toFixed(0).padStart(7)}`,
     );
   }
-  const perEpoch = (v: Variant) => results.find((r) => r.variant === v)?.secondsPerEpoch;
+  const perEpoch = (v: Variant, classes = 10) => results.find((r) => r.variant === v && r.classes === classes)?.secondsPerEpoch;
+  for (const k of [10, ...manyClasses]) {
+    const [exact, relaxed, score] = [perEpoch('v3', k), perEpoch('gumbel', k), perEpoch('v1', k)];
+    if (exact === undefined || relaxed === undefined || score === undefined) continue;
+    console.log(
+      `K = ${k}${k === 10 ? '' : ' (random labels)'}: summing y out (v3) costs ${(exact / relaxed).toFixed(1)}× the Gumbel relaxation and ${(exact / score).toFixed(1)}× the score function per epoch, same run`,
+    );
+  }
   const [m2Epoch, stackedEpoch] = [perEpoch('v3'), perEpoch('m1m2')];
   if (m2Epoch !== undefined && stackedEpoch !== undefined)
     console.log(
