@@ -7,6 +7,7 @@ import {
   labelledBound,
   measureGradientVariance,
   networkGradientNorms,
+  RELAXED_ESTIMATORS,
   standardNormal,
   tf,
   unlabelledBoundEnumerated,
@@ -83,5 +84,33 @@ test('networkGradientNorms: L(x,y) does not reach q(y|x), U(x) reaches every net
   assert.ok(classification.classifier! > 0);
   assert.equal(tf.memory().numTensors, before);
   tf.dispose([xs, y, eps]);
+  disposeM2(m);
+});
+
+test('relaxed estimators: far less noise for q(y|x) than the score function, but a biased gradient for q(y|x)', () => {
+  const m = createM2(tiny, 1);
+  const before = tf.memory().numTensors;
+  const draws = 300;
+  const r = measureGradientVariance(m, x, {
+    draws,
+    seed: 4,
+    noise: 'y',
+    estimators: ['score-function', ...RELAXED_ESTIMATORS],
+    temperature: 1,
+  });
+  assert.equal(tf.memory().numTensors, before);
+  const stat = (e: string, group: string) => r.stats.find((s) => s.estimator === e && s.group === group)!;
+  // With S draws an unbiased estimator keeps ‖ḡ − g*‖²·S / tr Cov of order one (first test); a
+  // bias b adds ‖b‖²·S / tr Cov.
+  const biasRatio = (e: string, group: string) => (stat(e, group).meanError ** 2 * draws) / stat(e, group).variance;
+  for (const e of RELAXED_ESTIMATORS) {
+    assert.ok(stat(e, 'classifier').variance < stat('score-function', 'classifier').variance / 100, `${e}: classifier variance`);
+    assert.ok(biasRatio(e, 'classifier') > 20, `${e}: classifier ‖ḡ − g*‖²·S / tr Cov = ${biasRatio(e, 'classifier')}`);
+  }
+  // The relaxed sample feeds the encoder a mixture of classes, so its gradient is biased too;
+  // straight-through feeds it one-hot(argmax), an exact sample of q(y|x), so it is not.
+  assert.ok(biasRatio('gumbel-relaxed', 'encoder') > 20, `gumbel-relaxed encoder: ${biasRatio('gumbel-relaxed', 'encoder')}`);
+  for (const group of ['encoder', 'decoder'])
+    assert.ok(biasRatio('straight-through', group) < 4, `straight-through ${group}: ${biasRatio('straight-through', group)}`);
   disposeM2(m);
 });

@@ -10,7 +10,13 @@
  *   score-function-baseline    the same with Û(x) replaced by Û(x) − b(x), b(x) the mean of Û
  *                              over the other images of the batch (leave-one-out: still unbiased)
  *
- * All three have the same expectation. Two settings of the noise:
+ * All three have the same expectation. Two more, the relaxations of model/relaxed.ts, are biased
+ * (their expectation is the gradient of the relaxed bound, not of U) and are measured when asked:
+ *
+ *   gumbel-relaxed             ∇Ũ(x) with ỹ = softmax((log q(y|x) + g)/τ), g Gumbel noise
+ *   straight-through           the same, the networks fed one-hot(argmax ỹ) on the forward pass
+ *
+ * Their `meanError` then shows the bias as well as the noise. Two settings of the noise:
  *   'y'        ε (the z noise) is drawn once and shared by every draw and every class, so only ŷ
  *              varies; the expected gradient is then exactly the summed-out gradient at that ε
  *              (the score-function estimator averages to it, class by class), which is the
@@ -27,10 +33,14 @@ import { zip } from '../core/arrays';
 import { tf } from '../core/backend';
 import { M2_NETWORKS, networkVariables, type M2, type Network } from '../model/m2';
 import { sampleClasses, unlabelledBoundEnumerated, unlabelledBoundSampled } from '../model/objectives';
-import { drawSeed, makeRng, standardNormal } from '../core/random';
+import { drawSeed, gumbel, makeRng, standardNormal } from '../core/random';
+import { unlabelledBoundRelaxed } from '../model/relaxed';
 
+/** The unbiased estimators, measured by default. */
 export const ESTIMATORS = ['summed-out', 'score-function', 'score-function-baseline'] as const;
-export type Estimator = (typeof ESTIMATORS)[number];
+/** The relaxed (biased) estimators, at `GradientVarianceOptions.temperature`. */
+export const RELAXED_ESTIMATORS = ['gumbel-relaxed', 'straight-through'] as const;
+export type Estimator = (typeof ESTIMATORS)[number] | (typeof RELAXED_ESTIMATORS)[number];
 
 /** The parameter groups: M2's three networks, and all of them together. */
 export const GRADIENT_GROUPS = [...M2_NETWORKS, 'all'] as const;
@@ -47,6 +57,8 @@ export interface GradientVarianceOptions {
   estimators?: readonly Estimator[];
   /** Summed-out draws averaged into the reference when noise is 'y-and-z' (default: `draws`). */
   referenceDraws?: number;
+  /** τ of the relaxed estimators (default 1). */
+  temperature?: number;
 }
 
 export interface GroupStats {
@@ -84,13 +96,28 @@ export interface GradientVarianceResult {
 }
 
 /** Gradient of −mean over the batch of the estimator's objective, flattened per network: [classifier, encoder, decoder]. */
-function drawGradient(m: M2, x: tf.Tensor2D, estimator: Estimator, eps: tf.Tensor2D, seed: number, signal?: number[]): Float32Array[] {
+function drawGradient(
+  m: M2,
+  x: tf.Tensor2D,
+  estimator: Estimator,
+  eps: tf.Tensor2D,
+  seed: number,
+  signal?: number[],
+  temperature = 1,
+): Float32Array[] {
   const groups = networkVariables(m);
   const variables = groups.flat();
   const k = m.config.numClasses;
-  const yHat = estimator === 'summed-out' ? undefined : tf.tidy(() => sampleClasses(m, x, seed)); // ŷ [B], sampled outside the tape
+  const relaxed = (RELAXED_ESTIMATORS as readonly Estimator[]).includes(estimator);
+  const sampled = !relaxed && estimator !== 'summed-out';
+  const yHat = sampled ? tf.tidy(() => sampleClasses(m, x, seed)) : undefined; // ŷ [B], sampled outside the tape
+  const g = relaxed ? tf.tensor2d(gumbel(x.shape[0] * k, seed), [x.shape[0], k]) : undefined;
   let bound: tf.Tensor | undefined;
   const { value, grads } = tf.variableGrads(() => {
+    if (g !== undefined) {
+      const options = { temperature, straightThrough: estimator === 'straight-through' };
+      return tf.neg(tf.mean(unlabelledBoundRelaxed(m, x, g, eps, options).bound)) as tf.Scalar;
+    }
     if (yHat === undefined) {
       // eps is [B, Z] (shared by all classes) or [K·B, Z] (one per class and image).
       const e = eps.shape[0] === x.shape[0] ? (tf.tile(eps, [k, 1]) as tf.Tensor2D) : eps;
@@ -113,6 +140,7 @@ function drawGradient(m: M2, x: tf.Tensor2D, estimator: Estimator, eps: tf.Tenso
     tf.dispose(value);
     tf.dispose(grads);
     if (yHat !== undefined) yHat.dispose();
+    if (g !== undefined) g.dispose();
     if (bound !== undefined) bound.dispose();
   }
 }
@@ -206,7 +234,7 @@ function summarise(estimator: Estimator, group: GradientGroup, parts: Moments[])
 }
 
 /**
- * Measures the three estimators on the batch `x` ([B, D] tensor, or B images row-major) of
+ * Measures the estimators (by default the three unbiased ones) on the batch `x` ([B, D] tensor, or B images row-major) of
  * model `m`, which is left unchanged. Draw s of an estimator uses its own seeds, independent of
  * every other draw.
  */
@@ -222,7 +250,7 @@ export function measureGradientVariance(m: M2, x: tf.Tensor2D | Float32Array, op
   const fixedEps = tf.tensor2d(standardNormal(b * zDim, drawSeed(rng('fixed-eps'))), [b, zDim]);
   const epsFor = (estimator: Estimator, r: () => number): tf.Tensor2D => {
     if (noise === 'y') return fixedEps;
-    const rowsNeeded = estimator === 'summed-out' ? k * b : b;
+    const rowsNeeded = estimator === 'summed-out' ? k * b : b; // one ε per image for the sampled and relaxed ones
     return tf.tensor2d(standardNormal(rowsNeeded * zDim, drawSeed(r)), [rowsNeeded, zDim]);
   };
   try {
@@ -259,7 +287,15 @@ export function measureGradientVariance(m: M2, x: tf.Tensor2D | Float32Array, op
       const r = rng(`draws/${estimator}`);
       for (let s = 0; s < draws; s++) {
         const eps = epsFor(estimator, r);
-        const parts = drawGradient(m, batch, estimator, eps, drawSeed(r), estimator === 'score-function' ? signal : undefined);
+        const parts = drawGradient(
+          m,
+          batch,
+          estimator,
+          eps,
+          drawSeed(r),
+          estimator === 'score-function' ? signal : undefined,
+          options.temperature,
+        );
         if (eps !== fixedEps) eps.dispose();
         for (const [moment, part] of zip(moments, parts)) moment.add(part);
       }
