@@ -1,5 +1,6 @@
 // analysis/: see README.md in this folder for what lives here and what it may import.
 export * from './comparison';
+export * from './cost';
 export * from './generation';
 export * from './gradient-variance';
 export * from './references';

@@ -4,6 +4,7 @@
  * configured with `dataset: subset.name` is cached under a different key than the full data
  * and its record says honestly what it was trained on.
  */
+import { makeRng } from '../core/random';
 import { selectRows, type Dataset, type Split } from './datasets';
 
 export interface SubsetSizes {
@@ -34,5 +35,24 @@ export function subsetDataset(dataset: Dataset, sizes: SubsetSizes): Dataset {
     train,
     validation,
     test,
+  };
+}
+
+/**
+ * The same images, each with a label drawn uniformly from `classes` classes (seeded): a dataset
+ * with K classes for measuring what a step costs as K grows. Nothing can be learnt from it.
+ */
+export function withRandomLabels(dataset: Dataset, classes: number, seed: number): Dataset {
+  if (!(Number.isInteger(classes) && classes >= 2 && classes <= 256))
+    throw new Error(`withRandomLabels: classes must be an integer from 2 to 256, got ${classes}`);
+  const rng = makeRng(seed, 'random-labels');
+  const relabel = (split: Split): Split => ({ ...split, labels: Uint8Array.from(split.labels, () => Math.floor(rng() * classes)) });
+  return {
+    ...dataset,
+    name: `${dataset.name}[${classes} random labels, seed ${seed}]`,
+    numClasses: classes,
+    train: relabel(dataset.train),
+    validation: relabel(dataset.validation),
+    test: relabel(dataset.test),
   };
 }

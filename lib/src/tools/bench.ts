@@ -19,7 +19,10 @@ import * as cp from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { initBackend, tf } from '../core/backend';
 import { objectiveOf, resolveConfig, usesM1, type TrainConfig, type Variant } from '../model/config';
-import { loadDataset, semiSupervisedSplits, type Dataset, type SemiSupervisedSplits, type Split } from '../data/datasets';
+import { loadDataset, semiSupervisedSplits, type SemiSupervisedSplits } from '../data/datasets';
+import { withRandomLabels } from '../data/subset';
+import { timeTrainingSteps } from '../analysis/cost';
+import { createM2, disposeM2 } from '../model/m2';
 import { createVae, disposeVae } from '../model/vae';
 import { m1Splits, m1VaeConfig } from '../train/m1';
 import { accuracy } from '../train/evaluate';
@@ -82,7 +85,7 @@ function stepFlops(config: TrainConfig, step: Step): number {
  */
 function benchData(variant: Variant, classes: number): { config: TrainConfig; splits: SemiSupervisedSplits } {
   const config = resolveConfig({ variant, labels: 3000, seed: 0, numClasses: classes });
-  const dataset = classes === 10 ? loadDataset() : randomlyRelabelled(loadDataset(), classes);
+  const dataset = classes === 10 ? loadDataset() : withRandomLabels(loadDataset(), classes, 0);
   const splits = semiSupervisedSplits(dataset, config.labels, config.seed);
   if (!usesM1(variant)) return { config, splits };
   const m1 = createVae(m1VaeConfig(config, dataset.pixels));
@@ -94,53 +97,30 @@ function benchData(variant: Variant, classes: number): { config: TrainConfig; sp
   }
 }
 
-/** The same images, each with a label drawn uniformly from `classes` classes. */
-function randomlyRelabelled(dataset: Dataset, classes: number): Dataset {
-  const rng = makeRng(0, 'bench-labels');
-  const relabel = (split: Split): Split => ({ ...split, labels: Uint8Array.from(split.labels, () => Math.floor(rng() * classes)) });
-  return {
-    ...dataset,
-    numClasses: classes,
-    train: relabel(dataset.train),
-    validation: relabel(dataset.validation),
-    test: relabel(dataset.test),
-  };
-}
-
-function measure(variant: Variant, warmup: number, timed: number, classes = 10): Measurement {
+function measure(variant: Variant, warmup: number, steps: number, classes = 10): Measurement {
   const { config, splits } = benchData(variant, classes);
-  const trainer = new Trainer(config, splits);
-  try {
-    const rng = makeRng(0, 'bench');
-    const plan = epochPlan(config, splits.unlabelled.count, splits.labelled.count, rng);
-    for (let i = 0; i < warmup; i++) trainer.step(plan[i % plan.length] as Step, rng);
-    // Timed steps sample the plan evenly, so labelled and unlabelled steps keep their share.
-    const stride = Math.max(1, Math.floor(plan.length / timed));
-    const chosen = Array.from({ length: timed }, (_, i) => plan[(i * stride) % plan.length] as Step);
-    const start = process.hrtime.bigint();
-    for (const s of chosen) trainer.step(s, rng);
-    const msPerStep = Number(process.hrtime.bigint() - start) / 1e6 / timed;
-    const evalStart = process.hrtime.bigint();
-    accuracy(trainer.model, splits.validation);
-    accuracy(trainer.model, splits.test);
-    const evalSeconds = Number(process.hrtime.bigint() - evalStart) / 1e9;
-    const chosenFlops = chosen.reduce((n, s) => n + stepFlops(config, s), 0);
-    const gflopPerEpoch = plan.reduce((n, s) => n + stepFlops(config, s), 0) / 1e9;
-    return {
-      variant,
-      classes,
-      backend: tf.getBackend(),
-      stepsTimed: timed,
-      msPerStep,
-      stepsPerEpoch: plan.length,
-      evalSeconds,
-      secondsPerEpoch: (msPerStep * plan.length) / 1000 + evalSeconds,
-      gflopPerEpoch,
-      gflops: chosenFlops / 1e9 / ((msPerStep * timed) / 1000),
-    };
-  } finally {
-    trainer.dispose();
-  }
+  const timing = timeTrainingSteps(config, splits, { warmup, steps });
+  // Evaluation (accuracy on validation and test) with an untrained model of the same shapes.
+  const m = createM2(config, config.seed);
+  const evalStart = process.hrtime.bigint();
+  accuracy(m, splits.validation);
+  accuracy(m, splits.test);
+  const evalSeconds = Number(process.hrtime.bigint() - evalStart) / 1e9;
+  disposeM2(m);
+  const plan = epochPlan(config, splits.unlabelled.count, splits.labelled.count, makeRng(config.seed, 'timing'));
+  const timedFlops = timing.timed.reduce((n, s) => n + stepFlops(config, s), 0);
+  return {
+    variant,
+    classes,
+    backend: tf.getBackend(),
+    stepsTimed: steps,
+    msPerStep: timing.msPerStep,
+    stepsPerEpoch: timing.stepsPerEpoch,
+    evalSeconds,
+    secondsPerEpoch: timing.secondsPerEpoch + evalSeconds,
+    gflopPerEpoch: plan.reduce((n, s) => n + stepFlops(config, s), 0) / 1e9,
+    gflops: timedFlops / 1e9 / ((timing.msPerStep * steps) / 1000),
+  };
 }
 
 /**
