@@ -21,6 +21,7 @@ import {
   dimensionSpreadSpec,
   renderSvg,
   runsComparisonSpec,
+  stepCostSpec,
   sweepSpec,
   train,
   trainVae,
@@ -158,4 +159,22 @@ test('active-unit and KL-profile charts render from an M2 run and a VAE, and ref
   await rendersWithTitle(klProfileSpec(usage, { title: 'KL per dimension' }));
   const old = { ...record, epochs: record.epochs.map(({ klPerDimension: _, ...e }) => e) };
   assert.throws(() => activeUnitsSpec([runLatentUsage('an old record', old)]), /no per-dimension KL recorded for an old record/);
+});
+
+test('step-cost chart: one bar per estimator and K, with heights on a log scale', async () => {
+  const rows = [
+    { estimator: 'summed out', classes: 10, msPerStep: 160 },
+    { estimator: 'Gumbel-softmax', classes: 10, msPerStep: 80 },
+    { estimator: 'summed out', classes: 100, msPerStep: 1600 },
+    { estimator: 'Gumbel-softmax', classes: 100, msPerStep: 90 },
+  ];
+  const svg = await rendersWithTitle(stepCostSpec(rows, { title: 'Cost per step' }));
+  const heights = [...svg.matchAll(/aria-roledescription="bar" d="M[\d.e-]+,[\d.e-]+h[\d.e-]+v([\d.e-]+)/g)].map((m) => Number(m[1]));
+  assert.equal(heights.length, 4);
+  assert.ok(
+    heights.every((h) => h > 0),
+    `bar heights ${heights}`,
+  );
+  for (const label of ['K = 10', 'K = 100', 'summed out', 'Gumbel-softmax'])
+    assert.ok(svg.includes(`>${label}</text>`), `no label ${label}`);
 });

@@ -349,3 +349,36 @@ export function confusionSpec(matrix: number[][], options: ChartOptions = {}): T
     ],
   };
 }
+
+/** One measured cost: how `estimator` handles y, with K classes, in ms per training step. */
+export interface StepCostRow {
+  estimator: string;
+  classes: number;
+  msPerStep: number;
+}
+
+/** Milliseconds per training step, one group of bars per number of classes K, one bar per estimator (log scale). */
+export function stepCostSpec(rows: StepCostRow[], options: ChartOptions = {}): TopLevelSpec {
+  const estimators = [...new Set(rows.map((r) => r.estimator))];
+  return {
+    $schema: VEGA_LITE_SCHEMA,
+    title: options.title ?? 'Cost of a training step by how y is handled',
+    width: options.width ?? 360,
+    height: options.height ?? 220,
+    data: { values: rows.map((r) => ({ ...r, group: `K = ${r.classes}` })) },
+    mark: 'bar',
+    encoding: {
+      x: {
+        field: 'group',
+        type: 'nominal',
+        title: 'Number of classes',
+        sort: [...new Set(rows.map((r) => r.classes))].sort((a, b) => a - b).map((k) => `K = ${k}`),
+      },
+      xOffset: { field: 'estimator', type: 'nominal', sort: estimators },
+      // Not stacked: log-scale bars stacked from 0 would all be drawn flat.
+      y: { field: 'msPerStep', type: 'quantitative', title: 'Milliseconds per step (log scale)', scale: { type: 'log' }, stack: null },
+      color: { field: 'estimator', type: 'nominal', title: 'y is', sort: estimators, legend: WIDE_LEGEND },
+      tooltip: [{ field: 'estimator' }, { field: 'classes' }, { field: 'msPerStep', format: '.0f' }],
+    },
+  };
+}
