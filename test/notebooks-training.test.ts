@@ -1,5 +1,6 @@
 /**
- * Notebooks 01–06 (the VAE, the M2 model, the three variants and the baseline) executed from a
+ * Notebooks 01–06 (the VAE, the M2 model, the three variants, the relaxed and control-variate
+ * estimators of 04b, and the baseline) executed from a
  * fresh tslab kernel under SSVAE_PROFILE=smoke through scripts/export.js, as CI runs them: each
  * handout must show every figure its notebook promises (by id, with an SVG chart or a PNG
  * image inside), print a line per training epoch, and hold no error or stderr output.
@@ -31,6 +32,16 @@ const NOTEBOOKS: Record<string, { figures: Record<string, Kind>; trains: boolean
   // The comparison figures read the runs of the notebooks before, which the export runs first.
   '04-variant2-summed': {
     figures: { 'v2-loss-terms': 'svg', 'v2-accuracy': 'svg', 'v2-confusion': 'svg', 'v1-v2-accuracy': 'svg' },
+    trains: true,
+  },
+  '04b-relaxed-y': {
+    figures: {
+      'relaxed-gradient-snr': 'svg',
+      'relaxed-accuracy': 'svg',
+      'relaxed-cost': 'svg',
+      'active-units': 'svg',
+      'kl-profile': 'svg',
+    },
     trains: true,
   },
   '05-variant3-aux': {
