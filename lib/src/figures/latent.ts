@@ -4,7 +4,7 @@
  * validation terms for the VAE). A dimension whose KL stays near 0 is inactive: its posterior is
  * the prior whatever the image, so the decoder cannot use it.
  */
-import { VEGA_LITE_SCHEMA, WIDE_LEGEND, type ChartOptions, type TopLevelSpec } from './vega';
+import { horizontalRuleLayer, VEGA_LITE_SCHEMA, WIDE_LEGEND, type ChartOptions, type TopLevelSpec } from './vega';
 import { ACTIVE_KL, activeUnits } from '../train/evaluate';
 import type { RunRecord } from '../train/records';
 import type { VaeRunRecord } from '../train/vae';
@@ -98,11 +98,7 @@ export function klProfileSpec(usage: LatentUsage[], options: ChartOptions & { th
           tooltip: [{ field: 'model' }, { field: 'rank' }, { field: 'kl', format: '.4f' }, { field: 'epoch' }],
         },
       },
-      {
-        data: { values: [{ threshold }] },
-        mark: { type: 'rule', strokeDash: [4, 3] },
-        encoding: { y: { field: 'threshold', type: 'quantitative' } },
-      },
+      horizontalRuleLayer(threshold),
     ],
   };
 }

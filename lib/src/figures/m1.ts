@@ -1,5 +1,5 @@
 /** M1's code z₁: how much each dimension's mean varies over the images, and which are kept as features. */
-import { VEGA_LITE_SCHEMA, WIDE_LEGEND, type ChartOptions, type TopLevelSpec } from './vega';
+import { horizontalRuleLayer, VEGA_LITE_SCHEMA, WIDE_LEGEND, type ChartOptions, type TopLevelSpec } from './vega';
 
 /**
  * One bar per dimension of z₁, tallest first: the standard deviation of μ(x) over the images,
@@ -26,11 +26,7 @@ export function dimensionSpreadSpec(spreads: number[], threshold: number, option
           tooltip: [{ field: 'dimension' }, { field: 'spread', format: '.3f' }],
         },
       },
-      {
-        data: { values: [{ threshold }] },
-        mark: { type: 'rule', strokeDash: [4, 3] },
-        encoding: { y: { field: 'threshold', type: 'quantitative' } },
-      },
+      horizontalRuleLayer(threshold),
     ],
   };
 }

@@ -49,3 +49,8 @@ export interface ChartOptions {
 
 /** Legend labels are cut at 160 px by default; ours are short sentences. */
 export const WIDE_LEGEND = { labelLimit: 320 } as const;
+
+/** A dashed horizontal line at `y` (a threshold, a reference value), as a layer of a layered chart. */
+export function horizontalRuleLayer(y: number): TopLevelSpec {
+  return { data: { values: [{ y }] }, mark: { type: 'rule', strokeDash: [4, 3] }, encoding: { y: { field: 'y', type: 'quantitative' } } };
+}
