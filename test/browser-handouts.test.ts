@@ -16,7 +16,7 @@ import { pathToFileURL } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import type { Browser } from 'playwright-core';
 import { artifactPath, browserTestsSkipped, launchChromium } from './browser';
-import { formulaCount } from './handouts';
+import { formulaCount, networkReferences } from './handouts';
 
 interface Formula {
   tex: string;
@@ -100,15 +100,6 @@ const notebooks = listNotebooks();
 const stems = notebooks.map((file) => path.basename(file, '.ipynb'));
 
 /** Resources a page would fetch from the network, by what the page says. */
-function networkReferences(html: string): string[] {
-  const patterns = [
-    /<(?:script|link|img|image|use|iframe|source|video|audio|embed|object)\b[^>]*\b(?:src|href|xlink:href|data)\s*=\s*["']?(?:https?:)?\/\/[^"'\s>]*/gi,
-    /url\(\s*["']?(?:https?:)?\/\/[^)]*\)/gi,
-    /@import\s+(?:url\()?\s*["']?(?:https?:)?\/\//gi,
-  ];
-  return patterns.flatMap((pattern) => html.match(pattern) ?? []);
-}
-
 interface PageReport {
   graphics: { tag: string; where: string; width: number; height: number; loaded: boolean }[];
   figures: { id: string; shown: number }[];

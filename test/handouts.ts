@@ -21,3 +21,13 @@ export function formulaCount(file: string): number {
     .filter((cell) => cell.cell_type === 'markdown')
     .reduce((sum, cell) => sum + findMath(Array.isArray(cell.source) ? cell.source.join('') : cell.source).length, 0);
 }
+
+/** Resources a page would fetch from the network, by what the page says. */
+export function networkReferences(html: string): string[] {
+  const patterns = [
+    /<(?:script|link|img|image|use|iframe|source|video|audio|embed|object)\b[^>]*\b(?:src|href|xlink:href|data)\s*=\s*["']?(?:https?:)?\/\/[^"'\s>]*/gi,
+    /url\(\s*["']?(?:https?:)?\/\/[^)]*\)/gi,
+    /@import\s+(?:url\()?\s*["']?(?:https?:)?\/\//gi,
+  ];
+  return patterns.flatMap((pattern) => html.match(pattern) ?? []);
+}

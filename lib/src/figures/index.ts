@@ -7,3 +7,5 @@ export * from './m1';
 export * from './results';
 export * from './training';
 export * from './vega';
+export * from './explorer';
+export type { ExplorerHandle } from './explorer-runtime';

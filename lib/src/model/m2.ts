@@ -70,6 +70,25 @@ function denseParams(model: tf.LayersModel): DenseParams[] {
     });
 }
 
+/** One dense layer's weights as plain arrays: kernel [rows (inputs), cols (outputs)] row-major, bias [cols]. */
+export interface DenseWeights {
+  rows: number;
+  cols: number;
+  kernel: Float32Array;
+  bias: Float32Array;
+}
+
+/**
+ * The dense layers of one of M2's networks, input side first, copied out of TensorFlow (softplus
+ * after every layer but the last). The encoder's first layer acts on [x; y], the decoder's on [z; y].
+ */
+export function denseWeights(m: M2, network: Network): DenseWeights[] {
+  return denseParams(m[network]).map(({ kernel, bias }) => {
+    const [rows = 0, cols = 0] = kernel.shape;
+    return { rows, cols, kernel: Float32Array.from(kernel.dataSync()), bias: Float32Array.from(bias.dataSync()) };
+  });
+}
+
 /** M2's three networks, in the order of networkVariables and of a checkpoint's folders. */
 export const M2_NETWORKS = ['classifier', 'encoder', 'decoder'] as const;
 export type Network = (typeof M2_NETWORKS)[number];
