@@ -17,6 +17,7 @@ import { after, before, describe, test } from 'node:test';
 import type { Browser } from 'playwright-core';
 import { artifactPath, browserTestsSkipped, launchChromium } from './browser';
 import { formulaCount, networkReferences } from './handouts';
+import { quantisedDecoder, type ExplorerData, type ExplorerHandle } from 'ssvae';
 
 interface Formula {
   tex: string;
@@ -110,6 +111,30 @@ interface PageReport {
   fonts: { family: string; status: string }[];
 }
 
+/** A page in a fresh offline context that refuses every request outside the file and notes what went wrong. */
+async function openOffline(browser: Browser, file: string) {
+  const context = await browser.newContext({ viewport: { width: 1100, height: 900 }, deviceScaleFactor: 1, offline: true });
+  const requested: string[] = [];
+  await context.route(/^(?!file:|data:|blob:|about:)/i, (route) => {
+    requested.push(route.request().url());
+    return route.abort();
+  });
+  const page = await context.newPage();
+  const problems: string[] = [];
+  page.on('console', (message) => {
+    if (message.type() === 'error') problems.push(`console error: ${message.text()}`);
+  });
+  page.on('pageerror', (error) => problems.push(`uncaught: ${error.message}`));
+  page.on('requestfailed', (request) => problems.push(`request failed: ${request.url().slice(0, 120)} (${request.failure()?.errorText})`));
+  try {
+    await page.goto(pathToFileURL(file).href, { waitUntil: 'load' });
+  } catch (err) {
+    await context.close();
+    throw err;
+  }
+  return { context, page, requested, problems };
+}
+
 describe('the handouts in Chromium', { skip: browserTestsSkipped() }, () => {
   let outDir = '';
   let browser: Browser | undefined;
@@ -152,24 +177,8 @@ describe('the handouts in Chromium', { skip: browserTestsSkipped() }, () => {
 
     test(`${name}.html shows its figures and formulas in Chromium, offline and without errors`, async () => {
       assert.ok(browser, 'no browser (see the error of the export or launch above)');
-      const context = await browser.newContext({ viewport: { width: 1100, height: 900 }, deviceScaleFactor: 1, offline: true });
+      const { context, page, requested, problems } = await openOffline(browser, file());
       try {
-        const requested: string[] = [];
-        await context.route(/^(?!file:|data:|blob:|about:)/i, (route) => {
-          requested.push(route.request().url());
-          return route.abort();
-        });
-        const page = await context.newPage();
-        const problems: string[] = [];
-        page.on('console', (message) => {
-          if (message.type() === 'error') problems.push(`console error: ${message.text()}`);
-        });
-        page.on('pageerror', (error) => problems.push(`uncaught: ${error.message}`));
-        page.on('requestfailed', (request) =>
-          problems.push(`request failed: ${request.url().slice(0, 120)} (${request.failure()?.errorText})`),
-        );
-
-        await page.goto(pathToFileURL(file()).href, { waitUntil: 'load' });
         // Everything is inline, but decoding images and fonts still takes a moment.
         await page.waitForFunction(() => Array.from(document.images).every((img) => img.complete), undefined, { timeout: 30_000 });
         await page.evaluate(async () => {
@@ -200,8 +209,9 @@ describe('the handouts in Chromium', { skip: browserTestsSkipped() }, () => {
             });
           const figures = Array.from(document.querySelectorAll('figure')).map((figure) => ({
             id: figure.id,
-            // A figure shows a chart (svg), an image (img) or a table of numbers (07-comparison).
-            shown: Array.from(figure.querySelectorAll('img, svg, table')).filter((el) => {
+            // A figure shows a chart (svg), an image (img), a table of numbers (07-comparison) or
+            // canvases drawn by its script (the explorer of 09-generation).
+            shown: Array.from(figure.querySelectorAll('img, svg, table, canvas')).filter((el) => {
               const box = el.getBoundingClientRect();
               return box.width > 0 && box.height > 0;
             }).length,
@@ -268,4 +278,45 @@ describe('the handouts in Chromium', { skip: browserTestsSkipped() }, () => {
       }
     });
   }
+  test('09-generation.html: the explorer follows a digit and a slider, drawing what its inlined decoder computes', async () => {
+    assert.ok(browser, 'no browser (see the error of the export or launch above)');
+    const file = path.join(outDir, '09-generation.html');
+    const html = fs.readFileSync(file, 'utf8');
+    const json = /<script[^>]*data-role="explorer-data"[^>]*>([\s\S]*?)<\/script>/.exec(html);
+    assert.ok(json, 'no explorer data in the handout');
+    const data = JSON.parse(json[1]!) as ExplorerData;
+    assert.ok(html.length < 2_000_000, `the handout is ${html.length} bytes, over 2 MB`);
+    const decode = quantisedDecoder(data);
+    const { context, page, requested, problems } = await openOffline(browser, file);
+    try {
+      const pixels = () =>
+        page.evaluate(() => {
+          const canvas = document.querySelector('#explorer canvas[data-role="live"]') as HTMLCanvasElement;
+          const rgba = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data;
+          return Array.from({ length: rgba.length / 4 }, (_, i) => rgba[4 * i]!);
+        });
+      const state = () =>
+        page.evaluate(() => (window as unknown as { ssvaeExplorers: Record<string, ExplorerHandle> }).ssvaeExplorers['explorer']!.state);
+      const atStart = await pixels();
+      await page.check('#explorer input[data-role="digit"][value="3"]');
+      await page.locator('#explorer input[data-role="direction"][data-index="0"]').fill('2');
+      const moved = await pixels();
+      const s = await state();
+      assert.equal(s.y, 3);
+      assert.equal(s.sliders[0], 2);
+      assert.ok(
+        moved.some((v, i) => v !== atStart[i]),
+        'the live canvas did not change',
+      );
+      // The canvas is the inlined decoder's output for the state shown, to the rounding of a grey level.
+      const expected = Array.from(decode(s.z, s.y), (p) => Math.round(255 * (1 - p)));
+      const worst = Math.max(...moved.map((v, i) => Math.abs(v - expected[i]!)));
+      assert.ok(worst <= 1, `canvas and decoder differ by ${worst} grey levels`);
+      await page.locator('#explorer').screenshot({ path: artifactPath('handouts', '09-explorer.png') });
+      assert.deepEqual(problems, []);
+      assert.deepEqual(requested, []);
+    } finally {
+      await context.close();
+    }
+  });
 });

@@ -42,30 +42,45 @@ before(async () => {
 
 after(() => disposeM2(model));
 
-test('quantiseLayer: every weight within half a step of its column scale, and the scale set by the largest weight', () => {
+test('quantiseLayer: every weight within half a step of its scale, each scale set by the largest weight of its block and column', () => {
   const rows = 5;
   const cols = 3;
   const kernel = Float32Array.from({ length: rows * cols }, (_, i) => Math.sin(i + 1) * (1 + (i % cols)));
-  for (const bits of [8, 16] as const) {
-    const layer = quantiseLayer({ rows, cols, kernel, bias: new Float32Array(cols) }, bits);
+  for (const [bits, groupRows] of [
+    [8, rows],
+    [16, rows],
+    [8, 2],
+  ] as const) {
+    const layer = quantiseLayer({ rows, cols, kernel, bias: new Float32Array(cols) }, bits, groupRows);
+    assert.equal(layer.groupRows, groupRows);
     const bytes = Buffer.from(layer.weights, 'base64');
     const q =
       bits === 8
-        ? new Int8Array(bytes.buffer, bytes.byteOffset, rows * cols)
+        ? new Int8Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + rows * cols))
         : new Int16Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + 2 * rows * cols));
-    const scalesBytes = Buffer.from(layer.scales, 'base64');
-    const scales = new Float32Array(scalesBytes.buffer.slice(scalesBytes.byteOffset, scalesBytes.byteOffset + 4 * cols));
+    const scaleBytes = Buffer.from(layer.scales, 'base64');
+    const blocks = Math.ceil(rows / groupRows);
+    const scales = new Float32Array(scaleBytes.buffer.slice(scaleBytes.byteOffset, scaleBytes.byteOffset + 4 * blocks * cols));
     const top = 2 ** (bits - 1) - 1;
-    for (let c = 0; c < cols; c++) {
-      let largest = 0;
-      for (let r = 0; r < rows; r++) {
-        const w = kernel[r * cols + c]!;
-        largest = Math.max(largest, Math.abs(w));
-        assert.ok(Math.abs(q[r * cols + c]! * scales[c]! - w) <= scales[c]! / 2 + 1e-7, `bits ${bits}, weight (${r}, ${c})`);
+    for (let block = 0; block < blocks; block++)
+      for (let c = 0; c < cols; c++) {
+        const scale = scales[block * cols + c]!;
+        let largest = 0;
+        for (let r = block * groupRows; r < Math.min(rows, (block + 1) * groupRows); r++) {
+          const w = kernel[r * cols + c]!;
+          largest = Math.max(largest, Math.abs(w));
+          assert.ok(
+            Math.abs(q[r * cols + c]! * scale - w) <= scale / 2 + 1e-7,
+            `bits ${bits}, groups of ${groupRows}: weight (${r}, ${c})`,
+          );
+        }
+        assert.ok(Math.abs(scale * top - largest) < 1e-5 * largest);
       }
-      assert.ok(Math.abs(scales[c]! * top - largest) < 1e-5 * largest);
-    }
   }
+  assert.throws(
+    () => quantiseLayer({ rows, cols, kernel, bias: new Float32Array(cols) }, 8, 0),
+    /groupRows must be a positive integer, got 0/,
+  );
 });
 
 test('explorerData: unit principal directions of the codes, largest variance first, and a small quantisation error', () => {

@@ -30,14 +30,16 @@ export function explorerRuntime(root: HTMLElement, data: ExplorerData, options: 
     const bytes = fromBase64(text);
     return new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
   };
-  // Dequantise once: w[r, c] = q[r, c] · scale[c] (row-major, one scale per output unit).
+  // Dequantise once: w[r, c] = q[r, c] · scale[block of r, c] (row-major).
   const layers = data.layers.map((layer) => {
     const bytes = fromBase64(layer.weights);
     const q = layer.bits === 8 ? new Int8Array(bytes.buffer) : new Int16Array(bytes.buffer);
     const scales = floats(layer.scales);
     const w = new Float32Array(layer.rows * layer.cols);
-    for (let r = 0; r < layer.rows; r++)
-      for (let c = 0; c < layer.cols; c++) w[r * layer.cols + c] = (q[r * layer.cols + c] ?? 0) * (scales[c] ?? 0);
+    for (let r = 0; r < layer.rows; r++) {
+      const block = Math.floor(r / layer.groupRows) * layer.cols;
+      for (let c = 0; c < layer.cols; c++) w[r * layer.cols + c] = (q[r * layer.cols + c] ?? 0) * (scales[block + c] ?? 0);
+    }
     return { rows: layer.rows, cols: layer.cols, w, b: floats(layer.bias) };
   });
   const softplus = (a: number) => (a > 20 ? a : Math.log1p(Math.exp(a)));

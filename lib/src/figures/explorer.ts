@@ -19,9 +19,11 @@ export interface QuantisedLayer {
   rows: number;
   cols: number;
   bits: 8 | 16;
+  /** Input rows that share a scale (per column). */
+  groupRows: number;
   /** Signed integers, row-major, base64. */
   weights: string;
-  /** One float32 scale per output unit (column), base64. */
+  /** float32 scales, one per block of groupRows rows and column ([blocks][cols]), base64. */
   scales: string;
   /** float32 biases, base64 (kept exact: there are few). */
   bias: string;
@@ -56,26 +58,38 @@ export interface ExplorerOptions {
   examples?: number;
   /** Bits per weight (default 8). */
   bits?: 8 | 16;
+  /** Input rows per quantisation scale (default 25). */
+  groupRows?: number;
 }
 
 function base64(bytes: ArrayBufferView): string {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
 }
 
-/** Symmetric per-column quantisation: q = round(w / s_c), s_c = max_r |w[r, c]| / (2^(bits−1) − 1). */
-export function quantiseLayer(layer: DenseWeights, bits: 8 | 16): QuantisedLayer {
+/**
+ * Symmetric quantisation with a scale per output unit (column) and block of `groupRows` input
+ * rows: q = round(w / s), s = max |w| over the block / (2^(bits−1) − 1). Smaller blocks cost more
+ * scales and follow the weights' size more closely.
+ */
+export function quantiseLayer(layer: DenseWeights, bits: 8 | 16, groupRows = layer.rows): QuantisedLayer {
   const { rows, cols, kernel } = layer;
+  if (!(Number.isInteger(groupRows) && groupRows >= 1)) throw new Error(`groupRows must be a positive integer, got ${groupRows}`);
   const top = 2 ** (bits - 1) - 1;
-  const scales = new Float32Array(cols);
-  for (let r = 0; r < rows; r++)
-    for (let c = 0; c < cols; c++) scales[c] = Math.max(scales[c] ?? 0, Math.abs(kernel[r * cols + c] ?? 0) / top);
+  const groups = Math.ceil(rows / groupRows);
+  const scales = new Float32Array(groups * cols);
+  for (let r = 0; r < rows; r++) {
+    const g = Math.floor(r / groupRows) * cols;
+    for (let c = 0; c < cols; c++) scales[g + c] = Math.max(scales[g + c] ?? 0, Math.abs(kernel[r * cols + c] ?? 0) / top);
+  }
   const q = bits === 8 ? new Int8Array(rows * cols) : new Int16Array(rows * cols);
-  for (let r = 0; r < rows; r++)
+  for (let r = 0; r < rows; r++) {
+    const g = Math.floor(r / groupRows) * cols;
     for (let c = 0; c < cols; c++) {
-      const s = scales[c] ?? 0;
-      q[r * cols + c] = s > 0 ? Math.round((kernel[r * cols + c] ?? 0) / s) : 0;
+      const scale = scales[g + c] ?? 0;
+      q[r * cols + c] = scale > 0 ? Math.round((kernel[r * cols + c] ?? 0) / scale) : 0;
     }
-  return { rows, cols, bits, weights: base64(q), scales: base64(scales), bias: base64(layer.bias) };
+  }
+  return { rows, cols, bits, groupRows, weights: base64(q), scales: base64(scales), bias: base64(layer.bias) };
 }
 
 /** μ(x, y) of the first `count` images of `split`, with their labels: [count][Z]. */
@@ -120,7 +134,7 @@ export function explorerData(m: M2, split: Split, options: ExplorerOptions = {})
     z,
     image: base64(Uint8Array.from(split.images.subarray(i * xDim, (i + 1) * xDim), (v) => Math.round(v * 255))),
   }));
-  const layers = denseWeights(m, 'decoder').map((layer) => quantiseLayer(layer, bits));
+  const layers = denseWeights(m, 'decoder').map((layer) => quantiseLayer(layer, bits, options.groupRows ?? 25));
   const data: ExplorerData = {
     zDim,
     numClasses,
