@@ -274,10 +274,12 @@ describe('00-setup in JupyterLab', { skip: browserTestsSkipped() }, () => {
     }
   });
 
-  async function runAndCheck(lab: JupyterLab, page: Page): Promise<void> {
+  /** Opens `name` from the server's copy of notebooks/, waits for its kernel, and runs all cells from the Run menu. */
+  async function openAndRunAll(lab: JupyterLab, page: Page, name: string, minCells: number) {
     const started = Date.now();
     const elapsed = () => `${((Date.now() - started) / 1000).toFixed(1)} s`;
-    await page.goto(`${lab.url}/lab/tree/${NOTEBOOK}?token=${lab.token}`, { waitUntil: 'domcontentloaded' });
+    // ?reset: a fresh workspace, so that no notebook opened before comes back beside this one.
+    await page.goto(`${lab.url}/lab/tree/${name}?reset&token=${lab.token}`, { waitUntil: 'domcontentloaded' });
 
     const notebook = page.locator('.jp-NotebookPanel:not(.lm-mod-hidden)');
     await notebook.locator('.jp-Notebook .jp-Cell').first().waitFor({ timeout: 120_000 });
@@ -286,8 +288,10 @@ describe('00-setup in JupyterLab', { skip: browserTestsSkipped() }, () => {
     await page.locator('.jp-StatusBar-TextItem', { hasText: /^TypeScript \| Idle$/ }).waitFor({ timeout: 120_000 });
     await notebook.locator('.jp-Notebook-ExecutionIndicator[data-status="idle"]').waitFor({ timeout: 30_000 });
     lab.rememberKernels();
-    console.log(`# notebook open, kernel idle after ${elapsed()}`);
+    console.log(`# ${name} open, kernel idle after ${elapsed()}`);
 
+    // Run All acts on the notebook that has the focus.
+    await notebook.locator('.jp-Cell .jp-InputArea-prompt').first().click();
     await page.getByRole('menuitem', { name: 'Run', exact: true }).click();
     await page.getByRole('menuitem', { name: 'Run All Cells', exact: true }).click();
 
@@ -295,7 +299,7 @@ describe('00-setup in JupyterLab', { skip: browserTestsSkipped() }, () => {
     // (e.g. a kernel choice or an error) ends the wait at once.
     const codeCells = notebook.locator('.jp-CodeCell');
     const cellCount = await codeCells.count();
-    assert.ok(cellCount >= 5, `only ${cellCount} code cells`);
+    assert.ok(cellCount >= minCells, `only ${cellCount} code cells`);
     const outcome = await page.waitForFunction(
       () => {
         const dialog = document.querySelector('.jp-Dialog');
@@ -311,8 +315,21 @@ describe('00-setup in JupyterLab', { skip: browserTestsSkipped() }, () => {
     );
     assert.equal(await outcome.jsonValue(), 'done');
     lab.rememberKernels();
-    console.log(`# all ${cellCount} code cells ran after ${elapsed()}`);
+    console.log(`# all ${cellCount} code cells of ${name} ran after ${elapsed()}`);
+    return notebook;
+  }
 
+  /** The stderr outputs of a notebook panel (errors included). */
+  function errorOutputs(notebook: ReturnType<Page['locator']>): Promise<string[]> {
+    return notebook
+      .locator(
+        '.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"], .jp-OutputArea-output .jp-RenderedText[data-mime-type="application/vnd.jupyter.stderr"]',
+      )
+      .allInnerTexts();
+  }
+
+  async function runAndCheck(lab: JupyterLab, page: Page): Promise<void> {
+    const notebook = await openAndRunAll(lab, page, NOTEBOOK, 5);
     const outputs = notebook.locator('.jp-OutputArea-output');
     const grid = outputs.locator('#digit-grid img');
     const chart = outputs.locator('#label-counts svg');
@@ -343,12 +360,7 @@ describe('00-setup in JupyterLab', { skip: browserTestsSkipped() }, () => {
     });
     assert.ok(drawing.width > 100 && drawing.height > 100 && drawing.bars > 10, `chart ${JSON.stringify(drawing)}`);
 
-    const errors = await notebook
-      .locator(
-        '.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"], .jp-OutputArea-output .jp-RenderedText[data-mime-type="application/vnd.jupyter.stderr"]',
-      )
-      .allInnerTexts();
-    assert.deepEqual(errors, [], 'error or stderr output in the notebook');
+    assert.deepEqual(await errorOutputs(notebook), [], 'error or stderr output in the notebook');
 
     // The Markdown's TeX is typeset by JupyterLab's own MathJax (bundled, not fetched).
     const formulas = formulaCount(stored);
@@ -368,6 +380,64 @@ describe('00-setup in JupyterLab', { skip: browserTestsSkipped() }, () => {
     assert.deepEqual(rawTex, [], 'TeX left as text in the Markdown cells');
     assert.deepEqual(external, [], 'JupyterLab asked for something outside this server');
   }
+
+  test('the explorer of notebook 09 runs in a live notebook: tslab shows HTML whose script JupyterLab executes', async () => {
+    assert.ok(lab && page);
+    // A notebook of its own (written into the server's copy only): an untrained M2 is enough to
+    // show that the page's script runs and its controls drive it.
+    const source = [
+      "import * as ssvae from 'ssvae';\nimport * as tslab from 'tslab';\nawait ssvae.initBackend();",
+      "const m2 = ssvae.createM2(ssvae.resolveConfig({ variant: 'v3' }), 0);\nconst images = ssvae.subsetDataset(ssvae.loadDataset(), { train: 10, validation: 10, test: 300 });",
+      "tslab.display.html(ssvae.explorerHtml(ssvae.explorerData(m2, images.test, { codes: 200, examples: 2 }), { id: 'explorer', caption: 'Live.' }));",
+    ];
+    const cells = source.map((text, i) => ({
+      cell_type: 'code',
+      execution_count: null,
+      id: `c${i}`,
+      metadata: {},
+      outputs: [],
+      source: text,
+    }));
+    const kernelspec = { display_name: 'TypeScript', language: 'typescript', name: 'tslab' };
+    fs.writeFileSync(
+      path.join(lab.root, 'explorer-live.ipynb'),
+      JSON.stringify({ cells, metadata: { kernelspec }, nbformat: 4, nbformat_minor: 5 }),
+    );
+    try {
+      const notebook = await openAndRunAll(lab, page, 'explorer-live.ipynb', 3);
+      assert.deepEqual(await errorOutputs(notebook), [], 'error or stderr output in the notebook');
+      const explorer = notebook.locator('.jp-OutputArea-output #explorer');
+      await explorer.waitFor({ timeout: 30_000 });
+      // The script ran if it registered the explorer and drew the live canvas.
+      await page.waitForFunction(
+        () => (window as unknown as { ssvaeExplorers?: Record<string, unknown> }).ssvaeExplorers?.['explorer'] !== undefined,
+        undefined,
+        {
+          timeout: 30_000,
+        },
+      );
+      await explorer.locator('input[data-role="digit"][value="6"]').check();
+      await explorer.locator('input[data-role="direction"][data-index="1"]').fill('-1.5');
+      const state = await page.evaluate(() => {
+        const handle = (
+          window as unknown as { ssvaeExplorers: Record<string, { state: { y: number; sliders: number[] }; lastUpdateMs: number }> }
+        ).ssvaeExplorers['explorer']!;
+        const canvas = document.querySelector('#explorer canvas[data-role="live"]') as HTMLCanvasElement;
+        const rgba = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data;
+        const inked = Array.from({ length: rgba.length / 4 }, (_, i) => rgba[4 * i]!).filter((v) => v < 255).length;
+        return { y: handle.state.y, slider: handle.state.sliders[1], ms: handle.lastUpdateMs, inked };
+      });
+      assert.equal(state.y, 6);
+      assert.equal(state.slider, -1.5);
+      assert.ok(state.inked > 0, 'the live canvas is blank');
+      console.log(`# explorer in JupyterLab: update after a slider move ${state.ms.toFixed(1)} ms`);
+      await explorer.scrollIntoViewIfNeeded();
+      await page.screenshot({ path: artifactPath('jupyterlab', 'explorer-live.png') });
+    } catch (error) {
+      await page.screenshot({ path: artifactPath('jupyterlab', 'explorer-failure.png') }).catch(() => undefined);
+      throw error;
+    }
+  });
 
   test('the stored notebook is left as it was', () => {
     assert.equal(sha256(stored), storedHash, `${path.relative(ROOT, stored)} changed on disk`);
