@@ -91,6 +91,11 @@ describe(
         for (let d = 0; d <= 9; d++) assert.ok(chart.includes(`>${d}</text>`), `${id}: no legend entry for ${d}`);
         // The smoke profile embeds 300 points; one circle (path) each, plus the legend's.
         assert.ok((chart.match(/<path/g) ?? []).length >= 300, `${id}: too few points`);
+        // Each point's tooltip names its digit and the class q(y|x) predicts.
+        assert.ok(
+          (chart.match(/<title>digit \d, predicted \d \(point \d+\)<\/title>/g) ?? []).length >= 300,
+          `${id}: points without a tooltip`,
+        );
       }
     });
 

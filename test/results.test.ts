@@ -359,6 +359,13 @@ describe('t-SNE', () => {
     assert.deepEqual(again.embedding, result.embedding);
     const scatter = await renderSvg(embeddingScatterSpec(result.embedding, labels, { title: 'Two clusters' }));
     assert.ok(scatter.includes('Two clusters') && scatter.includes('Digit'));
+    // Hovering a point names its digit and the predicted class: one <title> per point.
+    const predicted = Array.from(labels, (l, i) => (i === 3 ? 1 - l : l));
+    const withTips = await renderSvg(embeddingScatterSpec(result.embedding, labels, { predicted }));
+    const titles = [...withTips.matchAll(/<path[^>]*role="graphics-symbol"[^>]*><title>([^<]*)<\/title><\/path>/g)].map((m) => m[1]);
+    assert.equal(titles.length, 80);
+    assert.equal(titles[3], `digit ${labels[3]}, predicted ${1 - labels[3]!} (point 4)`);
+    assert.throws(() => embeddingScatterSpec(result.embedding, labels, { predicted: [1, 2] }), /2 predictions for 80 points/);
   });
 
   test('tsne-js and keckelt run through the same call and separate the clusters too', async () => {

@@ -13,11 +13,14 @@ export interface ScatterOptions {
   height?: number;
   /** Name of the colour legend (default "Digit"). */
   legendTitle?: string;
+  /** The class q(y|x) predicts for each point, named in its tooltip beside the true digit. */
+  predicted?: ArrayLike<number>;
 }
 
 /**
- * A scatter plot of a 2-d embedding (N × 2, row-major) with one colour per label and a legend.
- * t-SNE axes have no units and no meaning of their own, so their ticks are hidden.
+ * A scatter plot of a 2-d embedding (N × 2, row-major) with one colour per label and a legend;
+ * resting the pointer on a point shows its digit (and predicted class). t-SNE axes have no units
+ * and no meaning of their own, so their ticks are hidden.
  */
 export function embeddingScatterSpec(
   embedding: Float32Array | Float64Array,
@@ -26,10 +29,14 @@ export function embeddingScatterSpec(
 ): TopLevelSpec {
   const n = embedding.length / 2;
   if (labels.length !== n) throw new Error(`embeddingScatterSpec: ${labels.length} labels for ${n} points`);
+  const predicted = options.predicted;
+  if (predicted && predicted.length !== n) throw new Error(`embeddingScatterSpec: ${predicted.length} predictions for ${n} points`);
+  // `about` is each point's tooltip: the true digit and, if given, the predicted class.
   const values = Array.from({ length: n }, (_, i) => ({
     x: Math.round((embedding[2 * i] ?? NaN) * 1000) / 1000,
     y: Math.round((embedding[2 * i + 1] ?? NaN) * 1000) / 1000,
     digit: String(labels[i]),
+    about: `digit ${labels[i]}${predicted ? `, predicted ${predicted[i]}` : ''} (point ${i + 1})`,
   }));
   const digits = [...new Set(values.map((v) => v.digit))].sort((a, b) => Number(a) - Number(b));
   const axis = { ticks: false, labels: false, grid: false };
@@ -44,7 +51,9 @@ export function embeddingScatterSpec(
       x: { field: 'x', type: 'quantitative', title: 't-SNE dimension 1', axis, scale: { zero: false, nice: false } },
       y: { field: 'y', type: 'quantitative', title: 't-SNE dimension 2', axis, scale: { zero: false, nice: false } },
       color: { field: 'digit', type: 'nominal', title: options.legendTitle ?? 'Digit', scale: { domain: digits, scheme: 'tableau10' } },
+      description: { field: 'about' },
     },
+    usermeta: { tooltips: true },
   };
 }
 

@@ -20,16 +20,33 @@ async function loadVega() {
   return { vega, vegaLite };
 }
 
-/** Renders a Vega-Lite specification to an SVG string. */
+/**
+ * Renders a Vega-Lite specification to an SVG string. A spec with `usermeta: { tooltips: true }`
+ * gets a hover tooltip on every mark (see svgTooltips).
+ */
 export async function renderSvg(spec: TopLevelSpec): Promise<string> {
   const { vega, vegaLite } = await loadVega();
   const compiled = vegaLite.compile(spec as unknown as Parameters<typeof vegaLite.compile>[0]).spec;
   const view = new vega.View(vega.parse(compiled), { renderer: 'none' });
   try {
-    return await view.toSVG();
+    const svg = await view.toSVG();
+    return (spec.usermeta as { tooltips?: boolean } | undefined)?.tooltips ? svgTooltips(svg) : svg;
   } finally {
     view.finalize();
   }
+}
+
+/**
+ * Gives every mark of a Vega SVG that carries an aria-label (Vega writes one per mark, from the
+ * `description` channel when there is one) a <title> child with the same text: browsers show it
+ * when the pointer rests on the mark. Static markup, so it works in a handout and in a notebook
+ * with no script, and prints as before.
+ */
+export function svgTooltips(svg: string): string {
+  return svg.replace(
+    /<(path|rect|circle|line|text)((?:\s[^>]*?)?\saria-label="([^"]*)"[^>]*?\srole="graphics-symbol"[^>]*?)\/>/g,
+    (_, tag: string, attributes: string, label: string) => `<${tag}${attributes}><title>${label}</title></${tag}>`,
+  );
 }
 
 /**
