@@ -12,10 +12,9 @@ import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { smokeExport } from './smoke-export';
-import { pathToFileURL } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import type { Browser } from 'playwright-core';
-import { artifactPath, browserTestsSkipped, launchChromium } from './browser';
+import { artifactPath, browserTestsSkipped, launchChromium, openOffline } from './browser';
 import { formulaCount, networkReferences } from './handouts';
 import { quantisedDecoder, type ExplorerData, type ExplorerHandle } from 'ssvae';
 
@@ -109,30 +108,6 @@ interface PageReport {
   katexErrors: number;
   placeholders: number;
   fonts: { family: string; status: string }[];
-}
-
-/** A page in a fresh offline context that refuses every request outside the file and notes what went wrong. */
-async function openOffline(browser: Browser, file: string) {
-  const context = await browser.newContext({ viewport: { width: 1100, height: 900 }, deviceScaleFactor: 1, offline: true });
-  const requested: string[] = [];
-  await context.route(/^(?!file:|data:|blob:|about:)/i, (route) => {
-    requested.push(route.request().url());
-    return route.abort();
-  });
-  const page = await context.newPage();
-  const problems: string[] = [];
-  page.on('console', (message) => {
-    if (message.type() === 'error') problems.push(`console error: ${message.text()}`);
-  });
-  page.on('pageerror', (error) => problems.push(`uncaught: ${error.message}`));
-  page.on('requestfailed', (request) => problems.push(`request failed: ${request.url().slice(0, 120)} (${request.failure()?.errorText})`));
-  try {
-    await page.goto(pathToFileURL(file).href, { waitUntil: 'load' });
-  } catch (err) {
-    await context.close();
-    throw err;
-  }
-  return { context, page, requested, problems };
 }
 
 describe('the handouts in Chromium', { skip: browserTestsSkipped() }, () => {

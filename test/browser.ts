@@ -7,6 +7,7 @@
 /// <reference lib="dom" />
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { chromium, type Browser } from 'playwright-core';
 import { DEBIAN_CHROMIUM, resolveChromium } from '../scripts/setup-system';
 
@@ -62,4 +63,28 @@ export function artifactPath(...parts: string[]): string {
   const file = path.join(ARTIFACTS, ...parts);
   fs.mkdirSync(path.dirname(file), { recursive: true });
   return file;
+}
+
+/** A page (a file) in a fresh offline context that refuses every request outside the file and notes what went wrong. */
+export async function openOffline(browser: Browser, file: string, viewport = { width: 1100, height: 900 }) {
+  const context = await browser.newContext({ viewport, deviceScaleFactor: 1, offline: true });
+  const requested: string[] = [];
+  await context.route(/^(?!file:|data:|blob:|about:)/i, (route) => {
+    requested.push(route.request().url());
+    return route.abort();
+  });
+  const page = await context.newPage();
+  const problems: string[] = [];
+  page.on('console', (message) => {
+    if (message.type() === 'error') problems.push(`console error: ${message.text()}`);
+  });
+  page.on('pageerror', (error) => problems.push(`uncaught: ${error.message}`));
+  page.on('requestfailed', (request) => problems.push(`request failed: ${request.url().slice(0, 120)} (${request.failure()?.errorText})`));
+  try {
+    await page.goto(pathToFileURL(file).href, { waitUntil: 'load' });
+  } catch (err) {
+    await context.close();
+    throw err;
+  }
+  return { context, page, requested, problems };
 }

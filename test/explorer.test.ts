@@ -8,7 +8,6 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { pathToFileURL } from 'node:url';
 import type { Browser } from 'playwright-core';
 import {
   disposeM2,
@@ -24,7 +23,7 @@ import {
   type ExplorerHandle,
   type M2,
 } from 'ssvae';
-import { artifactPath, browserTestsSkipped, launchChromium } from './browser';
+import { artifactPath, browserTestsSkipped, launchChromium, openOffline } from './browser';
 import { networkReferences } from './handouts';
 import { tempDir } from './helpers';
 
@@ -133,20 +132,8 @@ describe('the explorer in Chromium', { skip: browserTestsSkipped() }, () => {
       file,
       `<!doctype html><html><head><meta charset="utf-8"></head><body>${explorerHtml(data, { id: 'explorer', caption: 'M2 explorer.' })}</body></html>`,
     );
-    const context = await browser.newContext({ viewport: { width: 900, height: 700 }, offline: true });
-    const requested: string[] = [];
-    await context.route(/^(?!file:|data:|blob:|about:)/i, (route) => {
-      requested.push(route.request().url());
-      return route.abort();
-    });
-    const page = await context.newPage();
-    const problems: string[] = [];
-    page.on('console', (message) => {
-      if (message.type() === 'error') problems.push(message.text());
-    });
-    page.on('pageerror', (error) => problems.push(error.message));
+    const { context, page, requested, problems } = await openOffline(browser, file, { width: 900, height: 700 });
     try {
-      await page.goto(pathToFileURL(file).href, { waitUntil: 'load' });
       const pixels = (role: string) =>
         page.evaluate((r) => {
           const canvas = document.querySelector(`#explorer canvas[data-role="${r}"]`) as HTMLCanvasElement;
