@@ -47,7 +47,7 @@ export function klPerDimension(m: M2, split: Split): number[] {
       const y = tf.oneHot(tf.tensor1d(split.labels.subarray(start, start + n), 'int32'), numClasses).toFloat() as tf.Tensor2D;
       return tf.sum(gaussianKlPerDimension(encode(m, x, y)), 0);
     });
-    (perBatch.dataSync() as Float32Array).forEach((v, j) => (sums[j] += v));
+    (perBatch.dataSync() as Float32Array).forEach((v, j) => (sums[j] = (sums[j] ?? 0) + v));
     perBatch.dispose();
   });
   return Array.from(sums, (v) => v / split.count);

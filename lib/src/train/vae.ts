@@ -75,7 +75,7 @@ export function vaeEvaluate(vae: Vae, images: Float32Array, seed: number): VaeTe
     sums.elbo += elbo;
     sums.reconstruction += reconstruction;
     sums.kl += kl;
-    byDim.forEach((v, j) => (perDimension[j] += v));
+    byDim.forEach((v, j) => (perDimension[j] = (perDimension[j] ?? 0) + v));
   });
   return {
     negativeElbo: -sums.elbo / count,
