@@ -162,7 +162,7 @@ test('a bad plan file gets one clear error naming the file and the field', () =>
   const cases: [unknown, RegExp][] = [
     [
       { ...good, variants: ['v4'] },
-      /plan\.json\.variants must be a non-empty list of v1, v2, v3, baseline, m1, m1m2, gumbel, got \["v4"\]/,
+      /plan\.json\.variants must be a non-empty list of v1, v1-loo, v2, v3, baseline, m1, m1m2, gumbel, got \["v4"\]/,
     ],
     [{ ...good, labels: [100, -3] }, /plan\.json\.labels must be a non-empty list of positive integers/],
     [{ ...good, seeds: 'all' }, /plan\.json\.seeds must be a non-empty list of non-negative integers/],

@@ -126,7 +126,7 @@ test('CLI: bad flags and impossible combinations get one clear error each', () =
     [['train', '--variant', 'v3', '--labels', '100', '--out', out, '--colour', 'red'], /Unknown option '--colour'/],
     [
       ['train', '--variant', 'v4', '--labels', '100', '--out', out],
-      /--variant must be one of v1, v2, v3, baseline, m1, m1m2, gumbel, got "v4"/,
+      /--variant must be one of v1, v1-loo, v2, v3, baseline, m1, m1m2, gumbel, got "v4"/,
     ],
     [['train', '--variant', 'v3', '--labels', 'many', '--out', out], /--labels expects an integer, got "many"/],
     [['train', '--variant', 'v3', '--labels', '100'], /train needs --out DIR/],

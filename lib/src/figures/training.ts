@@ -118,7 +118,7 @@ export interface ComparisonOptions extends ChartOptions {
   legendTitle?: string;
 }
 
-/** One accuracy of several runs per epoch, a colour per run. */
+/** One accuracy of several runs per epoch, a colour per run; clicking a run in the legend highlights it. */
 export function runsComparisonSpec(runs: LabelledRun[], options: ComparisonOptions = {}): TopLevelSpec {
   const metric = options.metric ?? 'validationAccuracy';
   const metricTitle = metric === 'validationAccuracy' ? 'Validation accuracy' : 'Test accuracy';
@@ -134,7 +134,10 @@ export function runsComparisonSpec(runs: LabelledRun[], options: ComparisonOptio
       x: epochAxis,
       y: { field: 'accuracy', type: 'quantitative', title: metricTitle, scale: { zero: false }, axis: { format: '.0%' } },
       color: { field: 'run', type: 'nominal', title: options.legendTitle ?? 'Run', sort: runs.map((r) => r.label), legend: WIDE_LEGEND },
+      // The run's name on each mark, for the legend selection (and screen readers).
+      description: { field: 'run' },
     },
+    usermeta: { legendSelect: true },
   };
 }
 

@@ -22,7 +22,8 @@ async function loadVega() {
 
 /**
  * Renders a Vega-Lite specification to an SVG string. A spec with `usermeta: { tooltips: true }`
- * gets a hover tooltip on every mark (see svgTooltips).
+ * gets a hover tooltip on every mark (see svgTooltips); with `usermeta: { legendSelect: true }`,
+ * clicking a legend entry highlights its series (see withLegendSelect).
  */
 export async function renderSvg(spec: TopLevelSpec): Promise<string> {
   const { vega, vegaLite } = await loadVega();
@@ -30,7 +31,9 @@ export async function renderSvg(spec: TopLevelSpec): Promise<string> {
   const view = new vega.View(vega.parse(compiled), { renderer: 'none' });
   try {
     const svg = await view.toSVG();
-    return (spec.usermeta as { tooltips?: boolean } | undefined)?.tooltips ? svgTooltips(svg) : svg;
+    const meta = (spec.usermeta ?? {}) as { tooltips?: boolean; legendSelect?: boolean };
+    const withTips = meta.tooltips ? svgTooltips(svg) : svg;
+    return meta.legendSelect ? withLegendSelect(withTips) : withTips;
   } finally {
     view.finalize();
   }
@@ -70,4 +73,38 @@ export const WIDE_LEGEND = { labelLimit: 320 } as const;
 /** A dashed horizontal line at `y` (a threshold, a reference value), as a layer of a layered chart. */
 export function horizontalRuleLayer(y: number): TopLevelSpec {
   return { data: { values: [{ y }] }, mark: { type: 'rule', strokeDash: [4, 3] }, encoding: { y: { field: 'y', type: 'quantitative' } } };
+}
+
+/**
+ * In the page, clicking an entry of the chart's legend highlights that series: marks whose
+ * aria-label (set by the spec's `description` channel to the series' name) is not selected fade,
+ * and a second click deselects it. A small script inside the SVG does it; where scripts do not
+ * run (an untrusted notebook, print) the chart stays as drawn.
+ */
+export function withLegendSelect(svg: string): string {
+  const script = `(function () {
+  var svg = document.currentScript && document.currentScript.closest('svg');
+  if (!svg) return;
+  var chosen = [];
+  var entries = Array.prototype.slice.call(svg.querySelectorAll('.role-legend-entry .role-scope > g'));
+  var labelOf = function (entry) { var t = entry.querySelector('.role-legend-label text'); return t ? t.textContent : ''; };
+  var paint = function () {
+    svg.querySelectorAll('[role="graphics-symbol"][aria-label]').forEach(function (mark) {
+      if (mark.getAttribute('aria-roledescription') === 'legend' || mark.getAttribute('aria-roledescription') === 'axis') return;
+      mark.style.opacity = chosen.length === 0 || chosen.indexOf(mark.getAttribute('aria-label')) >= 0 ? '' : '0.12';
+    });
+    entries.forEach(function (entry) { entry.style.opacity = chosen.length === 0 || chosen.indexOf(labelOf(entry)) >= 0 ? '' : '0.4'; });
+  };
+  entries.forEach(function (entry) {
+    entry.style.cursor = 'pointer';
+    entry.querySelectorAll('path.background').forEach(function (p) { p.setAttribute('pointer-events', 'all'); });
+    entry.addEventListener('click', function () {
+      var label = labelOf(entry);
+      var at = chosen.indexOf(label);
+      if (at >= 0) chosen.splice(at, 1); else chosen.push(label);
+      paint();
+    });
+  });
+})();`;
+  return svg.replace(/<\/svg>\s*$/, `<script>${script}</script></svg>`);
 }
