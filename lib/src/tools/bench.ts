@@ -201,7 +201,7 @@ function wasmMeasurement(steps: number): Measurement | string {
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
-      variants: { type: 'string', default: 'v1,v2,v3,baseline,m1,m1m2,gumbel' },
+      variants: { type: 'string', default: 'v1,v1-loo,v2,v3,baseline,m1,m1m2,gumbel' },
       warmup: { type: 'string', default: '5' },
       steps: { type: 'string', default: '40' },
       'wasm-steps': { type: 'string', default: '4' },
