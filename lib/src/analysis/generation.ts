@@ -48,7 +48,7 @@ export interface ThroughM1 {
  * on pixels; for an M2 on M1's code, the mean of p(z₁|y,z) on the modelled dimensions (the prior's
  * mean 0 on the others, where q(z₁|x) stays for every image), decoded by M1 into pixel means.
  */
-function decodeMeans(m: M2, z: tf.Tensor2D, classes: number[], through?: ThroughM1): tf.Tensor2D {
+export function decodeMeans(m: M2, z: tf.Tensor2D, classes: number[], through?: ThroughM1): tf.Tensor2D {
   const y = tf.oneHot(tf.tensor1d(classes, 'int32'), m.config.numClasses).toFloat() as tf.Tensor2D;
   const out = decode(m, z, y);
   if (m.config.likelihood === 'bernoulli') return tf.sigmoid(out);

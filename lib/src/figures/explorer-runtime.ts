@@ -43,26 +43,18 @@ export function explorerRuntime(root: HTMLElement, data: ExplorerData, options: 
     return { rows: layer.rows, cols: layer.cols, w, b: floats(layer.bias) };
   });
   const softplus = (a: number) => (a > 20 ? a : Math.log1p(Math.exp(a)));
-  // The first layer acts on [z; one-hot y]: W_z·z plus row Z + y of the kernel.
+  // The first layer acts on [z; one-hot y]; zero inputs (all of y's but one) are skipped.
   const decode = (z: number[], y: number): Float32Array => {
-    let h = new Float32Array(0);
+    let h = new Float32Array(data.zDim + data.numClasses);
+    h.set(z.slice(0, data.zDim));
+    h[data.zDim + y] = 1;
     layers.forEach((layer, index) => {
       const out = Float32Array.from(layer.b);
-      if (index === 0) {
-        for (let r = 0; r < data.zDim; r++) {
-          const v = z[r] ?? 0;
-          if (v === 0) continue;
-          const row = r * layer.cols;
-          for (let c = 0; c < layer.cols; c++) out[c] = (out[c] ?? 0) + v * (layer.w[row + c] ?? 0);
-        }
-        const row = (data.zDim + y) * layer.cols;
-        for (let c = 0; c < layer.cols; c++) out[c] = (out[c] ?? 0) + (layer.w[row + c] ?? 0);
-      } else {
-        for (let r = 0; r < layer.rows; r++) {
-          const v = h[r] ?? 0;
-          const row = r * layer.cols;
-          for (let c = 0; c < layer.cols; c++) out[c] = (out[c] ?? 0) + v * (layer.w[row + c] ?? 0);
-        }
+      for (let r = 0; r < layer.rows; r++) {
+        const v = h[r] ?? 0;
+        if (v === 0) continue;
+        const row = r * layer.cols;
+        for (let c = 0; c < layer.cols; c++) out[c] = (out[c] ?? 0) + v * (layer.w[row + c] ?? 0);
       }
       const last = index === layers.length - 1;
       for (let c = 0; c < out.length; c++) out[c] = last ? 1 / (1 + Math.exp(-(out[c] ?? 0))) : softplus(out[c] ?? 0);

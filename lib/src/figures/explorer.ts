@@ -9,10 +9,10 @@
  */
 import { PCA } from 'ml-pca';
 import { tf } from '../core/backend';
-import { forEachRowBatch } from '../core/batches';
 import { escapeHtml } from '../core/html';
 import type { Split } from '../data/datasets';
-import { decode, denseWeights, encode, type DenseWeights, type M2 } from '../model/m2';
+import { decodeMeans, m2EncodeMean } from '../analysis/generation';
+import { denseWeights, type DenseWeights, type M2 } from '../model/m2';
 import { explorerRuntime } from './explorer-runtime';
 
 export interface QuantisedLayer {
@@ -92,23 +92,6 @@ export function quantiseLayer(layer: DenseWeights, bits: 8 | 16, groupRows = lay
   return { rows, cols, bits, groupRows, weights: base64(q), scales: base64(scales), bias: base64(layer.bias) };
 }
 
-/** μ(x, y) of the first `count` images of `split`, with their labels: [count][Z]. */
-function codesOf(m: M2, split: Split, count: number): number[][] {
-  const { xDim, zDim, numClasses } = m.config;
-  const n = Math.min(count, split.count);
-  const out: number[][] = [];
-  forEachRowBatch(split.images.subarray(0, n * xDim), xDim, (x, start, rows) => {
-    const mu = tf.tidy(() => {
-      const y = tf.oneHot(tf.tensor1d(split.labels.subarray(start, start + rows), 'int32'), numClasses).toFloat() as tf.Tensor2D;
-      return encode(m, x, y).loc;
-    });
-    const values = mu.dataSync();
-    mu.dispose();
-    for (let r = 0; r < rows; r++) out.push(Array.from(values.subarray(r * zDim, (r + 1) * zDim)));
-  });
-  return out;
-}
-
 /** Everything the page needs: quantised decoder, principal directions of z, analogy examples, and the quantisation error. */
 export function explorerData(m: M2, split: Split, options: ExplorerOptions = {}): ExplorerData {
   const { zDim, numClasses, xDim } = m.config;
@@ -118,7 +101,14 @@ export function explorerData(m: M2, split: Split, options: ExplorerOptions = {})
   if (side * side !== xDim) throw new Error(`the explorer draws square images; ${xDim} pixels is not a square`);
   const bits = options.bits ?? 8;
   const p = options.directions ?? 5;
-  const codes = codesOf(m, split, options.codes ?? 2000);
+  // μ(x, y) of the first images, once: the principal directions come from the first `codes`
+  // of them, the analogy strip's examples are the first `examples`.
+  const codeCount = Math.min(options.codes ?? 2000, split.count);
+  const exampleCount = Math.min(options.examples ?? 8, split.count);
+  const n = Math.max(codeCount, exampleCount);
+  const flat = m2EncodeMean(m, split.images.subarray(0, n * xDim), split.labels.subarray(0, n));
+  const codeOf = (i: number) => Array.from(flat.subarray(i * zDim, (i + 1) * zDim));
+  const codes = Array.from({ length: codeCount }, (_, i) => codeOf(i));
   if (codes.length <= p) throw new Error(`the explorer needs more than ${p} images to find ${p} principal directions, got ${codes.length}`);
   const pca = new PCA(codes, { center: true, scale: false });
   const vectors = pca.getEigenvectors().to2DArray(); //    [Z][Z], column i = direction i
@@ -127,11 +117,9 @@ export function explorerData(m: M2, split: Split, options: ExplorerOptions = {})
   const directions = Array.from({ length: p }, (_, i) => vectors.map((row) => row[i] ?? 0));
   const mean = Array.from({ length: zDim }, (_, j) => codes.reduce((a, c) => a + (c[j] ?? 0), 0) / codes.length);
 
-  const exampleCount = Math.min(options.examples ?? 8, split.count);
-  const exampleCodes = codesOf(m, split, exampleCount);
-  const examples = exampleCodes.map((z, i) => ({
+  const examples = Array.from({ length: exampleCount }, (_, i) => ({
     label: split.labels[i] ?? 0,
-    z,
+    z: codeOf(i),
     image: base64(Uint8Array.from(split.images.subarray(i * xDim, (i + 1) * xDim), (v) => Math.round(v * 255))),
   }));
   const layers = denseWeights(m, 'decoder').map((layer) => quantiseLayer(layer, bits, options.groupRows ?? 25));
@@ -153,23 +141,17 @@ export function explorerData(m: M2, split: Split, options: ExplorerOptions = {})
 
 /** π(y, z) from the exact decoder, [side²] per (z, y) pair. */
 export function exactPixels(m: M2, pairs: { z: number[]; y: number }[]): Float32Array[] {
-  const { zDim, numClasses } = m.config;
-  const out = tf.tidy(() => {
-    const z = tf.tensor2d(
-      pairs.flatMap((p) => p.z),
-      [pairs.length, zDim],
-    );
-    const y = tf
-      .oneHot(
-        tf.tensor1d(
-          pairs.map((p) => p.y),
-          'int32',
-        ),
-        numClasses,
-      )
-      .toFloat() as tf.Tensor2D;
-    return tf.sigmoid(decode(m, z, y));
-  });
+  const { zDim } = m.config;
+  const out = tf.tidy(() =>
+    decodeMeans(
+      m,
+      tf.tensor2d(
+        pairs.flatMap((p) => p.z),
+        [pairs.length, zDim],
+      ),
+      pairs.map((p) => p.y),
+    ),
+  );
   const values = out.dataSync() as Float32Array;
   out.dispose();
   const size = values.length / pairs.length;

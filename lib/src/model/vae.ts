@@ -131,6 +131,8 @@ export interface ElboTerms {
   reconstruction: tf.Tensor1D;
   /** KL(q(z|x) ‖ p(z)), [B]. */
   kl: tf.Tensor1D;
+  /** q(z|x) itself, μ and log σ [B, Z]. */
+  q: Gaussian;
 }
 
 /**
@@ -142,7 +144,7 @@ export function vaeElbo(vae: Vae, x: tf.Tensor2D, eps: tf.Tensor2D): ElboTerms {
   const z = reparameterise(q, eps); //                                  [B, Z]
   const reconstruction = bernoulliLogLikelihood(x, vaeDecodeLogits(vae, z)) as tf.Tensor1D;
   const kl = gaussianKl(q);
-  return { elbo: tf.sub(reconstruction, kl) as tf.Tensor1D, reconstruction, kl };
+  return { elbo: tf.sub(reconstruction, kl) as tf.Tensor1D, reconstruction, kl, q };
 }
 
 /** μ(x), the mean of q(z|x), for each image: row-major [n, Z]. */

@@ -13,17 +13,7 @@ import { readableDir, readJsonFile, replaceDirAtomic } from '../core/files';
 import { drawSeed, makeRng, shuffleInPlace, standardNormal, uniform } from '../core/random';
 import { loadNamedDataset, type Dataset } from '../data/datasets';
 import { Adam } from '../model/optimizer';
-import {
-  createVae,
-  disposeVae,
-  resolveVaeConfig,
-  VAE_NETWORKS,
-  vaeElbo,
-  vaeEncode,
-  vaeVariables,
-  type Vae,
-  type VaeConfig,
-} from '../model/vae';
+import { createVae, disposeVae, resolveVaeConfig, VAE_NETWORKS, vaeElbo, vaeVariables, type Vae, type VaeConfig } from '../model/vae';
 import { gaussianKlPerDimension } from '../model/objectives';
 import { cacheEntryDir, codeVersion, defaultCacheRoot, lookUpEntry, trainingReason } from './cache-entries';
 import { readNetworkInto, serialise, writeNetwork } from './checkpoint';
@@ -67,7 +57,7 @@ export function vaeEvaluate(vae: Vae, images: Float32Array, seed: number): VaeTe
   forEachRowBatch(images, xDim, (x, start, n) => {
     const totals = tf.tidy(() => {
       const t = vaeElbo(vae, x, tf.tensor2d(eps.subarray(start * zDim, (start + n) * zDim), [n, zDim]));
-      const klByDim = tf.sum(gaussianKlPerDimension(vaeEncode(vae, x)), 0);
+      const klByDim = tf.sum(gaussianKlPerDimension(t.q), 0);
       return tf.concat([tf.stack([tf.sum(t.elbo), tf.sum(t.reconstruction), tf.sum(t.kl)]), klByDim]);
     });
     const [elbo = NaN, reconstruction = NaN, kl = NaN, ...byDim] = totals.dataSync();
