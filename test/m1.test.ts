@@ -27,6 +27,7 @@ import {
   trainVae,
   unlabelledBoundEnumerated,
   vaeDecode,
+  resolveVaeConfig,
 } from 'ssvae';
 import { assertStepsKeepTensorCount, flags, tempDir, tinyModelFlags, writeTinyDataset } from './helpers';
 
@@ -198,20 +199,7 @@ test('VAE with dynamic binarisation: the same seed gives the same run, and it di
 });
 
 test('M1+M2 draws images through both decoders: z₂ and y give z₁ on the kept dimensions, M1 turns z₁ into pixels', () => {
-  const m1 = createVae({
-    hidden: [6],
-    zDim: 4,
-    xDim: 16,
-    seed: 1,
-    epochs: 1,
-    batchSize: 10,
-    lr: 1e-3,
-    beta1: 0.9,
-    beta2: 0.999,
-    klWeight: 1,
-    binarize: false,
-    dataset: 'x',
-  });
+  const m1 = createVae(resolveVaeConfig({ hidden: [6], zDim: 4, xDim: 16, seed: 1, epochs: 1, batchSize: 10, dataset: 'x' }));
   const dims = [0, 2, 3];
   const m2 = createM2({ xDim: 3, numClasses: 10, hidden: [5], zDim: 2, init: 'glorot-normal', likelihood: 'gaussian' }, 2);
   const grid = conditionalSamples(m2, { columns: 2, classes: [4, 7], through: { m1, dims } });

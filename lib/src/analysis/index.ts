@@ -3,5 +3,6 @@ export * from './comparison';
 export * from './cost';
 export * from './generation';
 export * from './gradient-variance';
+export * from './likelihood';
 export * from './references';
 export * from './tsne';

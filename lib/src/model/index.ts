@@ -1,5 +1,7 @@
 // model/: see README.md in this folder for what lives here and what it may import.
 export * from './config';
+export * from './densities';
+export * from './iwae';
 export * from './layers';
 export * from './m2';
 export * from './objectives';

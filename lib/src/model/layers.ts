@@ -29,16 +29,21 @@ function initializers(init: Init, fanIn: number, last: boolean, seed: number) {
   }
 }
 
+/** The hidden units' nonlinearity: softplus (M2, Kingma et al.) or ELU (the CS236 networks). */
+export const ACTIVATIONS = ['softplus', 'elu'] as const;
+export type Activation = (typeof ACTIVATIONS)[number];
+
 /**
- * A multilayer perceptron on `inputs`: dense layers of `hidden` softplus units, then a linear
- * output layer of `outputSize`, named `<name>_dense<i>`. Layer i is initialised from seed + i.
+ * A multilayer perceptron on `inputs`: dense layers of `hidden` units (softplus unless
+ * `activation` says otherwise), then a linear output layer of `outputSize`, named
+ * `<name>_dense<i>`. Layer i is initialised from seed + i.
  */
 export function mlp(
   name: string,
   inputs: tf.SymbolicTensor,
   hidden: number[],
   outputSize: number,
-  { init, seed }: { init: Init; seed: number },
+  { init, seed, activation = 'softplus' }: { init: Init; seed: number; activation?: Activation },
 ): tf.SymbolicTensor {
   let h = inputs;
   const inputSize = inputs.shape.at(-1);
@@ -48,7 +53,7 @@ export function mlp(
     const last = i === hidden.length;
     const { kernelInitializer, biasInitializer } = initializers(init, fanIn, last, seed + i);
     h = tf.layers
-      .dense({ units, activation: last ? 'linear' : 'softplus', kernelInitializer, biasInitializer, name: `${name}_dense${i}` })
+      .dense({ units, activation: last ? 'linear' : activation, kernelInitializer, biasInitializer, name: `${name}_dense${i}` })
       .apply(h) as tf.SymbolicTensor;
     fanIn = units;
   });

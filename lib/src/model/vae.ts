@@ -11,14 +11,31 @@
  *
  * The likelihood, the KL and the reparameterised sample are the very functions M2 uses (from
  * objectives.ts), so what a reader learns on this model carries over unchanged.
+ *
+ * The GMVAE (config.prior = 'mixture') replaces p(z) by a learnt mixture of k Gaussians with
+ * equal weights,  p(z) = (1/k) Σ_i N(z | m_i, diag v_i).  Its KL has no closed form, so the
+ * bound takes the one-sample estimate  KL ≈ log q(z|x) − log p(z)  at the same z.
  */
 import { tf } from '../core/backend';
 import { mapRowBatches, rowCount } from '../core/batches';
-import { standardNormal } from '../core/random';
+import { standardNormal, uniform } from '../core/random';
 import { checkPositiveInts, checkTraining, stripUndefined } from './config';
-import { mlp } from './layers';
+import { gaussianLogDensity, mixtureLogDensity, standardNormalLogDensity } from './densities';
+import { ACTIVATIONS, mlp, type Activation } from './layers';
 import type { Gaussian } from './m2';
 import { bernoulliLogLikelihood, gaussianKl, reparameterise } from './objectives';
+
+export const VAE_PRIORS = ['gaussian', 'mixture'] as const;
+/** p(z): N(0, I) (the VAE), or a uniform mixture of `components` learnt Gaussians (the GMVAE). */
+export type VaePrior = (typeof VAE_PRIORS)[number];
+
+export const SCALE_PARAMETRISATIONS = ['log-scale', 'softplus-variance'] as const;
+/**
+ * How a network's second half of outputs h becomes a standard deviation: log σ = h (the library's
+ * default, as in M2), or σ² = softplus(h) + 10⁻⁸ (the CS236 networks, for q(z|x) and for the
+ * mixture components alike).
+ */
+export type ScaleParametrisation = (typeof SCALE_PARAMETRISATIONS)[number];
 
 export interface VaeConfig {
   /** Hidden layer sizes of the encoder and of the decoder (softplus units). */
@@ -45,6 +62,13 @@ export interface VaeConfig {
   binarize: boolean;
   /** 'mnist', the directory of a dataset in MNIST's IDX layout, or the name of the Dataset passed to trainVae. */
   dataset: string;
+  /** The hidden units' nonlinearity. */
+  activation: Activation;
+  /** How q(z|x)'s scale (and the mixture components' scales) is parametrised. */
+  scale: ScaleParametrisation;
+  prior: VaePrior;
+  /** k, the number of mixture components (prior 'mixture' only). */
+  components: number;
 }
 
 /** M2's network sizes (one hidden layer of 500, z of 50), so the two models' latent spaces compare fairly. */
@@ -61,6 +85,30 @@ export const VAE_DEFAULTS: VaeConfig = {
   klWeight: 1,
   binarize: false,
   dataset: 'mnist',
+  activation: 'softplus',
+  scale: 'log-scale',
+  prior: 'gaussian',
+  components: 500,
+};
+
+/**
+ * The VAE and GMVAE of Stanford CS236's second homework (its public starter code: nns/v1.py,
+ * run_vae.py, run_gmvae.py, train.py, utils.py): encoder and decoder with two hidden layers of
+ * 300 ELU units, z of 10 dimensions, σ² = softplus(h) + 10⁻⁸, k = 500 mixture components, Adam at
+ * 10⁻³ on batches of 100 pixel images binarised afresh at every step, 20,000 steps. The course
+ * trains on all 60,000 training images; here the train split (50,000, the rest being validation)
+ * is used, so 20,000 steps are 40 epochs.
+ */
+export const CS236_PRESET: Partial<VaeConfig> = {
+  hidden: [300, 300],
+  zDim: 10,
+  activation: 'elu',
+  scale: 'softplus-variance',
+  components: 500,
+  batchSize: 100,
+  lr: 1e-3,
+  epochs: 40,
+  binarize: true,
 };
 
 /** Fills in defaults and checks the fields; one error naming the first bad one. */
@@ -71,6 +119,15 @@ export function resolveVaeConfig(overrides: Partial<VaeConfig> = {}): VaeConfig 
   if (!(config.klWeight >= 0)) throw new Error(`vae config.klWeight must be non-negative, got ${config.klWeight}`);
   if (typeof config.binarize !== 'boolean')
     throw new Error(`vae config.binarize must be true or false, got ${JSON.stringify(config.binarize)}`);
+  const choices: [keyof VaeConfig, readonly string[]][] = [
+    ['activation', ACTIVATIONS],
+    ['scale', SCALE_PARAMETRISATIONS],
+    ['prior', VAE_PRIORS],
+  ];
+  for (const [field, allowed] of choices)
+    if (!allowed.includes(config[field] as string))
+      throw new Error(`vae config.${field} must be one of ${allowed.join(', ')}, got ${JSON.stringify(config[field])}`);
+  checkPositiveInts('vae config', config, ['components']);
   return config;
 }
 
@@ -80,43 +137,81 @@ export interface Vae {
   encoder: tf.LayersModel;
   /** p(x|z): z [B, Z] → Bernoulli logits [B, D]. */
   decoder: tf.LayersModel;
+  /**
+   * The GMVAE's prior parameters [2k, Z]: rows 0…k−1 are the components' means m_i, rows k…2k−1
+   * their scales' raw values (config.scale). Absent for the Gaussian prior.
+   */
+  prior?: tf.Variable;
 }
 
-/** Builds encoder and decoder, initialised from config.seed (Glorot-normal weights, zero biases). */
+/**
+ * Builds encoder and decoder, initialised from config.seed (Glorot-normal weights, zero biases),
+ * and for the mixture prior its parameters, drawn N(0, 1/(k·Z)) as in the CS236 code.
+ */
 export function createVae(config: VaeConfig): Vae {
+  const { activation } = config;
   const x = tf.input({ shape: [config.xDim], name: 'x' });
   const encoder = tf.model({
     inputs: x,
-    outputs: mlp('vae_encoder', x, config.hidden, 2 * config.zDim, { init: 'glorot-normal', seed: config.seed * 1000 + 51 }),
+    outputs: mlp('vae_encoder', x, config.hidden, 2 * config.zDim, { init: 'glorot-normal', seed: config.seed * 1000 + 51, activation }),
     name: 'vae_encoder',
   });
   const z = tf.input({ shape: [config.zDim], name: 'z' });
   const decoder = tf.model({
     inputs: z,
-    outputs: mlp('vae_decoder', z, config.hidden, config.xDim, { init: 'glorot-normal', seed: config.seed * 1000 + 61 }),
+    outputs: mlp('vae_decoder', z, config.hidden, config.xDim, { init: 'glorot-normal', seed: config.seed * 1000 + 61, activation }),
     name: 'vae_decoder',
   });
-  return { config, encoder, decoder };
+  if (config.prior === 'gaussian') return { config, encoder, decoder };
+  const { components: k, zDim } = config;
+  const initial = Float32Array.from(standardNormal(2 * k * zDim, config.seed * 1000 + 71), (v) => v / Math.sqrt(k * zDim));
+  const prior = tf.variable(tf.tensor2d(initial, [2 * k, zDim]), true, `vae_prior_${config.seed}_${priorCount++}`);
+  return { config, encoder, decoder, prior };
 }
+
+/** Variable names must be unique in a process; this makes each mixture prior's so. */
+let priorCount = 0;
 
 export function disposeVae(vae: Vae): void {
   vae.encoder.dispose();
   vae.decoder.dispose();
+  vae.prior?.dispose();
 }
 
 /** The VAE's networks, in the order of vaeVariables and of a saved VAE's folders. */
 export const VAE_NETWORKS = ['encoder', 'decoder'] as const;
 
-/** The trainable variables of each network: [encoder, decoder]. */
+/** The trainable variables of each network, [encoder, decoder], then [the prior] for the GMVAE. */
 export function vaeVariables(vae: Vae): tf.Variable[][] {
-  return VAE_NETWORKS.map((name) => vae[name]).map((net) => net.trainableWeights.map((w) => w.read() as tf.Variable));
+  const networks = VAE_NETWORKS.map((name) => vae[name]).map((net) => net.trainableWeights.map((w) => w.read() as tf.Variable));
+  return vae.prior ? [...networks, [vae.prior]] : networks;
+}
+
+/** log σ from a network's raw scale outputs h, by config.scale: h itself, or ½ log(softplus(h) + 10⁻⁸). */
+function logScaleOf(scale: ScaleParametrisation, h: tf.Tensor2D): tf.Tensor2D {
+  return scale === 'log-scale' ? h : tf.mul(0.5, tf.log(tf.add(tf.softplus(h), 1e-8)));
 }
 
 /** q(z|x): μ and log σ, [B, Z] each. */
 export function vaeEncode(vae: Vae, x: tf.Tensor2D): Gaussian {
   const out = vae.encoder.apply(x) as tf.Tensor2D; //                   [B, 2Z]
-  const [loc, logScale] = tf.split(out, [vae.config.zDim, vae.config.zDim], 1) as [tf.Tensor2D, tf.Tensor2D];
-  return { loc, logScale };
+  const [loc, raw] = tf.split(out, [vae.config.zDim, vae.config.zDim], 1) as [tf.Tensor2D, tf.Tensor2D];
+  return { loc, logScale: logScaleOf(vae.config.scale, raw) };
+}
+
+/** The mixture prior's components: means m_i and log σ_i, [k, Z] each (GMVAE only). */
+export function vaePriorComponents(vae: Vae): Gaussian {
+  if (!vae.prior) throw new Error('vaePriorComponents: this VAE has the standard normal prior, not a mixture');
+  const k = vae.config.components;
+  const [loc, raw] = tf.split(vae.prior, [k, k], 0) as [tf.Tensor2D, tf.Tensor2D];
+  return { loc, logScale: logScaleOf(vae.config.scale, raw) };
+}
+
+/** log p(z) under the VAE's prior, for z [N, Z]: [N]. */
+export function vaeLogPrior(vae: Vae, z: tf.Tensor2D): tf.Tensor1D {
+  if (!vae.prior) return standardNormalLogDensity(z) as tf.Tensor1D;
+  const { loc, logScale } = vaePriorComponents(vae);
+  return mixtureLogDensity(z, loc, logScale);
 }
 
 /** p(x|z) as Bernoulli logits, [B, D]. */
@@ -129,7 +224,7 @@ export interface ElboTerms {
   elbo: tf.Tensor1D;
   /** log p(x|z) at the sampled z, [B]. */
   reconstruction: tf.Tensor1D;
-  /** KL(q(z|x) ‖ p(z)), [B]. */
+  /** KL(q(z|x) ‖ p(z)), [B]: in closed form for the Gaussian prior, estimated at z for the mixture. */
   kl: tf.Tensor1D;
   /** q(z|x) itself, μ and log σ [B, Z]. */
   q: Gaussian;
@@ -138,12 +233,14 @@ export interface ElboTerms {
 /**
  * ELBO(x) with one reparameterised sample z = μ(x) + σ(x) ⊙ ε, ε [B, Z] ~ N(0, I):
  *   ELBO(x) ≈ log p(x|z) − KL(q(z|x) ‖ p(z))
+ * with KL = ½ Σ_j (μ_j² + σ_j² − 1 − 2 log σ_j) for p(z) = N(0, I), and for the mixture prior
+ * the one-sample estimate  KL ≈ log q(z|x) − log p(z).
  */
 export function vaeElbo(vae: Vae, x: tf.Tensor2D, eps: tf.Tensor2D): ElboTerms {
   const q = vaeEncode(vae, x);
   const z = reparameterise(q, eps); //                                  [B, Z]
   const reconstruction = bernoulliLogLikelihood(x, vaeDecodeLogits(vae, z)) as tf.Tensor1D;
-  const kl = gaussianKl(q);
+  const kl = vae.prior ? (tf.sub(gaussianLogDensity(z, q.loc, q.logScale), vaeLogPrior(vae, z)) as tf.Tensor1D) : gaussianKl(q);
   return { elbo: tf.sub(reconstruction, kl) as tf.Tensor1D, reconstruction, kl, q };
 }
 
@@ -186,7 +283,21 @@ export function vaeDecode(vae: Vae, z: Float32Array): Float32Array {
   return out;
 }
 
-/** `count` images generated from the prior: z ~ N(0, I) drawn from `seed`, then sigmoid(decoder(z)), [count, D]. */
+/**
+ * `count` images generated from the prior: z ~ p(z) drawn from `seed` (for the mixture: a
+ * component i uniformly, then z = m_i + σ_i ⊙ ε), then sigmoid(decoder(z)), [count, D].
+ */
 export function vaeSample(vae: Vae, count: number, seed: number): Float32Array {
-  return vaeDecode(vae, standardNormal(count * vae.config.zDim, seed));
+  const eps = standardNormal(count * vae.config.zDim, seed);
+  if (!vae.prior) return vaeDecode(vae, eps);
+  const { components: k, zDim } = vae.config;
+  const picks = Int32Array.from(uniform(count, seed + 1), (u) => Math.min(k - 1, Math.floor(u * k)));
+  const z = tf.tidy(() => {
+    const { loc, logScale } = vaePriorComponents(vae);
+    const index = tf.tensor1d(picks, 'int32');
+    return reparameterise({ loc: tf.gather(loc, index), logScale: tf.gather(logScale, index) }, tf.tensor2d(eps, [count, zDim]));
+  });
+  const codes = z.dataSync() as Float32Array;
+  z.dispose();
+  return vaeDecode(vae, codes);
 }

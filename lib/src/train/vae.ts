@@ -57,7 +57,8 @@ export function vaeEvaluate(vae: Vae, images: Float32Array, seed: number): VaeTe
   forEachRowBatch(images, xDim, (x, start, n) => {
     const totals = tf.tidy(() => {
       const t = vaeElbo(vae, x, tf.tensor2d(eps.subarray(start * zDim, (start + n) * zDim), [n, zDim]));
-      const klByDim = tf.sum(gaussianKlPerDimension(t.q), 0);
+      // Per dimension only where the KL is N(0, I)'s closed form.
+      const klByDim = vae.prior ? tf.zeros([zDim]) : tf.sum(gaussianKlPerDimension(t.q), 0);
       return tf.concat([tf.stack([tf.sum(t.elbo), tf.sum(t.reconstruction), tf.sum(t.kl)]), klByDim]);
     });
     const [elbo = NaN, reconstruction = NaN, kl = NaN, ...byDim] = totals.dataSync();
@@ -71,7 +72,7 @@ export function vaeEvaluate(vae: Vae, images: Float32Array, seed: number): VaeTe
     negativeElbo: -sums.elbo / count,
     reconstruction: -sums.reconstruction / count,
     kl: sums.kl / count,
-    klPerDimension: Array.from(perDimension, (v) => v / count),
+    ...(vae.prior ? {} : { klPerDimension: Array.from(perDimension, (v) => v / count) }),
   };
 }
 
@@ -125,13 +126,34 @@ export function vaeCacheDirFor(config: VaeConfig, cacheRoot = defaultCacheRoot()
   return cacheEntryDir(cacheRoot, `vae-z${config.zDim}-e${config.epochs}-s${config.seed}`, config, code);
 }
 
-/** Writes dir/vae.json (the record) and each network in dir/<net>/ (as checkpoint.ts does for M2), replacing dir atomically. */
+/** The GMVAE's prior parameters in a saved VAE's folder. */
+const PRIOR_FILE = 'prior.json';
+
+/**
+ * Writes dir/vae.json (the record), each network in dir/<net>/ (as checkpoint.ts does for M2) and
+ * the GMVAE's prior parameters in dir/prior.json, replacing dir atomically.
+ */
 export async function saveVae(dir: string, vae: Vae, record: VaeRunRecord): Promise<void> {
   const saved = zip(VAE_NETWORKS, await Promise.all(VAE_NETWORKS.map((name) => serialise(vae[name]))));
+  const prior = vae.prior ? { shape: vae.prior.shape, values: Array.from(await vae.prior.data()) } : undefined;
   replaceDirAtomic(dir, (tmp) => {
     for (const [name, network] of saved) writeNetwork(path.join(tmp, name), network);
+    if (prior) fs.writeFileSync(path.join(tmp, PRIOR_FILE), `${JSON.stringify(prior)}\n`);
     fs.writeFileSync(path.join(tmp, 'vae.json'), `${JSON.stringify(record, null, 2)}\n`);
   });
+}
+
+/** Reads dir/prior.json into the VAE's prior variable, checking its shape. */
+function readPriorInto(dir: string, vae: Vae): void {
+  if (!vae.prior) return;
+  const file = path.join(dir, PRIOR_FILE);
+  const saved = readJsonFile(file, 'cannot read the mixture prior') as { shape?: number[]; values?: number[] };
+  const expected = vae.prior.shape;
+  if (JSON.stringify(saved?.shape) !== JSON.stringify(expected) || saved.values?.length !== vae.prior.size)
+    throw new Error(`${file}: expected a prior of shape [${expected}], got shape ${JSON.stringify(saved?.shape)}`);
+  const values = tf.tensor2d(saved.values, expected as [number, number]);
+  vae.prior.assign(values);
+  values.dispose();
 }
 
 /** Reads a VAE saved by saveVae: its record and a model holding the saved weights. */
@@ -144,6 +166,7 @@ export function loadVae(dir: string): { record: VaeRunRecord; vae: Vae } {
   const vae = createVae(record.config);
   try {
     for (const name of VAE_NETWORKS) readNetworkInto(path.join(source, name), vae[name]);
+    readPriorInto(source, vae);
   } catch (err) {
     disposeVae(vae);
     throw err;
