@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import * as cp from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { test } from 'node:test';
 import {
   binarizeImages,
@@ -31,7 +34,7 @@ import {
   vaePriorComponents,
   vaeSample,
 } from 'ssvae';
-import { randomPixels, tempDir, writeTinyDataset } from './helpers';
+import { flags, randomPixels, tempDir, tinyModelFlags, writeTinyDataset } from './helpers';
 
 /** Grey levels in (0, 1) as an array, rows × cols. */
 function pixelArray(rows: number, cols: number, seed: number): Float32Array {
@@ -224,4 +227,63 @@ test('GMVAE: the KL is log q(z|x) − log p(z) under the mixture, it trains, and
   disposeVae(loaded);
   tf.dispose([x, eps]);
   disposeVae(vae);
+});
+
+function cli(args: string[]) {
+  const root = path.resolve(__dirname, '..');
+  return cp.spawnSync(process.execPath, [path.join(root, 'lib', 'dist', 'tools', 'cli.js'), ...args], { cwd: root, encoding: 'utf8' });
+}
+
+test('CLI: vae trains and scores each seed once; eval --iwae scores an M2 run; bad requests get one clear error', () => {
+  const dataDir = tempDir('likelihood-cli-data');
+  writeTinyDataset(dataDir, 30, 5);
+  const root = tempDir('likelihood-cli');
+  const small = flags({ preset: 'none', epochs: 2, hidden: 8, 'z-dim': 2, 'batch-size': 20, 'data-dir': dataDir, iwae: '1,4' });
+  const first = cli(['vae', '--model', 'gmvae', '--components', 3, '--seeds', '0-1', '--out', root, ...small].map(String));
+  assert.equal(first.status, 0, first.stderr);
+  for (const seed of [0, 1]) {
+    const record = JSON.parse(fs.readFileSync(path.join(root, `gmvae-s${seed}`, 'likelihood.json'), 'utf8'));
+    assert.equal(record.model, 'gmvae');
+    assert.equal(record.seed, seed);
+    assert.equal(record.images, 50);
+    assert.deepEqual(record.iwae.sampleCounts, [1, 4]);
+    const [b1, b4] = record.iwae.bounds as [number, number];
+    assert.ok(b1 < b4 && b4 < 0, `bounds ${b1}, ${b4}`);
+    // −ELBO = −log p(x|z) + KL, and the m = 1 bound estimates the same ELBO.
+    assert.ok(Math.abs(record.elbo.negativeElbo - record.elbo.reconstruction - record.elbo.kl) < 1e-3);
+  }
+  assert.match(first.stdout, /−IWAE\(m = 4\) \d+\.\d\d ± \d+\.\d\d nats/);
+  const again = cli(['vae', '--model', 'gmvae', '--components', 3, '--seeds', '0-1', '--out', root, ...small].map(String));
+  assert.equal(again.status, 0, again.stderr);
+  assert.equal(again.stdout.match(/already finished/g)?.length, 2);
+  const changed = cli(['vae', '--model', 'gmvae', '--components', 4, '--seeds', '0', '--out', root, ...small].map(String));
+  assert.equal(changed.status, 1);
+  assert.match(changed.stderr, /gmvae-s0 holds a VAE run with other settings/);
+
+  const run = path.join(root, 'v2');
+  const trained = cli(['train', '--variant', 'v2', '--labels', '50', '--epochs', '1', ...tinyModelFlags(dataDir), '--out', run]);
+  assert.equal(trained.status, 0, trained.stderr);
+  const scored = cli(['eval', '--run', run, '--iwae', '1,5', '--images', '20']);
+  assert.equal(scored.status, 0, scored.stderr);
+  const m2Record = JSON.parse(fs.readFileSync(path.join(run, 'likelihood.json'), 'utf8'));
+  assert.equal(m2Record.model, 'v2');
+  assert.equal(m2Record.labels, 50);
+  assert.equal(m2Record.images, 20);
+  assert.equal(m2Record.elbo, undefined);
+
+  const baseline = path.join(root, 'baseline');
+  assert.equal(cli(['train', '--variant', 'baseline', '--labels', '50', '--epochs', '1', ...tinyModelFlags(dataDir), '--out', baseline]).status, 0);
+  const cases: [string[], RegExp, number][] = [
+    [['eval', '--run', baseline, '--iwae', '1'], /a baseline run has no model of the pixels to score/, 1],
+    [['eval', '--run', run, '--iwae', '3,4'], /IWAE sample counts must each divide the largest \(4\); 3 do not/, 1],
+    [['eval', '--run', run, '--images', '5'], /--images only go with --iwae/, 2],
+    [['eval', '--run', dataDir, '--iwae', '1'], /neither an M2 run \(run\.json\) nor a VAE run \(vae\.json\)/, 1],
+    [['vae', '--out', root], /vae needs --model vae\|gmvae/, 2],
+    [['vae', '--model', 'gmvae', '--out', root, '--components', '0'], /--components must be a positive integer/, 2],
+  ];
+  for (const [args, message, status] of cases) {
+    const r = cli(args);
+    assert.equal(r.status, status, `${args.join(' ')}: ${r.stderr}`);
+    assert.match(r.stderr, message, args.join(' '));
+  }
 });

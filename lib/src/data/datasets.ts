@@ -83,7 +83,9 @@ function readPair(
   const bad = labels.data.findIndex((label) => label >= numClasses);
   if (bad >= 0)
     throw new Error(`${labelsFile}: label ${labels.data[bad]} at index ${bad} is not below the number of classes (${numClasses})`);
-  const pixels = Float32Array.from(images.data, (v) => v / 255);
+  // A plain loop: Float32Array.from with a mapping function is about 20× slower on 47M bytes.
+  const pixels = new Float32Array(images.data.length);
+  for (let i = 0; i < pixels.length; i++) pixels[i] = (images.data[i] ?? 0) / 255;
   return { images: pixels, labels: Uint8Array.from(labels.data), shape: [height, width] };
 }
 

@@ -36,6 +36,7 @@ import {
   type SettingKind,
   type SweepPlan,
 } from './sweep';
+import { evaluateLikelihood, LIKELIHOOD_FILE, trainVaeRun, VAE_MODELS, vaeRunConfig, type LikelihoodRecord } from './likelihood';
 import { TrainingDiverged } from '../train/step';
 import { isResumable, train } from '../train/trainer';
 
@@ -84,8 +85,25 @@ whenever validation accuracy improves.
 
 ${SETTINGS_USAGE}`,
   eval: `Usage: npm run ssvae -- eval --run DIR [--weights best|last]
+       npm run ssvae -- eval --run DIR --iwae 1,10,100,1000 [--images N] [--seed S] [--threads T]
 
-Test accuracy and confusion matrix of a trained run.`,
+Test accuracy and confusion matrix of a trained M2 run; with --iwae, the importance-weighted
+bounds on log p(x) of an M2 run (y summed out) or of a VAE/GMVAE run (ssvae vae) instead, on
+the test images binarised once from --seed (default 0), written to DIR/likelihood.json.
+  --iwae LIST   the numbers of samples m; each must divide the largest
+  --images N    score the first N test images only (default all)`,
+  vae: `Usage: npm run ssvae -- vae --model vae|gmvae --out ROOT [--seeds 0-4] [--preset cs236|none]
+                            [--epochs E] [--iwae 1,10,100,1000] [--threads T]
+
+Trains an unsupervised VAE (p(z) = N(0, I)) or GMVAE (p(z) a mixture of k learnt Gaussians) for
+each seed into ROOT/<model>-s<seed>/ (vae.json and the networks), skipping seeds already trained,
+then scores each on the binarised test images: −ELBO, its terms and the IWAE bounds, written to
+ROOT/<model>-s<seed>/likelihood.json (see eval --iwae).
+  --preset cs236   (the default) Stanford CS236's homework setup: 2×300 ELU units, z of 10,
+                   k = 500, batch 100, Adam 1e-3, 20,000 steps (40 epochs of 50,000 images),
+                   pixels binarised afresh every step; none: the library's VAE defaults
+  --iwae LIST      default 1,10,100,1000
+  --components K  --z-dim Z  --hidden 300,300  --lr X  --batch-size B   override the preset`,
   results: `Usage: npm run ssvae -- results [--runs DIR] [--write FILE]
 
 Prints the comparison table (test accuracy at the best validation epoch, mean ± 95% interval
@@ -120,6 +138,7 @@ Commands:
   train    train one run (one variant, N and seed)
   eval     test accuracy and confusion matrix of a trained run
   sweep    train a plan of runs (methods × label counts × seeds), resumably
+  vae      train and score unsupervised VAEs and GMVAEs (test log-likelihood bounds)
   results  the table of all recorded runs beside the published numbers, as Markdown
 
 Examples:
@@ -471,10 +490,65 @@ async function sweepCommand(argv: string[]): Promise<void> {
     throw new Error(`${outcome.failed.length} run${outcome.failed.length === 1 ? '' : 's'} failed`);
   }
 }
+/** A progress bar on a terminal, nothing otherwise: start(total), update(done), stop(). */
+function progressBar(format: string): { update: (done: number, total: number) => void; stop: () => void } {
+  if (!process.stderr.isTTY) return { update: () => undefined, stop: () => undefined };
+  const bar = new SingleBar({ format, hideCursor: true }, undefined);
+  let started = false;
+  return {
+    update: (done, total) => {
+      if (!started) bar.start(total, 0);
+      started = true;
+      bar.update(done);
+    },
+    stop: () => bar.stop(),
+  };
+}
+
+/** One line per m: the bound and its standard error over the images. */
+function printLikelihood(record: LikelihoodRecord): void {
+  const { iwae, elbo } = record;
+  if (elbo) console.log(`  −ELBO ${elbo.negativeElbo.toFixed(2)}  (−log p(x|z) ${elbo.reconstruction.toFixed(2)}, KL ${elbo.kl.toFixed(2)})`);
+  iwae.sampleCounts.forEach((m, i) =>
+    console.log(`  −IWAE(m = ${m}) ${(-(iwae.bounds[i] ?? NaN)).toFixed(2)} ± ${(iwae.standardErrors[i] ?? NaN).toFixed(2)} nats`),
+  );
+  console.log(`  ${iwae.images} binarised test images, ${iwae.seconds.toFixed(1)} s`);
+}
+
+async function likelihoodCommand(dir: string, flags: Record<string, unknown>): Promise<void> {
+  const sampleCounts = positiveIntList(flags, 'iwae') ?? [];
+  const bar = progressBar('IWAE [{bar}] {value}/{total} images  {eta}s left');
+  try {
+    const record = await evaluateLikelihood(dir, {
+      sampleCounts,
+      images: number(flags, 'images', true),
+      seed: number(flags, 'seed', true),
+      weights: oneOf(flags, 'weights', ['best', 'last'] as const),
+      onProgress: bar.update,
+    });
+    bar.stop();
+    console.log(`${dir}: ${record.model}, seed ${record.seed}`);
+    printLikelihood(record);
+  } finally {
+    bar.stop();
+  }
+}
+
 async function evalCommand(argv: string[]): Promise<void> {
-  const flags = parse('eval', argv, { run: { type: 'string', short: 'r' }, weights: { type: 'string' } });
+  const flags = parse('eval', argv, {
+    run: { type: 'string', short: 'r' },
+    weights: { type: 'string' },
+    iwae: { type: 'string' },
+    images: { type: 'string' },
+    seed: { type: 'string' },
+    threads: { type: 'string' },
+  });
   const dir = flags.run as string | undefined;
   if (dir === undefined) throw new UsageError('eval needs --run DIR');
+  setThreads(number(flags, 'threads', true));
+  if (flags.iwae !== undefined) return likelihoodCommand(dir, flags);
+  const stray = ['images', 'seed'].filter((k) => flags[k] !== undefined);
+  if (stray.length > 0) throw new UsageError(`--${stray.join(', --')} only go with --iwae`);
   const which = oneOf(flags, 'weights', ['best', 'last'] as const) ?? 'best';
   const record = readRunRecord(dir);
   const weights = path.join(dir, which === 'best' ? 'best' : 'checkpoint');
@@ -498,6 +572,63 @@ async function evalCommand(argv: string[]): Promise<void> {
   }
 }
 
+async function vaeCommand(argv: string[]): Promise<void> {
+  const flags = parse('vae', argv, {
+    model: { type: 'string', short: 'm' },
+    out: { type: 'string', short: 'o' },
+    seeds: { type: 'string' },
+    preset: { type: 'string' },
+    epochs: { type: 'string' },
+    iwae: { type: 'string' },
+    threads: { type: 'string' },
+    components: { type: 'string' },
+    'z-dim': { type: 'string' },
+    hidden: { type: 'string' },
+    lr: { type: 'string' },
+    'batch-size': { type: 'string' },
+    'data-dir': { type: 'string' },
+  });
+  const model = oneOf(flags, 'model', VAE_MODELS);
+  if (model === undefined) throw new UsageError(`vae needs --model ${VAE_MODELS.join('|')}`);
+  const root = flags.out as string | undefined;
+  if (root === undefined) throw new UsageError('vae needs --out ROOT (each seed goes to ROOT/<model>-s<seed>/)');
+  setThreads(number(flags, 'threads', true));
+  const seeds = flags.seeds === undefined ? [0] : seedList(flags.seeds as string);
+  const sampleCounts = positiveIntList(flags, 'iwae') ?? [1, 10, 100, 1000];
+  const dataDir = flags['data-dir'] as string | undefined;
+  const overrides = stripUndefined({
+    epochs: number(flags, 'epochs', true),
+    components: number(flags, 'components', true),
+    zDim: number(flags, 'z-dim', true),
+    hidden: positiveIntList(flags, 'hidden'),
+    lr: number(flags, 'lr', false),
+    batchSize: number(flags, 'batch-size', true),
+    dataset: dataDir === undefined ? undefined : path.resolve(dataDir),
+  });
+  const preset = oneOf(flags, 'preset', ['cs236', 'none'] as const) ?? 'cs236';
+  const configs = seeds.map((seed) => {
+    try {
+      return vaeRunConfig(model, preset, { ...overrides, seed });
+    } catch (err) {
+      throw new UsageError((err as Error).message.replace(/^vae config\.(\w+)/, (_, k: string) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`));
+    }
+  });
+  await initBackend();
+  for (const config of configs) {
+    const dir = path.join(root, `${model}-s${config.seed}`);
+    const outcome = await trainVaeRun(config, dir, (e) =>
+      console.log(
+        `${model} seed ${config.seed} epoch ${e.epoch}/${config.epochs}  ${e.seconds.toFixed(1)} s  validation −ELBO ${e.validation.negativeElbo.toFixed(2)} (KL ${e.validation.kl.toFixed(2)})`,
+      ),
+    );
+    if (outcome === 'finished' && fs.existsSync(path.join(dir, LIKELIHOOD_FILE))) {
+      console.log(`already finished: ${dir}`);
+      continue;
+    }
+    await likelihoodCommand(dir, { iwae: sampleCounts.join(',') });
+  }
+}
+
 async function resultsCommand(argv: string[]): Promise<void> {
   const flags = parse('results', argv, { runs: { type: 'string' }, write: { type: 'string' } });
   const text = resultsMarkdown(path.resolve((flags.runs as string | undefined) ?? defaultRunsDir()));
@@ -515,6 +646,7 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<void>> = {
   train: trainCommand,
   eval: evalCommand,
   sweep: sweepCommand,
+  vae: vaeCommand,
   results: resultsCommand,
 };
 
