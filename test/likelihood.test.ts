@@ -14,6 +14,9 @@ import {
   gaussianKl,
   gaussianLogDensity,
   iwaeBounds,
+  likelihoodRows,
+  likelihoodTable,
+  likelihoodTableMarkdown,
   loadDataset,
   loadVae,
   logMeanExp,
@@ -67,7 +70,10 @@ test('logMeanExp equals log(mean(exp a)) where that is finite, and stays finite 
   assert.ok(Math.abs(deep - expected) < 1e-3, `${deep} vs ${expected}`);
   // Over two axes at once, m is the product of their lengths.
   const two = tf.tidy(() => logMeanExp(tf.zeros([2, 3, 5]), [0, 2]).arraySync() as number[]);
-  assert.deepEqual(two.map((v) => Math.round(v * 1e6) / 1e6), [0, 0, 0]);
+  assert.deepEqual(
+    two.map((v) => Math.round(v * 1e6) / 1e6),
+    [0, 0, 0],
+  );
 });
 
 test('Gaussian and mixture log-densities agree with a direct computation, component by component', () => {
@@ -176,7 +182,10 @@ test('M2 weights with y summed out equal an explicit loop over classes, and at m
         }
       // m = 1 with the first sample: log Σ_y p(y) w_y ≥ U(x) = Σ_y q(y|x) [log p(y) + log w_y... ] + H, for the same ε.
       const first = eps.slice([0, 0, 0], [1, 3 * B, 2]).reshape([3 * B, 2]) as tf.Tensor2D;
-      const bound = tf.logSumExp(m2LogWeights(m, x, first.expandDims(0) as tf.Tensor3D), 2).reshape([B]).arraySync() as number[];
+      const bound = tf
+        .logSumExp(m2LogWeights(m, x, first.expandDims(0) as tf.Tensor3D), 2)
+        .reshape([B])
+        .arraySync() as number[];
       const elbo = unlabelledBoundEnumerated(m, x, first).bound.arraySync() as number[];
       bound.forEach((b, i) => assert.ok(b >= (elbo[i] as number) - 1e-4, `image ${i}: enumerated m = 1 bound ${b} < U(x) ${elbo[i]}`));
     }),
@@ -190,10 +199,19 @@ test('GMVAE: the KL is log q(z|x) − log p(z) under the mixture, it trains, and
   writeTinyDataset(dataDir, 30, 5);
   const dataset = loadDataset({ dataDir, validationSize: 100 });
   const settings = { hidden: [16, 16], zDim: 2, xDim: 16, batchSize: 20, lr: 1e-2, prior: 'mixture' as const, components: 5 };
-  assert.throws(() => resolveVaeConfig({ ...settings, prior: 'flat' as never }), /vae config\.prior must be one of gaussian, mixture, got "flat"/);
-  assert.throws(() => resolveVaeConfig({ ...settings, activation: 'relu' as never }), /vae config\.activation must be one of softplus, elu/);
+  assert.throws(
+    () => resolveVaeConfig({ ...settings, prior: 'flat' as never }),
+    /vae config\.prior must be one of gaussian, mixture, got "flat"/,
+  );
+  assert.throws(
+    () => resolveVaeConfig({ ...settings, activation: 'relu' as never }),
+    /vae config\.activation must be one of softplus, elu/,
+  );
   const cacheRoot = tempDir('gmvae-cache');
-  const run = await trainVae({ ...settings, epochs: 8, activation: 'elu', scale: 'softplus-variance' }, { dataset, cacheRoot, log: () => {} });
+  const run = await trainVae(
+    { ...settings, epochs: 8, activation: 'elu', scale: 'softplus-variance' },
+    { dataset, cacheRoot, log: () => {} },
+  );
   const { vae, record } = run;
   assert.ok(vae.prior);
   const first = record.epochs[0]!;
@@ -272,7 +290,10 @@ test('CLI: vae trains and scores each seed once; eval --iwae scores an M2 run; b
   assert.equal(m2Record.elbo, undefined);
 
   const baseline = path.join(root, 'baseline');
-  assert.equal(cli(['train', '--variant', 'baseline', '--labels', '50', '--epochs', '1', ...tinyModelFlags(dataDir), '--out', baseline]).status, 0);
+  assert.equal(
+    cli(['train', '--variant', 'baseline', '--labels', '50', '--epochs', '1', ...tinyModelFlags(dataDir), '--out', baseline]).status,
+    0,
+  );
   const cases: [string[], RegExp, number][] = [
     [['eval', '--run', baseline, '--iwae', '1'], /a baseline run has no model of the pixels to score/, 1],
     [['eval', '--run', run, '--iwae', '3,4'], /IWAE sample counts must each divide the largest \(4\); 3 do not/, 1],
@@ -286,4 +307,43 @@ test('CLI: vae trains and scores each seed once; eval --iwae scores an M2 run; b
     assert.equal(r.status, status, `${args.join(' ')}: ${r.stderr}`);
     assert.match(r.stderr, message, args.join(' '));
   }
+});
+
+test('the likelihood table: our rows by model over seeds as −bounds, then the CS236 rows as printed', () => {
+  const record = (seed: number, bounds: number[], elbo: number) => ({
+    format: 'ssvae-likelihood/1' as const,
+    model: 'vae',
+    seed,
+    images: 10_000,
+    binarizeSeed: 0,
+    elbo: { negativeElbo: elbo, reconstruction: elbo - 20, kl: 20 },
+    iwae: { sampleCounts: [1, 10], bounds, standardErrors: [0.3, 0.3], images: 10_000, seconds: 4 },
+    environment: {} as never,
+  });
+  const m2 = {
+    ...record(0, [-90], 0),
+    model: 'v3',
+    labels: 100,
+    elbo: undefined,
+    iwae: { ...record(0, [-90], 0).iwae, sampleCounts: [1] },
+  };
+  const rows = likelihoodRows([record(0, [-100, -97], 101), record(1, [-102, -99], 103), m2]);
+  assert.deepEqual(
+    rows.map((r) => r.model),
+    ['vae', 'v3, N = 100'],
+  );
+  const vae = rows[0]!;
+  assert.deepEqual(vae.seeds, [0, 1]);
+  assert.equal(vae.negativeIwae.get(10)?.mean, 98);
+  assert.ok(Math.abs(vae.negativeIwae.get(10)!.sd - Math.SQRT2) < 1e-12);
+  assert.equal(vae.negativeElbo?.mean, 102);
+  assert.equal(rows[1]!.negativeElbo, undefined);
+  const markdown = likelihoodTableMarkdown(likelihoodTable(rows));
+  assert.match(
+    markdown,
+    /^\| VAE \| ours \| 2 \| 10000 \| 102\.00 ± 1\.41 \| 20\.00 ± 0\.00 \| 82\.00 ± 1\.41 \| 101\.00 ± 1\.41 \| 98\.00 ± 1\.41 \| — \| — \|$/m,
+  );
+  assert.match(markdown, /^\| M2 v3, N = 100 \| ours \| 1 \| 10000 \| — \| — \| — \| 90\.00 \| — \| — \| — \|$/m);
+  assert.match(markdown, /^\| GMVAE \| Stanford CS236 HW2 \| 100 runs \| 100 \| 97\.22 ± 0\.54 .* 93\.38 ± 0\.46 \|$/m);
+  assert.match(markdown, /−log p\(x\\\|z\)/);
 });

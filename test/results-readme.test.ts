@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { readMarkedBlock, replaceMarkedBlock, resultsMarkdown } from 'ssvae';
+import { likelihoodMarkdown, readMarkedBlock, replaceMarkedBlock, resultsMarkdown } from 'ssvae';
 import { tempDir } from './helpers';
 
 const root = path.resolve(__dirname, '..');
@@ -13,6 +13,16 @@ test("the README's results table is the one the run records under data/runs give
   assert.equal(
     inReadme,
     resultsMarkdown(path.join(root, 'data', 'runs')).trim(),
+    'stale: run `npm run ssvae -- results --write README.md`',
+  );
+});
+
+test("the README's likelihood table is the one the records under data/study/likelihood give", () => {
+  const inReadme = readMarkedBlock(path.join(root, 'README.md'), 'likelihood');
+  assert.ok(inReadme, 'README.md has a <!-- likelihood:start --> … <!-- likelihood:end --> block');
+  assert.equal(
+    inReadme,
+    likelihoodMarkdown(path.join(root, 'data', 'study', 'likelihood')).trim(),
     'stale: run `npm run ssvae -- results --write README.md`',
   );
 });

@@ -14,6 +14,12 @@ import { logMeanExp } from '../model/densities';
 import { m2LogWeights, vaeLogWeights } from '../model/iwae';
 import type { M2 } from '../model/m2';
 import type { Vae } from '../model/vae';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { mean, sampleStd } from '../core/stats';
+import { readJsonFile } from '../core/files';
+import type { Environment } from '../train/records';
+import type { VaeTerms } from '../train/vae';
 
 /** A model whose bound is evaluated: the VAE or GMVAE, or M2 (y summed out exactly). */
 export type LikelihoodModel = { kind: 'vae'; vae: Vae } | { kind: 'm2'; m2: M2 };
@@ -127,4 +133,99 @@ export function iwaeBounds(model: LikelihoodModel, images: Float32Array, options
 export function binarizeImages(images: Float32Array, seed: number): Float32Array {
   const u = uniform(images.length, seed);
   return Float32Array.from(images, (p, i) => ((u[i] ?? 1) < p ? 1 : 0));
+}
+
+/** Where `ssvae eval --iwae` and `ssvae vae` put a run's scores. */
+export const LIKELIHOOD_FILE = 'likelihood.json';
+
+export interface LikelihoodRecord {
+  format: 'ssvae-likelihood/1';
+  /** What was scored: 'vae' or 'gmvae' (a VAE run), or the M2 run's variant. */
+  model: string;
+  /** The run's seed (which labelled subset and initialisation, for M2). */
+  seed: number;
+  /** M2 only: the labelled count and which weights ('best' validation epoch or 'last'). */
+  labels?: number;
+  weights?: 'best' | 'last';
+  /** Test images scored and the seed of their binarisation. */
+  images: number;
+  binarizeSeed: number;
+  /** VAE runs only: −ELBO, −log p(x|z) and KL on the same images, one ε per image. */
+  elbo?: VaeTerms;
+  iwae: IwaeResult;
+  environment: Environment;
+}
+
+/** The likelihood records of the runs directly under `root` (root/<run>/likelihood.json), by run name. */
+export function loadLikelihoodRecords(root: string): Map<string, LikelihoodRecord> {
+  const out = new Map<string, LikelihoodRecord>();
+  if (!fs.existsSync(root)) return out;
+  for (const name of fs.readdirSync(root).sort()) {
+    const file = path.join(root, name, LIKELIHOOD_FILE);
+    if (!fs.existsSync(file)) continue;
+    const record = readJsonFile(file, 'cannot read the likelihood record') as LikelihoodRecord;
+    if (record?.format !== 'ssvae-likelihood/1')
+      throw new Error(`${file}: not a likelihood record (format ${JSON.stringify(record?.format)})`);
+    out.set(name, record);
+  }
+  return out;
+}
+
+/** Mean and sample standard deviation over seeds, in nats (sd NaN for one seed). */
+export interface OverSeeds {
+  mean: number;
+  sd: number;
+  n: number;
+}
+
+export interface LikelihoodRow {
+  /** 'vae', 'gmvae', or an M2 variant with its label count, e.g. 'v3, N = 100'. */
+  model: string;
+  seeds: number[];
+  images: number;
+  negativeElbo?: OverSeeds;
+  kl?: OverSeeds;
+  reconstruction?: OverSeeds;
+  /** −IWAE_m by m, over the seeds that scored that m. */
+  negativeIwae: Map<number, OverSeeds>;
+  /** Seconds of one IWAE evaluation, mean over seeds. */
+  seconds: number;
+}
+
+function overSeeds(values: number[]): OverSeeds | undefined {
+  if (values.length === 0) return undefined;
+  return { mean: mean(values), sd: values.length > 1 ? sampleStd(values) : NaN, n: values.length };
+}
+
+/** One row per model (and label count): the records' numbers as −log-likelihood bounds in nats, over seeds. */
+export function likelihoodRows(records: Iterable<LikelihoodRecord>): LikelihoodRow[] {
+  const groups = new Map<string, LikelihoodRecord[]>();
+  for (const r of records) {
+    const key = r.labels === undefined ? r.model : `${r.model}, N = ${r.labels}`;
+    groups.set(key, [...(groups.get(key) ?? []), r]);
+  }
+  return [...groups].map(([model, rs]) => {
+    const counts = [...new Set(rs.flatMap((r) => r.iwae.sampleCounts))].sort((a, b) => a - b);
+    const terms = (pick: (t: VaeTerms) => number) => overSeeds(rs.flatMap((r) => (r.elbo ? [pick(r.elbo)] : [])));
+    return {
+      model,
+      seeds: rs.map((r) => r.seed).sort((a, b) => a - b),
+      images: Math.min(...rs.map((r) => r.images)),
+      negativeElbo: terms((t) => t.negativeElbo),
+      kl: terms((t) => t.kl),
+      reconstruction: terms((t) => t.reconstruction),
+      negativeIwae: new Map(
+        counts.map((m) => [
+          m,
+          overSeeds(
+            rs.flatMap((r) => {
+              const i = r.iwae.sampleCounts.indexOf(m);
+              return i < 0 ? [] : [-(r.iwae.bounds[i] ?? NaN)];
+            }),
+          ) as OverSeeds,
+        ]),
+      ),
+      seconds: mean(rs.map((r) => r.iwae.seconds)),
+    };
+  });
 }

@@ -3,6 +3,7 @@ export * from './comparison';
 export * from './counts';
 export * from './images';
 export * from './latent';
+export * from './likelihood';
 export * from './m1';
 export * from './results';
 export * from './training';

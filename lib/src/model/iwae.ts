@@ -54,7 +54,10 @@ export function m2LogWeights(m: M2, x: tf.Tensor2D, eps: tf.Tensor3D): tf.Tensor
   const q = encodeAllClasses(m, x); //                                              [K·B, Z]
   const z = tf.add(q.loc, tf.mul(tf.exp(q.logScale), eps)); //                      [S, K·B, Z]
   // decodeAllClasses wants class-major rows: [K, S·B] with block y holding class y.
-  const classMajor = z.reshape([samples, k, batch, zDim]).transpose([1, 0, 2, 3]).reshape([k * samples * batch, zDim]) as tf.Tensor2D;
+  const classMajor = z
+    .reshape([samples, k, batch, zDim])
+    .transpose([1, 0, 2, 3])
+    .reshape([k * samples * batch, zDim]) as tf.Tensor2D;
   const out = decodeAllClasses(m, classMajor).reshape([k, samples, batch, -1]); //   [K, S, B, D]
   const logPx = observationLogLikelihood(m.config.likelihood, x, out).transpose([1, 2, 0]); //  [S, B, K]
   const logPz = standardNormalLogDensity(z); //                                                 [S, K·B]

@@ -11,7 +11,8 @@ import { initBackend } from '../core/backend';
 import { loadM2Into } from '../train/checkpoint';
 import { defaultRunsDir } from '../analysis/comparison';
 import { resultsMarkdown } from '../figures/comparison';
-import { replaceMarkedBlock } from '../core/files';
+import { readMarkedBlock, replaceMarkedBlock } from '../core/files';
+import { defaultLikelihoodDir, likelihoodMarkdown } from '../figures/likelihood';
 import { DEFAULTS, resolveConfig, stripUndefined, usesM1, VARIANTS, type TrainConfig, type TrainSettings } from '../model/config';
 import { recordedM1Split } from '../train/m1';
 import { classCounts, loadDataset, loadNamedDataset } from '../data/datasets';
@@ -36,7 +37,8 @@ import {
   type SettingKind,
   type SweepPlan,
 } from './sweep';
-import { evaluateLikelihood, LIKELIHOOD_FILE, trainVaeRun, VAE_MODELS, vaeRunConfig, type LikelihoodRecord } from './likelihood';
+import { evaluateLikelihood, trainVaeRun, VAE_MODELS, vaeRunConfig } from './likelihood';
+import { LIKELIHOOD_FILE, type LikelihoodRecord } from '../analysis/likelihood';
 import { TrainingDiverged } from '../train/step';
 import { isResumable, train } from '../train/trainer';
 
@@ -104,12 +106,14 @@ ROOT/<model>-s<seed>/likelihood.json (see eval --iwae).
                    pixels binarised afresh every step; none: the library's VAE defaults
   --iwae LIST      default 1,10,100,1000
   --components K  --z-dim Z  --hidden 300,300  --lr X  --batch-size B   override the preset`,
-  results: `Usage: npm run ssvae -- results [--runs DIR] [--write FILE]
+  results: `Usage: npm run ssvae -- results [--runs DIR] [--write FILE] [--likelihood DIR]
 
 Prints the comparison table (test accuracy at the best validation epoch, mean ± 95% interval
 over seeds, per method × N, beside the published numbers) of the finished runs under DIR
 (default data/runs) as Markdown. --write FILE puts it between the lines
-<!-- results:start --> and <!-- results:end --> of FILE instead (the README has them).`,
+<!-- results:start --> and <!-- results:end --> of FILE instead (the README has them), and
+where FILE has <!-- likelihood:start --> … <!-- likelihood:end -->, the table of test
+log-likelihood bounds of the runs under --likelihood DIR (default data/study/likelihood) there.`,
   sweep: `Usage: npm run ssvae -- sweep [--plan FILE | --variants LIST --labels LIST --seeds LIST]
                               [--epochs E] [settings] [--grid KEY=V1,V2 …]
                               [--out ROOT] [--jobs J] [--threads T] [--list] [--shard I/N]
@@ -508,7 +512,8 @@ function progressBar(format: string): { update: (done: number, total: number) =>
 /** One line per m: the bound and its standard error over the images. */
 function printLikelihood(record: LikelihoodRecord): void {
   const { iwae, elbo } = record;
-  if (elbo) console.log(`  −ELBO ${elbo.negativeElbo.toFixed(2)}  (−log p(x|z) ${elbo.reconstruction.toFixed(2)}, KL ${elbo.kl.toFixed(2)})`);
+  if (elbo)
+    console.log(`  −ELBO ${elbo.negativeElbo.toFixed(2)}  (−log p(x|z) ${elbo.reconstruction.toFixed(2)}, KL ${elbo.kl.toFixed(2)})`);
   iwae.sampleCounts.forEach((m, i) =>
     console.log(`  −IWAE(m = ${m}) ${(-(iwae.bounds[i] ?? NaN)).toFixed(2)} ± ${(iwae.standardErrors[i] ?? NaN).toFixed(2)} nats`),
   );
@@ -610,7 +615,9 @@ async function vaeCommand(argv: string[]): Promise<void> {
     try {
       return vaeRunConfig(model, preset, { ...overrides, seed });
     } catch (err) {
-      throw new UsageError((err as Error).message.replace(/^vae config\.(\w+)/, (_, k: string) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`));
+      throw new UsageError(
+        (err as Error).message.replace(/^vae config\.(\w+)/, (_, k: string) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`),
+      );
     }
   });
   await initBackend();
@@ -630,7 +637,7 @@ async function vaeCommand(argv: string[]): Promise<void> {
 }
 
 async function resultsCommand(argv: string[]): Promise<void> {
-  const flags = parse('results', argv, { runs: { type: 'string' }, write: { type: 'string' } });
+  const flags = parse('results', argv, { runs: { type: 'string' }, likelihood: { type: 'string' }, write: { type: 'string' } });
   const text = resultsMarkdown(path.resolve((flags.runs as string | undefined) ?? defaultRunsDir()));
   const file = flags.write as string | undefined;
   if (file === undefined) {
@@ -639,6 +646,11 @@ async function resultsCommand(argv: string[]): Promise<void> {
   }
   const changed = replaceMarkedBlock(file, 'results', text);
   console.log(changed ? `results table written to ${file}` : `${file} already holds this results table`);
+  // The likelihood table too, where the file has a place for it.
+  if (readMarkedBlock(file, 'likelihood') === undefined) return;
+  const likelihood = likelihoodMarkdown(path.resolve((flags.likelihood as string | undefined) ?? defaultLikelihoodDir()));
+  const changedToo = replaceMarkedBlock(file, 'likelihood', likelihood);
+  console.log(changedToo ? `likelihood table written to ${file}` : `${file} already holds this likelihood table`);
 }
 
 const COMMANDS: Record<string, (argv: string[]) => Promise<void>> = {

@@ -12,31 +12,13 @@ import * as path from 'node:path';
 import { initBackend } from '../core/backend';
 import { readJsonFile, writeFileAtomic } from '../core/files';
 import { loadNamedDataset } from '../data/datasets';
-import { binarizeImages, iwaeBounds, type IwaeResult, type LikelihoodModel } from '../analysis/likelihood';
+import { binarizeImages, iwaeBounds, LIKELIHOOD_FILE, type LikelihoodModel, type LikelihoodRecord } from '../analysis/likelihood';
 import { resolveConfig } from '../model/config';
 import { createM2, disposeM2 } from '../model/m2';
 import { CS236_PRESET, disposeVae, resolveVaeConfig, type VaeConfig } from '../model/vae';
 import { loadM2Into } from '../train/checkpoint';
-import { describeEnvironment, readRunRecord, type Environment } from '../train/records';
-import { loadVae, saveVae, trainVae, vaeEvaluate, type VaeEpochRecord, type VaeTerms } from '../train/vae';
-
-export interface LikelihoodRecord {
-  format: 'ssvae-likelihood/1';
-  /** What was scored: 'vae' or 'gmvae' (a VAE run), or the M2 run's variant. */
-  model: string;
-  /** The run's seed (which labelled subset and initialisation, for M2). */
-  seed: number;
-  /** M2 only: the labelled count and which weights ('best' validation epoch or 'last'). */
-  labels?: number;
-  weights?: 'best' | 'last';
-  /** Test images scored and the seed of their binarisation. */
-  images: number;
-  binarizeSeed: number;
-  /** VAE runs only: −ELBO, −log p(x|z) and KL on the same images, one ε per image. */
-  elbo?: VaeTerms;
-  iwae: IwaeResult;
-  environment: Environment;
-}
+import { describeEnvironment, readRunRecord } from '../train/records';
+import { loadVae, saveVae, trainVae, vaeEvaluate, type VaeEpochRecord } from '../train/vae';
 
 export interface LikelihoodOptions {
   sampleCounts: number[];
@@ -47,8 +29,6 @@ export interface LikelihoodOptions {
   weights?: 'best' | 'last';
   onProgress?: (done: number, total: number) => void;
 }
-
-export const LIKELIHOOD_FILE = 'likelihood.json';
 
 /** The IWAE bounds (and for a VAE run the ELBO's terms) of the run in `dir` on the binarised test images, written to dir/likelihood.json. */
 export async function evaluateLikelihood(dir: string, options: LikelihoodOptions): Promise<LikelihoodRecord> {
@@ -90,7 +70,12 @@ interface LoadedModel {
 function vaeModel(dir: string): LoadedModel {
   const { vae, record } = loadVae(dir);
   const model = record.config.prior === 'mixture' ? 'gmvae' : 'vae';
-  return { model: { kind: 'vae', vae }, dataset: record.config.dataset, describe: { model, seed: record.config.seed }, dispose: () => disposeVae(vae) };
+  return {
+    model: { kind: 'vae', vae },
+    dataset: record.config.dataset,
+    describe: { model, seed: record.config.seed },
+    dispose: () => disposeVae(vae),
+  };
 }
 
 function m2Model(dir: string, weights: 'best' | 'last'): LoadedModel {

@@ -1,0 +1,84 @@
+/**
+ * The test log-likelihood table: −ELBO, its terms and the −IWAE_m bounds of every scored run,
+ * mean ± standard deviation over seeds, beside the CS236 homework's published numbers. The
+ * numbers come from analysis/likelihood.ts; lower is better in every column.
+ */
+import * as path from 'node:path';
+import { likelihoodRows, loadLikelihoodRecords, type LikelihoodRow, type OverSeeds } from '../analysis/likelihood';
+import { CS236_HW2_LIKELIHOOD, CS236_LIKELIHOOD, type MeanSd } from '../analysis/references';
+import { projectDataDir } from '../core/paths';
+import { htmlTable } from './comparison';
+
+/** The default home of scored runs: data/study/likelihood. */
+export function defaultLikelihoodDir(): string {
+  return path.join(projectDataDir(), 'study', 'likelihood');
+}
+
+const MODEL_NAMES: Record<string, string> = { vae: 'VAE', gmvae: 'GMVAE' };
+
+function cell(value: OverSeeds | MeanSd | undefined): string {
+  if (value === undefined) return '—';
+  const [m, sd] = Array.isArray(value) ? value : [value.mean, value.sd];
+  return Number.isFinite(sd) ? `${m.toFixed(2)} ± ${sd.toFixed(2)}` : m.toFixed(2);
+}
+
+interface LikelihoodTable {
+  head: string[];
+  rows: string[][];
+}
+
+/** Our rows (by model) and then the course's, with a column per m scored anywhere. */
+export function likelihoodTable(rows: LikelihoodRow[]): LikelihoodTable {
+  const counts = [...new Set([...rows.flatMap((r) => [...r.negativeIwae.keys()]), 1, 10, 100, 1000])].sort((a, b) => a - b);
+  const head = ['Model', 'Source', 'Seeds', 'Test images', '−ELBO', 'KL', '−log p(x|z)', ...counts.map((m) => `−IWAE, m = ${m}`)];
+  const ours = rows.map((r) => [
+    MODEL_NAMES[r.model] ?? r.model.replace(/^v(\d)/, 'M2 v$1'),
+    'ours',
+    String(r.seeds.length),
+    String(r.images),
+    cell(r.negativeElbo),
+    cell(r.kl),
+    cell(r.reconstruction),
+    ...counts.map((m) => cell(r.negativeIwae.get(m))),
+  ]);
+  const published = CS236_LIKELIHOOD.map((p) => [
+    MODEL_NAMES[p.model] ?? p.model,
+    CS236_HW2_LIKELIHOOD.short,
+    '100 runs',
+    '100',
+    cell(p.negativeElbo),
+    cell(p.kl),
+    cell(p.reconstruction),
+    ...counts.map((m) => cell(p.negativeIwae[m])),
+  ]);
+  return { head, rows: [...ours, ...published] };
+}
+
+export function likelihoodTableHtml(table: LikelihoodTable): string {
+  return htmlTable('ssvae-likelihood', table.head, table.rows, { rightAligned: table.head.map((_, i) => i).slice(2) });
+}
+
+export function likelihoodTableMarkdown(table: LikelihoodTable): string {
+  const lines = [
+    `| ${table.head.map((c) => c.replace(/\|/g, '\\|')).join(' | ')} |`,
+    `|${table.head.map((_, i) => (i < 2 ? '---' : '---:')).join('|')}|`,
+  ];
+  for (const row of table.rows) lines.push(`| ${row.map((c) => c.replace(/\|/g, '\\|')).join(' | ')} |`);
+  return lines.join('\n');
+}
+
+/** The README's likelihood block: the table of every scored run under `root`, with where it comes from. */
+export function likelihoodMarkdown(root: string = defaultLikelihoodDir()): string {
+  const records = loadLikelihoodRecords(root);
+  const where = path.relative(projectDataDir(), root) === path.join('study', 'likelihood') ? 'data/study/likelihood' : root;
+  return [
+    [
+      'Negative log-likelihood bounds on binarised MNIST test images in nats (lower is better), mean ± standard deviation',
+      `over seeds, from the ${records.size} likelihood records under \`${where}/\`, beside the official solutions of`,
+      "Stanford CS236's homework 2 (Fall 2021; mean ± standard deviation over 100 runs, on 100 test images).",
+      'Regenerate with `npm run ssvae -- results --write README.md`.',
+    ].join(' '),
+    '',
+    likelihoodTableMarkdown(likelihoodTable(likelihoodRows(records.values()))),
+  ].join('\n');
+}
