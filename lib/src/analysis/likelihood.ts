@@ -7,17 +7,17 @@
  * form m_max/m disjoint groups of m, each an independent IWAE_m estimate; their mean has the same
  * expectation as one estimate and less variance, at no extra cost.
  */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { tf } from '../core/backend';
 import { forEachRowBatch } from '../core/batches';
+import { readJsonFile } from '../core/files';
 import { drawSeed, makeRng, standardNormal, uniform } from '../core/random';
+import { mean, sampleStd } from '../core/stats';
 import { logMeanExp } from '../model/densities';
 import { m2LogWeights, vaeLogWeights } from '../model/iwae';
 import type { M2 } from '../model/m2';
 import type { Vae } from '../model/vae';
-import * as fs from 'node:fs';
-import * as path from 'node:path';
-import { mean, sampleStd } from '../core/stats';
-import { readJsonFile } from '../core/files';
 import type { Environment } from '../train/records';
 import type { VaeTerms } from '../train/vae';
 
@@ -114,8 +114,8 @@ export function iwaeBounds(model: LikelihoodModel, images: Float32Array, options
   );
   const bounds = sums.map(({ sum }) => sum / total);
   const standardErrors = sums.map(({ sum, squares }) => {
-    const mean = sum / total;
-    return total > 1 ? Math.sqrt(Math.max(0, (squares - total * mean * mean) / (total - 1)) / total) : NaN;
+    const average = sum / total;
+    return total > 1 ? Math.sqrt(Math.max(0, (squares - total * average * average) / (total - 1)) / total) : NaN;
   });
   return {
     sampleCounts: [...options.sampleCounts],
@@ -132,7 +132,9 @@ export function iwaeBounds(model: LikelihoodModel, images: Float32Array, options
  */
 export function binarizeImages(images: Float32Array, seed: number): Float32Array {
   const u = uniform(images.length, seed);
-  return Float32Array.from(images, (p, i) => ((u[i] ?? 1) < p ? 1 : 0));
+  const out = new Float32Array(images.length);
+  for (let i = 0; i < out.length; i++) out[i] = (u[i] ?? 1) < (images[i] ?? 0) ? 1 : 0;
+  return out;
 }
 
 /** Where `ssvae eval --iwae` and `ssvae vae` put a run's scores. */
