@@ -1,5 +1,5 @@
 /**
- * The results notebooks (07 comparison, 08 latent space, 09 generation) and 10 (M1+M2) execute under
+ * The results notebooks (07 comparison, 08 latent space, 09 generation), 10 (M1+M2) and 11 (likelihood) execute under
  * SSVAE_PROFILE=smoke from fresh tslab kernels through scripts/export.js, and each handout shows
  * the figures that notebook must produce, by id, with no error output.
  *
@@ -11,7 +11,7 @@ import { smokeExport } from './smoke-export';
 import { before, describe, test } from 'node:test';
 import { figureMarkup } from './handouts';
 
-const NOTEBOOKS = ['07-comparison', '08-latent-space', '09-generation', '10-m1-m2'];
+const NOTEBOOKS = ['07-comparison', '08-latent-space', '09-generation', '10-m1-m2', '11-likelihood'];
 
 /** The PNG inside a figure: its bytes, width and height. */
 function figurePng(markup: string): { bytes: Buffer; width: number; height: number } {
@@ -116,6 +116,34 @@ describe(
         assert.equal(png.width, columns * 60 + 4, `${id}: width`);
         assert.equal(png.height, rows * 60 + 4, `${id}: height`);
       }
+    });
+
+    test('11: the likelihood tables with falling bounds beside CS236, the bound-vs-m chart, samples from both priors', () => {
+      const page = html['11-likelihood'] as string;
+      const table = figureMarkup(page, 'likelihood-table');
+      assert.ok(table, 'no <figure id="likelihood-table">');
+      // Our VAE and GMVAE rows: −IWAE for m = 1, 10, 100 (the smoke profile's counts) never rise with m.
+      for (const model of ['VAE', 'GMVAE']) {
+        const row = new RegExp(`<tr><td>${model}</td><td>ours</td>(.*?)</tr>`).exec(table);
+        assert.ok(row, `no row of our ${model}`);
+        const numbers = [...(row[1] as string).matchAll(/<td[^>]*>(\d+\.\d\d)<\/td>/g)].map((m) => Number(m[1]));
+        // −ELBO, KL, −log p(x|z), then −IWAE at m = 1, 10, 100.
+        assert.equal(numbers.length, 6, `${model}: ${numbers}`);
+        const [nelbo, kl, rec, m1, m10, m100] = numbers as [number, number, number, number, number, number];
+        assert.ok(Math.abs(nelbo - kl - rec) < 0.02, `${model}: −ELBO ${nelbo} ≠ KL ${kl} + reconstruction ${rec}`);
+        assert.ok(m1 >= m10 && m10 >= m100, `${model}: −IWAE ${m1}, ${m10}, ${m100} should not rise with m`);
+      }
+      assert.ok(table.includes('95.62 ± 0.42'), "CS236's VAE at m = 1000 missing");
+      const chart = figureMarkup(page, 'iwae-curve');
+      assert.ok(chart && /<svg[\s>]/.test(chart), 'no bound-vs-m chart');
+      for (const id of ['samples-vae', 'samples-gmvae']) {
+        const grid = figureMarkup(page, id);
+        assert.ok(grid, `no <figure id="${id}">`);
+        assert.deepEqual([figurePng(grid).width, figurePng(grid).height], [12 * 60 + 4, 4 * 60 + 4], `${id}: 12 × 4 digits`);
+      }
+      const m2 = figureMarkup(page, 'm2-likelihood-table');
+      assert.ok(m2 && m2.includes('M2 v2, N = 100') && m2.includes('M2 v3, N = 100'), 'no M2 rows');
+      assert.ok(figureMarkup(page, 'recorded-likelihood'), 'no <figure id="recorded-likelihood">');
     });
 
     test('10: M1 curve and dimensions, the four-method comparison, three t-SNE plots and digits drawn through both decoders', () => {

@@ -19,7 +19,7 @@ import { m2LogWeights, vaeLogWeights } from '../model/iwae';
 import type { M2 } from '../model/m2';
 import type { Vae } from '../model/vae';
 import type { Environment } from '../train/records';
-import type { VaeTerms } from '../train/vae';
+import { vaeEvaluate, type VaeTerms } from '../train/vae';
 
 /** A model whose bound is evaluated: the VAE or GMVAE, or M2 (y summed out exactly). */
 export type LikelihoodModel = { kind: 'vae'; vae: Vae } | { kind: 'm2'; m2: M2 };
@@ -155,7 +155,30 @@ export interface LikelihoodRecord {
   /** VAE runs only: −ELBO, −log p(x|z) and KL on the same images, one ε per image. */
   elbo?: VaeTerms;
   iwae: IwaeResult;
-  environment: Environment;
+  /** Where the scoring ran (records written by the CLI). */
+  environment?: Environment;
+}
+
+/**
+ * Scores a model on binary images: the IWAE bounds for options.sampleCounts and, for a VAE, the
+ * −ELBO with its two terms (ε drawn from options.seed). `describe` names the model in the record.
+ */
+export function scoreLikelihood(
+  model: LikelihoodModel,
+  images: Float32Array,
+  options: IwaeOptions & { binarizeSeed: number },
+  describe: Pick<LikelihoodRecord, 'model' | 'seed' | 'labels' | 'weights'>,
+): LikelihoodRecord {
+  const elbo = model.kind === 'vae' ? vaeEvaluate(model.vae, images, options.seed) : undefined;
+  const iwae = iwaeBounds(model, images, options);
+  return {
+    format: 'ssvae-likelihood/1',
+    ...describe,
+    images: iwae.images,
+    binarizeSeed: options.binarizeSeed,
+    ...(elbo ? { elbo: { negativeElbo: elbo.negativeElbo, reconstruction: elbo.reconstruction, kl: elbo.kl } } : {}),
+    iwae,
+  };
 }
 
 /** The likelihood records of the runs directly under `root` (root/<run>/likelihood.json), by run name. */

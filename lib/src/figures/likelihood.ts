@@ -8,6 +8,7 @@ import { likelihoodRows, loadLikelihoodRecords, type LikelihoodRow, type OverSee
 import { CS236_HW2_LIKELIHOOD, CS236_LIKELIHOOD, type MeanSd } from '../analysis/references';
 import { projectDataDir } from '../core/paths';
 import { htmlTable } from './comparison';
+import { VEGA_LITE_SCHEMA, WIDE_LEGEND, type ChartOptions, type TopLevelSpec } from './vega';
 
 /** The default home of scored runs: data/study/likelihood. */
 export function defaultLikelihoodDir(): string {
@@ -81,4 +82,46 @@ export function likelihoodMarkdown(root: string = defaultLikelihoodDir()): strin
     '',
     likelihoodTableMarkdown(likelihoodTable(likelihoodRows(records.values()))),
   ].join('\n');
+}
+
+/**
+ * −IWAE_m against m (log scale) for each model: colour for the model, line style for the source
+ * (ours solid, the course's dashed), so the bound's fall with m reads across models and sources.
+ */
+export function iwaeCurveSpec(rows: LikelihoodRow[], options: ChartOptions & { published?: boolean } = {}): TopLevelSpec {
+  const name = (model: string) => MODEL_NAMES[model] ?? model.replace(/^v(\d)/, 'M2 v$1');
+  const ours = rows.flatMap((r) => [...r.negativeIwae].map(([m, v]) => ({ model: name(r.model), source: 'ours', m, value: v.mean })));
+  const published =
+    options.published === false
+      ? []
+      : CS236_LIKELIHOOD.flatMap((p) =>
+          Object.entries(p.negativeIwae).map(([m, [value]]) => ({
+            model: name(p.model),
+            source: CS236_HW2_LIKELIHOOD.short,
+            m: Number(m),
+            value,
+          })),
+        );
+  const sources = ['ours', CS236_HW2_LIKELIHOOD.short];
+  return {
+    $schema: VEGA_LITE_SCHEMA,
+    title: options.title ?? 'The importance-weighted bound tightens as m grows',
+    width: options.width ?? 420,
+    height: options.height ?? 260,
+    data: { values: [...ours, ...published] },
+    mark: { type: 'line', point: true },
+    encoding: {
+      x: { field: 'm', type: 'quantitative', title: 'Samples per image m (log scale)', scale: { type: 'log' } },
+      y: { field: 'value', type: 'quantitative', title: '−IWAE_m (nats per image)', scale: { zero: false } },
+      color: { field: 'model', type: 'nominal', title: 'Model', legend: WIDE_LEGEND },
+      strokeDash: { field: 'source', type: 'nominal', title: 'Source', sort: sources },
+      detail: { field: 'source' },
+      tooltip: [
+        { field: 'model', title: 'Model' },
+        { field: 'source', title: 'Source' },
+        { field: 'm', title: 'm' },
+        { field: 'value', title: '−IWAE_m', format: '.2f' },
+      ],
+    },
+  };
 }

@@ -12,13 +12,13 @@ import * as path from 'node:path';
 import { initBackend } from '../core/backend';
 import { readJsonFile, writeFileAtomic } from '../core/files';
 import { loadNamedDataset } from '../data/datasets';
-import { binarizeImages, iwaeBounds, LIKELIHOOD_FILE, type LikelihoodModel, type LikelihoodRecord } from '../analysis/likelihood';
+import { binarizeImages, LIKELIHOOD_FILE, scoreLikelihood, type LikelihoodModel, type LikelihoodRecord } from '../analysis/likelihood';
 import { resolveConfig } from '../model/config';
 import { createM2, disposeM2 } from '../model/m2';
 import { CS236_PRESET, disposeVae, resolveVaeConfig, type VaeConfig } from '../model/vae';
 import { loadM2Into } from '../train/checkpoint';
 import { describeEnvironment, readRunRecord } from '../train/records';
-import { loadVae, saveVae, trainVae, vaeEvaluate, type VaeEpochRecord } from '../train/vae';
+import { loadVae, saveVae, trainVae, type VaeEpochRecord } from '../train/vae';
 
 export interface LikelihoodOptions {
   sampleCounts: number[];
@@ -42,15 +42,13 @@ export async function evaluateLikelihood(dir: string, options: LikelihoodOptions
     const dataset = loadNamedDataset(loaded.dataset);
     const count = Math.min(options.images ?? dataset.test.count, dataset.test.count);
     const images = binarizeImages(dataset.test.images.subarray(0, count * dataset.pixels), seed);
-    const elbo = loaded.model.kind === 'vae' ? vaeEvaluate(loaded.model.vae, images, seed) : undefined;
-    const iwae = iwaeBounds(loaded.model, images, { sampleCounts: options.sampleCounts, seed, onProgress: options.onProgress });
     const record: LikelihoodRecord = {
-      format: 'ssvae-likelihood/1',
-      ...loaded.describe,
-      images: count,
-      binarizeSeed: seed,
-      ...(elbo ? { elbo: { negativeElbo: elbo.negativeElbo, reconstruction: elbo.reconstruction, kl: elbo.kl } } : {}),
-      iwae,
+      ...scoreLikelihood(
+        loaded.model,
+        images,
+        { sampleCounts: options.sampleCounts, seed, binarizeSeed: seed, onProgress: options.onProgress },
+        loaded.describe,
+      ),
       environment: describeEnvironment(backend.name),
     };
     writeFileAtomic(path.join(dir, LIKELIHOOD_FILE), `${JSON.stringify(record, null, 2)}\n`);
