@@ -14,6 +14,11 @@
  * matrix-multiply FLOPs of each step (forward and backward). The WASM backend runs the same
  * v3 steps in a child process (the backend is chosen once per process), so the ratio is
  * measured in the same run.
+ *
+ * The importance-weighted bounds (analysis/likelihood.ts) at m = 1, 10, 100, 1000 from one pass of
+ * 1000 samples per image: the CS236 VAE on all test images, and M2 (y summed out, K decoder passes
+ * per sample) on a slice of them, scaled to the whole set. The weights do not change the cost,
+ * so freshly initialised models are timed.
  */
 import * as cp from 'node:child_process';
 import { parseArgs } from 'node:util';
@@ -23,7 +28,8 @@ import { loadDataset, semiSupervisedSplits, type SemiSupervisedSplits } from '..
 import { withRandomLabels } from '../data/subset';
 import { timeTrainingSteps } from '../analysis/cost';
 import { createM2, disposeM2 } from '../model/m2';
-import { createVae, disposeVae } from '../model/vae';
+import { createVae, CS236_PRESET, disposeVae, resolveVaeConfig } from '../model/vae';
+import { binarizeImages, iwaeBounds, type LikelihoodModel } from '../analysis/likelihood';
 import { m1Splits, m1VaeConfig } from '../train/m1';
 import { accuracy } from '../train/evaluate';
 import { makeRng, standardNormal } from '../core/random';
@@ -187,6 +193,40 @@ async function profileStep(rounds: number): Promise<void> {
   );
 }
 
+/** Seconds and achieved GFLOP/s of the IWAE bounds with m up to `samples` on the first `images` test images. */
+function timeIwae(model: LikelihoodModel, testImages: Float32Array, images: number, samples: number): { seconds: number; gflops: number } {
+  const xDim = model.kind === 'vae' ? model.vae.config.xDim : model.m2.config.xDim;
+  const binary = binarizeImages(testImages.subarray(0, images * xDim), 0);
+  const counts = [1, 10, 100, 1000].filter((m) => m <= samples && samples % m === 0);
+  const { seconds } = iwaeBounds(model, binary, { sampleCounts: [...new Set([...counts, samples])], seed: 0 });
+  // The decoder's matmul MACs per sample (all K classes for M2, whose y enters as a broadcast add);
+  // the encoder runs once per image.
+  const macs = (sizes: number[]) => sizes.slice(1).reduce((sum, n, i) => sum + (sizes[i] as number) * n, 0);
+  const decoderMacs =
+    model.kind === 'vae'
+      ? macs([model.vae.config.zDim, ...model.vae.config.hidden, xDim])
+      : model.m2.config.numClasses * macs([model.m2.config.zDim, ...model.m2.config.hidden, xDim]);
+  return { seconds, gflops: (2 * decoderMacs * images * samples) / seconds / 1e9 };
+}
+
+function benchIwae(testImages: Float32Array, testCount: number, vaeImages: number, m2Images: number, samples: number): void {
+  const vae = createVae(resolveVaeConfig({ ...CS236_PRESET, seed: 0 }));
+  const m2 = createM2(resolveConfig({ variant: 'v3', labels: 100 }), 0);
+  try {
+    const a = timeIwae({ kind: 'vae', vae }, testImages, vaeImages, samples);
+    console.log(
+      `IWAE, CS236 VAE (2×300 ELU, z = 10): m = 1…${samples} on ${vaeImages} test images in ${a.seconds.toFixed(1)} s (${a.gflops.toFixed(0)} GFLOP/s in the decoder's matmuls)${vaeImages < testCount ? `, about ${((a.seconds * testCount) / vaeImages).toFixed(0)} s for all ${testCount}` : ''}`,
+    );
+    const b = timeIwae({ kind: 'm2', m2 }, testImages, m2Images, samples);
+    console.log(
+      `IWAE, M2 (y summed out, 10 decoder passes per sample): m = 1…${samples} on ${m2Images} test images in ${b.seconds.toFixed(1)} s (${b.gflops.toFixed(0)} GFLOP/s), about ${((b.seconds * testCount) / m2Images / 60).toFixed(0)} min for all ${testCount}; ${(b.seconds / m2Images / (a.seconds / vaeImages)).toFixed(1)}× the VAE per image, same run`,
+    );
+  } finally {
+    disposeVae(vae);
+    disposeM2(m2);
+  }
+}
+
 function wasmMeasurement(steps: number): Measurement | string {
   const r = cp.spawnSync(process.execPath, [__filename, '--worker', '--variants', 'v3', '--warmup', '1', '--steps', String(steps)], {
     encoding: 'utf8',
@@ -211,10 +251,21 @@ async function main(): Promise<void> {
       worker: { type: 'boolean', default: false },
       classes: { type: 'string', default: '100' },
       'classes-steps': { type: 'string', default: '6' },
+      'iwae-images': { type: 'string', default: '10000' },
+      'iwae-m2-images': { type: 'string', default: '500' },
+      'iwae-samples': { type: 'string', default: '1000' },
+      'no-iwae': { type: 'boolean', default: false },
+      'only-iwae': { type: 'boolean', default: false },
     },
     strict: true,
   });
   const backend = await initBackend();
+  if (!values['no-iwae'] && !values.worker) {
+    const { test } = loadDataset();
+    const count = (flag: string) => Math.min(test.count, Number(values[flag as keyof typeof values]));
+    benchIwae(test.images, test.count, count('iwae-images'), count('iwae-m2-images'), Number(values['iwae-samples']));
+    if (values['only-iwae']) return;
+  }
   const variants = (values.variants as string).split(',') as Variant[];
   // Each variant is timed in several rounds; the machine is shared, so we report the fastest
   // round (least disturbed) next to the median.
