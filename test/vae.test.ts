@@ -2,7 +2,18 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { disposeVae, loadDataset, subsetDataset, tf, trainVae, vaeDecode, vaeEncodeMean, vaeReconstruct, vaeSample } from 'ssvae';
+import {
+  disposeVae,
+  loadDataset,
+  subsetDataset,
+  tf,
+  trainVae,
+  vaeDecode,
+  vaeEncodeMean,
+  vaeEvaluate,
+  vaeReconstruct,
+  vaeSample,
+} from 'ssvae';
 import { tempDir, writeTinyDataset } from './helpers';
 
 const dataDir = tempDir('vae-data');
@@ -117,4 +128,30 @@ test('subsetDataset keeps the first images of each split and says so in its name
   assert.notEqual(sub.name, dataset.name);
   assert.match(sub.name, /train 30, validation 10, test 50/);
   assert.equal(subsetDataset(dataset, { train: 1e6, validation: 1e6, test: 1e6 }), dataset);
+});
+
+test('VAE checkpoints: a run stopped after 2 epochs and resumed to 3 computes what an uninterrupted run does (GMVAE, binarised)', async () => {
+  const settings = { ...tiny, binarize: true, prior: 'mixture' as const, components: 3, activation: 'elu' as const };
+  const whole = await trainVae({ ...settings, epochs: 3 }, { dataset, cache: false });
+  const checkpointDir = path.join(tempDir('vae-checkpoint'), 'checkpoint');
+  const first = await trainVae({ ...settings, epochs: 2 }, { dataset, cache: false, checkpointDir });
+  assert.equal(JSON.parse(fs.readFileSync(path.join(checkpointDir, 'vae.json'), 'utf8')).epochs.length, 2);
+  disposeVae(first.vae);
+  const resumedEpochs: number[] = [];
+  const resumed = await trainVae(
+    { ...settings, epochs: 3 },
+    { dataset, cache: false, checkpointDir, onEpoch: (e) => resumedEpochs.push(e.epoch) },
+  );
+  assert.deepEqual(resumedEpochs, [3]);
+  const terms = (r: typeof whole) => r.record.epochs.map((e) => [e.epoch, e.train, e.validation]);
+  assert.deepEqual(terms(resumed), terms(whole));
+  assert.ok(resumed.record.finished);
+  const images = dataset.test.images;
+  assert.deepEqual(vaeEvaluate(resumed.vae, images, 1), vaeEvaluate(whole.vae, images, 1));
+  await assert.rejects(
+    trainVae({ ...settings, epochs: 3, components: 4 }, { dataset, cache: false, checkpointDir }),
+    /holds a checkpoint of a VAE with other settings/,
+  );
+  disposeVae(whole.vae);
+  disposeVae(resumed.vae);
 });

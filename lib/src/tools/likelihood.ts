@@ -106,7 +106,8 @@ export function vaeRunConfig(model: VaeModelName, preset: 'cs236' | 'none', over
 
 /**
  * Trains one VAE or GMVAE into `dir` (vae.json and its networks) unless dir holds it finished
- * with the same configuration; an error if dir holds one with another.
+ * with the same configuration, resuming from dir/checkpoint/ if an earlier attempt was killed;
+ * an error if dir holds a run with another configuration.
  */
 export async function trainVaeRun(
   config: VaeConfig,
@@ -121,7 +122,8 @@ export async function trainVaeRun(
       throw new Error(`${dir} holds a VAE run with other settings; move it away or choose another --out`);
     if (saved.finished) return 'finished';
   }
-  const { vae, record } = await trainVae(config, { cache: false, onEpoch });
+  // Checkpoints every epoch in dir/checkpoint/, which the final save replaces: a killed run resumes.
+  const { vae, record } = await trainVae(config, { cache: false, onEpoch, checkpointDir: path.join(dir, 'checkpoint') });
   try {
     await saveVae(dir, vae, record);
   } finally {

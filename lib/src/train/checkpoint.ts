@@ -105,16 +105,29 @@ function decodeOptimizer(dir: string): AdamState {
   return { groups };
 }
 
+/** The optimizer's state, read out now, as the two files writeOptimizer puts in a checkpoint. */
+export function optimizerFiles(optimizer: Adam): { json: string; bin: Uint8Array } {
+  return encodeOptimizer(optimizer.getState());
+}
+
+/** Writes dir/optimizer.json and dir/optimizer.bin (dir being a checkpoint's temporary folder). */
+export function writeOptimizer(dir: string, files: { json: string; bin: Uint8Array }): void {
+  fs.writeFileSync(path.join(dir, 'optimizer.json'), files.json);
+  fs.writeFileSync(path.join(dir, 'optimizer.bin'), files.bin);
+}
+
+/** Restores the optimizer state written by writeOptimizer in dir. */
+export function readOptimizerInto(dir: string, optimizer: Adam): void {
+  optimizer.setState(decodeOptimizer(dir));
+}
+
 /** Saves the three networks to dir/{classifier,encoder,decoder}/ (replacing dir atomically), plus the optimizer if given. */
 export async function saveM2(dir: string, m: M2, optimizer?: Adam, extra: Record<string, unknown> = {}): Promise<void> {
   const nets = zip(M2_NETWORKS, await Promise.all(M2_NETWORKS.map((name) => serialise(m[name]))));
-  const opt = optimizer ? encodeOptimizer(optimizer.getState()) : undefined;
+  const opt = optimizer ? optimizerFiles(optimizer) : undefined;
   replaceDirAtomic(dir, (tmp) => {
     for (const [name, net] of nets) writeNetwork(path.join(tmp, name), net);
-    if (opt) {
-      fs.writeFileSync(path.join(tmp, 'optimizer.json'), opt.json);
-      fs.writeFileSync(path.join(tmp, 'optimizer.bin'), opt.bin);
-    }
+    if (opt) writeOptimizer(tmp, opt);
     fs.writeFileSync(path.join(tmp, 'state.json'), JSON.stringify(extra));
   });
 }
@@ -124,6 +137,6 @@ export function loadM2Into(dir: string, m: M2, optimizer?: Adam): Record<string,
   const source = readableDir(dir);
   if (source === undefined) throw new Error(`${dir}: no checkpoint there`);
   M2_NETWORKS.forEach((name) => readNetworkInto(path.join(source, name), m[name]));
-  if (optimizer) optimizer.setState(decodeOptimizer(source));
+  if (optimizer) readOptimizerInto(source, optimizer);
   return JSON.parse(fs.readFileSync(path.join(source, 'state.json'), 'utf8'));
 }

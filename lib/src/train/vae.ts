@@ -16,7 +16,7 @@ import { Adam } from '../model/optimizer';
 import { createVae, disposeVae, resolveVaeConfig, VAE_NETWORKS, vaeElbo, vaeVariables, type Vae, type VaeConfig } from '../model/vae';
 import { gaussianKlPerDimension } from '../model/objectives';
 import { cacheEntryDir, codeVersion, defaultCacheRoot, lookUpEntry, trainingReason } from './cache-entries';
-import { readNetworkInto, serialise, writeNetwork } from './checkpoint';
+import { optimizerFiles, readNetworkInto, readOptimizerInto, serialise, writeNetwork, writeOptimizer } from './checkpoint';
 import { describeEnvironment, type Environment } from './records';
 import { gradientStep, TrainingDiverged } from './step';
 
@@ -133,12 +133,14 @@ const PRIOR_FILE = 'prior.json';
  * Writes dir/vae.json (the record), each network in dir/<net>/ (as checkpoint.ts does for M2) and
  * the GMVAE's prior parameters in dir/prior.json, replacing dir atomically.
  */
-export async function saveVae(dir: string, vae: Vae, record: VaeRunRecord): Promise<void> {
+export async function saveVae(dir: string, vae: Vae, record: VaeRunRecord, optimizer?: Adam): Promise<void> {
   const saved = zip(VAE_NETWORKS, await Promise.all(VAE_NETWORKS.map((name) => serialise(vae[name]))));
   const prior = vae.prior ? { shape: vae.prior.shape, values: Array.from(await vae.prior.data()) } : undefined;
+  const opt = optimizer ? optimizerFiles(optimizer) : undefined;
   replaceDirAtomic(dir, (tmp) => {
     for (const [name, network] of saved) writeNetwork(path.join(tmp, name), network);
     if (prior) fs.writeFileSync(path.join(tmp, PRIOR_FILE), `${JSON.stringify(prior)}\n`);
+    if (opt) writeOptimizer(tmp, opt);
     fs.writeFileSync(path.join(tmp, 'vae.json'), `${JSON.stringify(record, null, 2)}\n`);
   });
 }
@@ -188,6 +190,32 @@ export interface TrainVaeOptions {
   log?: (line: string) => void;
   /** The code version to key the cache entry by (default codeVersion()). */
   code?: string;
+  /**
+   * Save the model, the optimizer and the record here after every epoch, and continue from what
+   * is there if it holds an unfinished run of the same configuration (its epochs may be fewer).
+   * Each epoch's batches and noise depend only on the seed and the epoch, so a resumed run
+   * computes what an uninterrupted one would.
+   */
+  checkpointDir?: string;
+}
+
+/**
+ * Loads a run of vae's configuration (epochs aside, at most as many) from a checkpoint folder into
+ * vae and the optimizer; undefined if the folder holds nothing. An error if it holds another
+ * configuration.
+ */
+function resumeFrom(dir: string, vae: Vae, optimizer: Adam): VaeRunRecord | undefined {
+  const source = readableDir(dir);
+  if (source === undefined || !fs.existsSync(path.join(source, 'vae.json'))) return undefined;
+  const saved = readJsonFile(path.join(source, 'vae.json'), 'cannot read the VAE checkpoint') as VaeRunRecord;
+  const sameRun = JSON.stringify({ ...saved.config, epochs: 0 }) === JSON.stringify({ ...vae.config, epochs: 0 });
+  if (!sameRun) throw new Error(`${dir}: holds a checkpoint of a VAE with other settings`);
+  if (saved.epochs.length > vae.config.epochs)
+    throw new Error(`${dir}: the checkpoint has ${saved.epochs.length} epochs, more than the ${vae.config.epochs} asked for`);
+  for (const name of VAE_NETWORKS) readNetworkInto(path.join(source, name), vae[name]);
+  readPriorInto(source, vae);
+  readOptimizerInto(source, optimizer);
+  return saved;
 }
 
 /** VAEs loaded from the cache in this process, by directory: asking again hands back the same model. */
@@ -241,7 +269,6 @@ export async function trainVae(overrides: Partial<VaeConfig> = {}, options: Trai
 
   const vae = createVae(config);
   const optimizer = new Adam(vaeVariables(vae), { lr: config.lr, beta1: config.beta1, beta2: config.beta2 });
-  const x = tf.tensor2d(dataset.train.images, [dataset.train.count, config.xDim]);
   const record: VaeRunRecord = {
     format: 'ssvae-vae/1',
     config,
@@ -250,8 +277,23 @@ export async function trainVae(overrides: Partial<VaeConfig> = {}, options: Trai
     environment: describeEnvironment(backend.name),
     wallSeconds: 0,
   };
+  const checkpoint = options.checkpointDir;
   try {
-    for (let epoch = 1; epoch <= config.epochs; epoch++) {
+    const resumed = checkpoint ? resumeFrom(checkpoint, vae, optimizer) : undefined;
+    if (resumed)
+      Object.assign(record, {
+        epochs: resumed.epochs,
+        wallSeconds: resumed.wallSeconds,
+        finished: resumed.epochs.length === config.epochs,
+      });
+  } catch (err) {
+    disposeVae(vae);
+    optimizer.dispose();
+    throw err;
+  }
+  const x = tf.tensor2d(dataset.train.images, [dataset.train.count, config.xDim]);
+  try {
+    for (let epoch = record.epochs.length + 1; epoch <= config.epochs; epoch++) {
       const started = process.hrtime.bigint();
       const trainTerms = trainEpoch(vae, optimizer, x, epoch);
       const validation = vaeEvaluate(vae, dataset.validation.images, drawSeed(makeRng(config.seed, 'vae-validation')));
@@ -260,6 +302,7 @@ export async function trainVae(overrides: Partial<VaeConfig> = {}, options: Trai
       const entry: VaeEpochRecord = { epoch, seconds, train: trainTerms, validation };
       record.epochs.push(entry);
       record.finished = epoch === config.epochs;
+      if (checkpoint) await saveVae(checkpoint, vae, record, optimizer);
       options.onEpoch?.(entry, record);
       // Let the event loop run between epochs (a notebook's progress lines go out here).
       await new Promise((resolve) => setImmediate(resolve));
