@@ -58,15 +58,22 @@ export function comparisonTableHtml(table: ComparisonTable): string {
   return htmlTable('ssvae-comparison', head, rows, { rightAligned, rowClasses: table.rows.map((row) => row.kind) });
 }
 
+/**
+ * A GitHub pipe table of text cells (| escaped): a header row, then one row per entry; the first
+ * two columns are left-aligned, the rest right-aligned.
+ */
+export function markdownTable(head: string[], rows: string[][]): string {
+  const line = (cells: string[]) => `| ${cells.map((c) => c.replace(/\|/g, '\\|')).join(' | ')} |`;
+  return [line(head), `|${head.map((_, i) => (i < 2 ? '---' : '---:')).join('|')}|`, ...rows.map(line)].join('\n');
+}
+
 /** The table as Markdown (GitHub's pipe tables): the same rows and cells as the HTML table. */
 export function comparisonTableMarkdown(table: ComparisonTable): string {
-  const cell = (text: string) => text.replace(/\|/g, '\\|');
   const head = ['Method', 'Source', ...table.labelCounts.map((n) => `N = ${n}`)];
-  const lines = [`| ${head.join(' | ')} |`, `|${head.map((_, i) => (i < 2 ? '---' : '---:')).join('|')}|`];
-  for (const row of table.rows) {
-    lines.push(`| ${[row.method, row.source, ...table.labelCounts.map((n) => formatCell(row.cells[n]))].map(cell).join(' | ')} |`);
-  }
-  return lines.join('\n');
+  return markdownTable(
+    head,
+    table.rows.map((row) => [row.method, row.source, ...table.labelCounts.map((n) => formatCell(row.cells[n]))]),
+  );
 }
 
 /**

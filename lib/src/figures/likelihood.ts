@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { likelihoodRows, loadLikelihoodRecords, type LikelihoodRow, type OverSeeds } from '../analysis/likelihood';
 import { CS236_HW2_LIKELIHOOD, CS236_LIKELIHOOD, type MeanSd } from '../analysis/references';
 import { projectDataDir } from '../core/paths';
-import { htmlTable } from './comparison';
+import { htmlTable, markdownTable } from './comparison';
 import { VEGA_LITE_SCHEMA, WIDE_LEGEND, type ChartOptions, type TopLevelSpec } from './vega';
 
 /** The default home of scored runs: data/study/likelihood. */
@@ -16,6 +16,11 @@ export function defaultLikelihoodDir(): string {
 }
 
 const MODEL_NAMES: Record<string, string> = { vae: 'VAE', gmvae: 'GMVAE' };
+
+/** 'vae' → 'VAE', 'gmvae' → 'GMVAE', an M2 row's 'v3, N = 100' → 'M2 v3, N = 100'. */
+function displayName(model: string): string {
+  return MODEL_NAMES[model] ?? model.replace(/^v(\d)/, 'M2 v$1');
+}
 
 function cell(value: OverSeeds | MeanSd | undefined): string {
   if (value === undefined) return '—';
@@ -33,7 +38,7 @@ export function likelihoodTable(rows: LikelihoodRow[]): LikelihoodTable {
   const counts = [...new Set([...rows.flatMap((r) => [...r.negativeIwae.keys()]), 1, 10, 100, 1000])].sort((a, b) => a - b);
   const head = ['Model', 'Source', 'Seeds', 'Test images', '−ELBO', 'KL', '−log p(x|z)', ...counts.map((m) => `−IWAE, m = ${m}`)];
   const ours = rows.map((r) => [
-    MODEL_NAMES[r.model] ?? r.model.replace(/^v(\d)/, 'M2 v$1'),
+    displayName(r.model),
     'ours',
     String(r.seeds.length),
     String(r.images),
@@ -43,7 +48,7 @@ export function likelihoodTable(rows: LikelihoodRow[]): LikelihoodTable {
     ...counts.map((m) => cell(r.negativeIwae.get(m))),
   ]);
   const published = CS236_LIKELIHOOD.map((p) => [
-    MODEL_NAMES[p.model] ?? p.model,
+    displayName(p.model),
     CS236_HW2_LIKELIHOOD.short,
     '100 runs',
     '100',
@@ -60,12 +65,7 @@ export function likelihoodTableHtml(table: LikelihoodTable): string {
 }
 
 export function likelihoodTableMarkdown(table: LikelihoodTable): string {
-  const lines = [
-    `| ${table.head.map((c) => c.replace(/\|/g, '\\|')).join(' | ')} |`,
-    `|${table.head.map((_, i) => (i < 2 ? '---' : '---:')).join('|')}|`,
-  ];
-  for (const row of table.rows) lines.push(`| ${row.map((c) => c.replace(/\|/g, '\\|')).join(' | ')} |`);
-  return lines.join('\n');
+  return markdownTable(table.head, table.rows);
 }
 
 /** The README's likelihood block: the table of every scored run under `root`, with where it comes from. */
@@ -89,14 +89,15 @@ export function likelihoodMarkdown(root: string = defaultLikelihoodDir()): strin
  * (ours solid, the course's dashed), so the bound's fall with m reads across models and sources.
  */
 export function iwaeCurveSpec(rows: LikelihoodRow[], options: ChartOptions & { published?: boolean } = {}): TopLevelSpec {
-  const name = (model: string) => MODEL_NAMES[model] ?? model.replace(/^v(\d)/, 'M2 v$1');
-  const ours = rows.flatMap((r) => [...r.negativeIwae].map(([m, v]) => ({ model: name(r.model), source: 'ours', m, value: v.mean })));
+  const ours = rows.flatMap((r) =>
+    [...r.negativeIwae].map(([m, v]) => ({ model: displayName(r.model), source: 'ours', m, value: v.mean })),
+  );
   const published =
     options.published === false
       ? []
       : CS236_LIKELIHOOD.flatMap((p) =>
           Object.entries(p.negativeIwae).map(([m, [value]]) => ({
-            model: name(p.model),
+            model: displayName(p.model),
             source: CS236_HW2_LIKELIHOOD.short,
             m: Number(m),
             value,

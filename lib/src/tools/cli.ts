@@ -238,6 +238,11 @@ function settingsFromFlags(flags: Record<string, unknown>): TrainSettings {
   return settings as TrainSettings;
 }
 
+/** A config field's flag name: zDim → z-dim. */
+function flagName(key: string): string {
+  return key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+}
+
 /** resolveConfig's error with the config field named as its flag. */
 function checkConfig(overrides: TrainSettings): TrainConfig {
   try {
@@ -246,7 +251,7 @@ function checkConfig(overrides: TrainSettings): TrainConfig {
     throw new UsageError(
       (err as Error).message.replace(
         /^config\.(?:(m1|gumbel)\.)?(\w+)/,
-        (_, group: string | undefined, k: string) => `--${group ? `${group}-` : ''}${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`,
+        (_, group: string | undefined, k: string) => `--${group ? `${group}-` : ''}${flagName(k)}`,
       ),
     );
   }
@@ -615,9 +620,7 @@ async function vaeCommand(argv: string[]): Promise<void> {
     try {
       return vaeRunConfig(model, preset, { ...overrides, seed });
     } catch (err) {
-      throw new UsageError(
-        (err as Error).message.replace(/^vae config\.(\w+)/, (_, k: string) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`),
-      );
+      throw new UsageError((err as Error).message.replace(/^vae config\.(\w+)/, (_, k: string) => `--${flagName(k)}`));
     }
   });
   await initBackend();

@@ -145,6 +145,12 @@ export async function saveVae(dir: string, vae: Vae, record: VaeRunRecord, optim
   });
 }
 
+/** Reads the networks and the mixture prior saved by saveVae in dir into vae. */
+function readVaeInto(dir: string, vae: Vae): void {
+  for (const name of VAE_NETWORKS) readNetworkInto(path.join(dir, name), vae[name]);
+  readPriorInto(dir, vae);
+}
+
 /** Reads dir/prior.json into the VAE's prior variable, checking its shape. */
 function readPriorInto(dir: string, vae: Vae): void {
   if (!vae.prior) return;
@@ -167,8 +173,7 @@ export function loadVae(dir: string): { record: VaeRunRecord; vae: Vae } {
     throw new Error(`${path.join(source, 'vae.json')}: not a VAE record (format ${JSON.stringify(record.format)})`);
   const vae = createVae(record.config);
   try {
-    for (const name of VAE_NETWORKS) readNetworkInto(path.join(source, name), vae[name]);
-    readPriorInto(source, vae);
+    readVaeInto(source, vae);
   } catch (err) {
     disposeVae(vae);
     throw err;
@@ -212,8 +217,7 @@ function resumeFrom(dir: string, vae: Vae, optimizer: Adam): VaeRunRecord | unde
   if (!sameRun) throw new Error(`${dir}: holds a checkpoint of a VAE with other settings`);
   if (saved.epochs.length > vae.config.epochs)
     throw new Error(`${dir}: the checkpoint has ${saved.epochs.length} epochs, more than the ${vae.config.epochs} asked for`);
-  for (const name of VAE_NETWORKS) readNetworkInto(path.join(source, name), vae[name]);
-  readPriorInto(source, vae);
+  readVaeInto(source, vae);
   readOptimizerInto(source, optimizer);
   return saved;
 }
