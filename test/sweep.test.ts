@@ -220,3 +220,77 @@ test('every command answers --help and -h with its usage and exit 0', () => {
     }
   }
 });
+
+test('a plan of models sweeps VAE runs: trains and scores each, redoes nothing, lists commands that give the same records', () => {
+  const dir = tempDir('sweep-vae');
+  const plan = {
+    models: ['vae', 'gmvae'],
+    seeds: [0],
+    preset: 'none',
+    epochs: 2,
+    iwae: [1, 4],
+    settings: { hidden: [8], zDim: 2, batchSize: 20, components: 3, dataset: dataDir },
+  };
+  const file = path.join(dir, 'plan.json');
+  fs.writeFileSync(file, JSON.stringify(plan));
+  const out = path.join(dir, 'runs');
+  const r = cli(['sweep', '--plan', file, '--out', out, '--jobs', '1']);
+  assert.equal(r.status, 0, r.stderr + r.stdout);
+  assert.match(r.stdout, /sweep: 2 runs planned, 0 already finished, 2 to train \(4 epochs\)/);
+  const group = `none_batchSize-20_components-3_dataset-${path.basename(dataDir)}_hidden-8_zDim-2`;
+  assert.deepEqual(fs.readdirSync(out), [group]);
+  const bounds = (root: string, name: string) => {
+    const record = JSON.parse(fs.readFileSync(path.join(root, name, 'likelihood.json'), 'utf8'));
+    assert.deepEqual(record.iwae.sampleCounts, [1, 4]);
+    return record.iwae.bounds as number[];
+  };
+  const scored = Object.fromEntries(['vae-s0', 'gmvae-s0'].map((n) => [n, bounds(path.join(out, group), n)]));
+  assert.match(r.stdout, /^\[\d\/2\] [^ ]+\/gmvae-s0: −ELBO \d+\.\d\d, −IWAE\(m = 4\) \d+\.\d\d nats/m);
+  assert.match(r.stdout, /Negative log-likelihood bounds .* from the 2 likelihood records/);
+  assert.doesNotMatch(r.stdout, /no finished runs to summarise/);
+  const again = cli(['sweep', '--plan', file, '--out', out]);
+  assert.equal(again.status, 0, again.stderr);
+  assert.match(again.stdout, /sweep: 0 trained, 2 already finished, 0 failed/);
+  // Trained but not scored: the sweep scores it and trains nothing.
+  fs.rmSync(path.join(out, group, 'vae-s0', 'likelihood.json'));
+  const rescore = cli(['sweep', '--plan', file, '--out', out]);
+  assert.equal(rescore.status, 0, rescore.stderr);
+  assert.match(rescore.stdout, /2 runs planned, 1 already finished, 1 to train \(0 epochs\)/);
+  assert.deepEqual(bounds(path.join(out, group), 'vae-s0'), scored['vae-s0']);
+  // --list: one `vae` command per model and seed; run by GNU parallel they give the same bounds.
+  const listed = path.join(dir, 'listed');
+  const list = cli(['sweep', '--plan', file, '--out', listed, '--list']);
+  assert.equal(list.status, 0, list.stderr);
+  const lines = list.stdout.trim().split('\n');
+  assert.equal(lines.length, 2);
+  assert.match(lines[0]!, / vae --model vae --seeds 0 --preset none --epochs 2 .*--iwae 1,4 --out [^ ]+\/listed\/none_[^ ]+$/);
+  const par = cp.spawnSync('parallel', ['-j1', '--halt', 'now,fail=1'], { input: list.stdout, cwd: root, encoding: 'utf8' });
+  assert.equal(par.status, 0, par.stderr);
+  for (const name of ['vae-s0', 'gmvae-s0']) assert.deepEqual(bounds(path.join(listed, group), name), scored[name]);
+});
+
+test('a bad plan of models gets one clear error naming the field', () => {
+  const dir = tempDir('sweep-vae-plans');
+  const good = { models: ['gmvae'], seeds: [0] };
+  const cases: [unknown, RegExp][] = [
+    [{ ...good, models: ['vea'] }, /plan\.json\.models must be a non-empty list of vae, gmvae, got \["vea"\]/],
+    [{ ...good, preset: 'cs237' }, /plan\.json\.preset must be "cs236" or "none"/],
+    [{ ...good, labels: [100] }, /plan\.json: unknown field "labels" \(a plan of models has models, seeds/],
+    [{ ...good, settings: { alpha: 1 } }, /plan\.json\.settings\.alpha: not a VAE setting a plan may give/],
+    [{ ...good, settings: { components: 0 } }, /plan\.json: field components must be a positive integer, got 0 \(model gmvae\)/],
+    [{ ...good, iwae: [3, 4] }, /plan\.json\.iwae: each sample count must divide the largest/],
+  ];
+  for (const [content, pattern] of cases) {
+    const file = path.join(dir, 'plan.json');
+    fs.writeFileSync(file, JSON.stringify(content));
+    const r = cli(['sweep', '--plan', file, '--out', path.join(dir, 'runs'), '--list']);
+    assert.equal(r.status, 2, `${JSON.stringify(content)}: ${r.stderr}`);
+    const lines = r.stderr.split('\n').filter((l) => l.startsWith('ssvae:'));
+    assert.equal(lines.length, 1, r.stderr);
+    assert.match(lines[0]!, pattern);
+  }
+  const cs236 = cli(['sweep', '--plan', path.join(root, 'plans', 'cs236.json'), '--list']);
+  assert.equal(cs236.status, 0, cs236.stderr);
+  assert.equal(cs236.stdout.trim().split('\n').length, 10);
+  assert.match(cs236.stdout, / vae --model gmvae --seeds 4 --preset cs236 --epochs 40 --out [^ ]+\/data\/runs\/cs236$/m);
+});

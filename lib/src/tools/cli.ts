@@ -20,7 +20,7 @@ import { confusionMatrix } from '../train/evaluate';
 import { createM2, disposeM2 } from '../model/m2';
 import { epochLine, resultLine } from '../notebook/progress';
 import { readRunRecord } from '../train/records';
-import { lockRunDir, lockRunDirWaiting, runState, type RunState } from '../train/run-dir';
+import { lockRunDir, lockRunDirWaiting, runState, takeLockWaiting, type RunState } from '../train/run-dir';
 import {
   defaultJobs,
   expandPlans,
@@ -34,8 +34,9 @@ import {
   GROUP_SETTING_FLAGS,
   SETTING_FLAGS,
   shardOf,
+  isVaeRun,
+  type AnyPlan,
   type SettingKind,
-  type SweepPlan,
 } from './sweep';
 import { evaluateLikelihood, trainVaeRun, VAE_MODELS, vaeRunConfig } from './likelihood';
 import { LIKELIHOOD_FILE, type LikelihoodRecord } from '../analysis/likelihood';
@@ -122,7 +123,11 @@ Trains every run of a plan that is not finished yet: methods × label counts × 
 ROOT/<group>/<variant>-<N>-s<seed>, where <group> names the preset and the settings given.
 Finished runs are skipped, unfinished ones resumed. Ends with mean ± 95% interval per method × N.
   --plan FILE        JSON: {"variants": […], "labels": […], "seeds": […], "epochs": E,
-                     "settings": {field: value}, "grid": {field: [values]}}, or a list of them
+                     "settings": {field: value}, "grid": {field: [values]}}, or a list of them;
+                     a plan of unsupervised models instead: {"models": ["vae", "gmvae"],
+                     "seeds": […], "preset": "cs236"|"none", "epochs": E, "iwae": [1, …, 1000],
+                     "settings": {"components": k, …}}, each run being ssvae vae for one
+                     model and seed in ROOT/<preset>/<model>-s<seed> (e.g. plans/cs236.json)
   --variants v1,v2,v3,baseline,m1,m1m2,gumbel   --labels 100,600   --seeds 0-4 (or 0,1,2)   --epochs 50
   --grid KEY=V1,V2   cross a setting's values (KEY as in a plan file, e.g. lr, schedule)
   --out ROOT         default data/runs
@@ -419,7 +424,7 @@ async function sweepCommand(argv: string[]): Promise<void> {
     shard: { type: 'string' },
   });
   const settings = stripUndefined(settingsFromFlags(flags));
-  let plans: SweepPlan[];
+  let plans: AnyPlan[];
   try {
     if (flags.plan !== undefined) {
       const clash = ['variants', 'labels', 'seeds', 'epochs', 'grid', ...Object.keys(SETTING_OPTIONS)].filter(
@@ -490,7 +495,12 @@ async function sweepCommand(argv: string[]): Promise<void> {
     },
   });
   bar?.stop();
-  for (const line of formatSummary(outcome.summary)) console.log(line);
+  if (runs.some((r) => !isVaeRun(r))) for (const line of formatSummary(outcome.summary)) console.log(line);
+  // Unsupervised models: the likelihood table of each group folder, beside the course's numbers.
+  for (const group of new Set(runs.filter(isVaeRun).map((r) => path.dirname(r.name)))) {
+    console.log(`\n${group}:`);
+    console.log(likelihoodMarkdown(path.join(root, group)));
+  }
   console.log(
     `sweep: ${outcome.trained} trained, ${outcome.skipped} already finished, ${outcome.failed.length} failed; records under ${root}`,
   );
@@ -525,7 +535,7 @@ function printLikelihood(record: LikelihoodRecord): void {
   console.log(`  ${iwae.images} binarised test images, ${iwae.seconds.toFixed(1)} s`);
 }
 
-async function likelihoodCommand(dir: string, flags: Record<string, unknown>): Promise<void> {
+async function likelihoodCommand(dir: string, flags: Record<string, unknown>, onChunk?: () => void): Promise<void> {
   const sampleCounts = positiveIntList(flags, 'iwae') ?? [];
   const bar = progressBar('IWAE [{bar}] {value}/{total} images  {eta}s left');
   try {
@@ -534,7 +544,10 @@ async function likelihoodCommand(dir: string, flags: Record<string, unknown>): P
       images: number(flags, 'images', true),
       seed: number(flags, 'seed', true),
       weights: oneOf(flags, 'weights', ['best', 'last'] as const),
-      onProgress: bar.update,
+      onProgress: (done, total) => {
+        bar.update(done, total);
+        onChunk?.();
+      },
     });
     bar.stop();
     console.log(`${dir}: ${record.model}, seed ${record.seed}`);
@@ -624,18 +637,28 @@ async function vaeCommand(argv: string[]): Promise<void> {
     }
   });
   await initBackend();
+  // Started by a sweep: stop (after the epoch's checkpoint, or between scoring chunks) once it is gone.
+  const checkParent = stopWithParent();
   for (const config of configs) {
     const dir = path.join(root, `${model}-s${config.seed}`);
-    const outcome = await trainVaeRun(config, dir, (e) =>
-      console.log(
-        `${model} seed ${config.seed} epoch ${e.epoch}/${config.epochs}  ${e.seconds.toFixed(1)} s  validation −ELBO ${e.validation.negativeElbo.toFixed(2)} (KL ${e.validation.kl.toFixed(2)})`,
-      ),
-    );
-    if (outcome === 'finished' && fs.existsSync(path.join(dir, LIKELIHOOD_FILE))) {
-      console.log(`already finished: ${dir}`);
-      continue;
+    // The lock sits beside the run's folder, which the final save replaces as a whole.
+    fs.mkdirSync(root, { recursive: true });
+    const release = await takeLockWaiting(`${dir}.lock`, dir, CONTINUE_LOCK_WAIT_MS);
+    try {
+      const outcome = await trainVaeRun(config, dir, (e) => {
+        console.log(
+          `${model} seed ${config.seed} epoch ${e.epoch}/${config.epochs}  ${e.seconds.toFixed(1)} s  validation −ELBO ${e.validation.negativeElbo.toFixed(2)} (KL ${e.validation.kl.toFixed(2)})`,
+        );
+        checkParent();
+      });
+      if (outcome === 'finished' && fs.existsSync(path.join(dir, LIKELIHOOD_FILE))) {
+        console.log(`already finished: ${dir}`);
+        continue;
+      }
+      await likelihoodCommand(dir, { iwae: sampleCounts.join(',') }, checkParent);
+    } finally {
+      release();
     }
-    await likelihoodCommand(dir, { iwae: sampleCounts.join(',') });
   }
 }
 

@@ -10,7 +10,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { initBackend } from '../core/backend';
-import { readJsonFile, writeFileAtomic } from '../core/files';
+import { writeFileAtomic } from '../core/files';
 import { loadNamedDataset } from '../data/datasets';
 import { binarizeImages, LIKELIHOOD_FILE, scoreLikelihood, type LikelihoodModel, type LikelihoodRecord } from '../analysis/likelihood';
 import { resolveConfig } from '../model/config';
@@ -18,7 +18,7 @@ import { createM2, disposeM2 } from '../model/m2';
 import { CS236_PRESET, disposeVae, resolveVaeConfig, type VaeConfig } from '../model/vae';
 import { loadM2Into } from '../train/checkpoint';
 import { describeEnvironment, readRunRecord } from '../train/records';
-import { loadVae, saveVae, trainVae, type VaeEpochRecord } from '../train/vae';
+import { loadVae, savedVaeRecord, saveVae, trainVae, type VaeEpochRecord } from '../train/vae';
 
 export interface LikelihoodOptions {
   sampleCounts: number[];
@@ -104,6 +104,22 @@ export function vaeRunConfig(model: VaeModelName, preset: 'cs236' | 'none', over
   return resolveVaeConfig({ ...(preset === 'cs236' ? CS236_PRESET : {}), prior: model === 'gmvae' ? 'mixture' : 'gaussian', ...overrides });
 }
 
+/** Where a VAE run directory stands: nothing yet, a checkpoint to resume, trained but not scored, or scored. */
+export type VaeRunState = { kind: 'new' } | { kind: 'resumable'; epochsDone: number } | { kind: 'trained' } | { kind: 'scored' };
+
+/** The state of `dir` for the run `config`; an error if dir holds a finished run with other settings. */
+export function vaeRunState(dir: string, config: VaeConfig): VaeRunState {
+  const saved = savedVaeRecord(dir);
+  if (saved !== undefined) {
+    // xDim is set from the data at training time.
+    if (JSON.stringify({ ...saved.config, xDim: config.xDim }) !== JSON.stringify(config))
+      throw new Error(`${dir} holds a VAE run with other settings; move it away or choose another --out`);
+    if (saved.finished) return fs.existsSync(path.join(dir, LIKELIHOOD_FILE)) ? { kind: 'scored' } : { kind: 'trained' };
+  }
+  const checkpoint = savedVaeRecord(path.join(dir, 'checkpoint'));
+  return checkpoint === undefined ? { kind: 'new' } : { kind: 'resumable', epochsDone: checkpoint.epochs.length };
+}
+
 /**
  * Trains one VAE or GMVAE into `dir` (vae.json and its networks) unless dir holds it finished
  * with the same configuration, resuming from dir/checkpoint/ if an earlier attempt was killed;
@@ -114,14 +130,8 @@ export async function trainVaeRun(
   dir: string,
   onEpoch?: (entry: VaeEpochRecord) => void,
 ): Promise<'trained' | 'finished'> {
-  const recordFile = path.join(dir, 'vae.json');
-  if (fs.existsSync(recordFile)) {
-    const saved = readJsonFile(recordFile, 'cannot read the VAE record') as { config?: VaeConfig; finished?: boolean };
-    // xDim is set from the data at training time.
-    if (JSON.stringify({ ...saved.config, xDim: config.xDim }) !== JSON.stringify(config))
-      throw new Error(`${dir} holds a VAE run with other settings; move it away or choose another --out`);
-    if (saved.finished) return 'finished';
-  }
+  const state = vaeRunState(dir, config);
+  if (state.kind === 'trained' || state.kind === 'scored') return 'finished';
   // Checkpoints every epoch in dir/checkpoint/, which the final save replaces: a killed run resumes.
   const { vae, record } = await trainVae(config, { cache: false, onEpoch, checkpointDir: path.join(dir, 'checkpoint') });
   try {

@@ -4,6 +4,10 @@
  * command-line flags or a JSON file; `runSweep` trains what is not finished yet, several jobs at
  * once if asked, each as a child process running `ssvae train … --continue`, which is also the
  * command that `--list` prints for GNU parallel or a Slurm job array.
+ *
+ * A plan may instead list unsupervised models (`"models": ["vae", "gmvae"]`) × seeds: each run is
+ * `ssvae vae` for one model and seed, trained, checkpointed and scored by its test likelihood the
+ * same way, so that the VAE and the GMVAE sweep, resume, list and shard as M2 runs do.
  */
 import * as cp from 'node:child_process';
 import * as fs from 'node:fs';
@@ -21,6 +25,9 @@ import {
   type Variant,
 } from '../model/config';
 import { summariseRuns, type ComparisonSummary, type LoadedRun } from '../analysis/comparison';
+import { LIKELIHOOD_FILE, type LikelihoodRecord } from '../analysis/likelihood';
+import type { VaeConfig } from '../model/vae';
+import { VAE_MODELS, vaeRunConfig, vaeRunState, type VaeModelName } from './likelihood';
 import { resultLine } from '../notebook/progress';
 import { readJsonFile } from '../core/files';
 import { readRunRecord } from '../train/records';
@@ -46,6 +53,101 @@ export interface PlannedRun {
   config: TrainConfig;
 }
 
+/** A plan of unsupervised models (ssvae vae): every model × seed, trained and scored by the IWAE bounds. */
+export interface VaePlan {
+  models: VaeModelName[];
+  seeds: number[];
+  /** 'cs236' (the course's setup) or 'none' (the library's VAE defaults). */
+  preset: 'cs236' | 'none';
+  /** The length; default the preset's. */
+  epochs?: number;
+  /** The sample counts m of the IWAE bounds; default ssvae vae's (1, 10, 100, 1000). */
+  iwae?: number[];
+  /** Overrides of the preset (VAE_SETTING_FLAGS' fields), e.g. { "components": 100 }. */
+  settings: Partial<VaeConfig>;
+}
+
+export type AnyPlan = SweepPlan | VaePlan;
+
+export interface VaePlannedRun {
+  kind: 'vae';
+  /** Directory of the run, relative to the sweep's root: "<group>/<model>-s<seed>". */
+  name: string;
+  model: VaeModelName;
+  plan: VaePlan;
+  config: VaeConfig;
+}
+
+export type SweepRun = PlannedRun | VaePlannedRun;
+
+export function isVaeRun(run: SweepRun): run is VaePlannedRun {
+  return (run as VaePlannedRun).kind === 'vae';
+}
+
+/** The VaeConfig fields a VAE plan's settings may override, with their `ssvae vae` flags. */
+export const VAE_SETTING_FLAGS: readonly { key: keyof VaeConfig; flag: string; kind: 'int' | 'number' | 'list' | 'path' }[] = [
+  { key: 'components', flag: 'components', kind: 'int' },
+  { key: 'zDim', flag: 'z-dim', kind: 'int' },
+  { key: 'hidden', flag: 'hidden', kind: 'list' },
+  { key: 'lr', flag: 'lr', kind: 'number' },
+  { key: 'batchSize', flag: 'batch-size', kind: 'int' },
+  { key: 'dataset', flag: 'data-dir', kind: 'path' },
+];
+
+const VAE_PLAN_FIELDS = new Set(['models', 'seeds', 'preset', 'epochs', 'iwae', 'settings']);
+
+/** Checks a VAE plan as read from JSON: `{ "models": [...], "seeds": [...], ... }`; errors name the field. */
+export function parseVaePlan(raw: Record<string, unknown>, where = 'plan'): VaePlan {
+  const unknown = Object.keys(raw).filter((k) => !VAE_PLAN_FIELDS.has(k));
+  if (unknown.length > 0)
+    throw new PlanError(`${where}: unknown field ${JSON.stringify(unknown[0])} (a plan of models has ${[...VAE_PLAN_FIELDS].join(', ')})`);
+  const models = raw.models;
+  const isModel = (m: unknown): m is VaeModelName => (VAE_MODELS as readonly unknown[]).includes(m);
+  if (!Array.isArray(models) || models.length === 0 || !models.every(isModel))
+    throw new PlanError(`${where}.models must be a non-empty list of ${VAE_MODELS.join(', ')}, got ${JSON.stringify(models)}`);
+  const seeds = positiveInts(raw.seeds, `${where}.seeds`, true);
+  const preset = raw.preset ?? 'cs236';
+  if (preset !== 'cs236' && preset !== 'none')
+    throw new PlanError(`${where}.preset must be "cs236" or "none", got ${JSON.stringify(preset)}`);
+  const epochs = raw.epochs === undefined ? undefined : positiveInts([raw.epochs], `${where}.epochs`)[0];
+  const iwae = raw.iwae === undefined ? undefined : positiveInts(raw.iwae, `${where}.iwae`);
+  const given = raw.settings ?? {};
+  if (given === null || typeof given !== 'object' || Array.isArray(given))
+    throw new PlanError(`${where}.settings must be an object of VAE settings, got ${JSON.stringify(given)}`);
+  const settings: Partial<VaeConfig> = {};
+  for (const [key, value] of Object.entries(given)) {
+    const setting = VAE_SETTING_FLAGS.find((f) => f.key === key);
+    if (setting === undefined)
+      throw new PlanError(
+        `${where}.settings.${key}: not a VAE setting a plan may give (${VAE_SETTING_FLAGS.map((f) => f.key).join(', ')})`,
+      );
+    // A dataset directory is recorded as an absolute path, as ssvae vae --data-dir records it.
+    (settings as Record<string, unknown>)[key] = setting.kind === 'path' && typeof value === 'string' ? path.resolve(value) : value;
+  }
+  const plan: VaePlan = {
+    models,
+    seeds,
+    preset,
+    settings,
+    ...(epochs === undefined ? {} : { epochs }),
+    ...(iwae === undefined ? {} : { iwae }),
+  };
+  for (const model of models) {
+    try {
+      vaePlannedConfig(plan, model, seeds[0] as number);
+    } catch (err) {
+      throw new PlanError(`${where}: ${(err as Error).message.replace(/^vae config\./, 'field ')} (model ${model})`);
+    }
+  }
+  if (iwae !== undefined && iwae.some((m) => Math.max(...iwae) % m !== 0))
+    throw new PlanError(`${where}.iwae: each sample count must divide the largest, got ${JSON.stringify(iwae)}`);
+  return plan;
+}
+
+function vaePlannedConfig(plan: VaePlan, model: VaeModelName, seed: number): VaeConfig {
+  return vaeRunConfig(model, plan.preset, { ...plan.settings, seed, ...(plan.epochs === undefined ? {} : { epochs: plan.epochs }) });
+}
+
 /** Fields a plan may not set in `settings` or `grid`: the plan's own axes, and the dataset shape. */
 const AXES = new Set(['variant', 'labels', 'seed', 'epochs', 'xDim', 'numClasses']);
 const PLAN_FIELDS = new Set(['variants', 'labels', 'seeds', 'epochs', 'settings', 'grid']);
@@ -68,7 +170,7 @@ function positiveInts(value: unknown, where: string, allowZero = false): number[
  */
 export function parsePlan(raw: unknown, where = 'plan'): SweepPlan {
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw))
-    throw new PlanError(`${where} must be an object with variants, labels, seeds and epochs`);
+    throw new PlanError(`${where} must be an object with variants, labels, seeds and epochs (or models and seeds)`);
   const o = raw as Record<string, unknown>;
   const unknown = Object.keys(o).filter((k) => !PLAN_FIELDS.has(k));
   if (unknown.length > 0)
@@ -117,7 +219,7 @@ export function parsePlan(raw: unknown, where = 'plan'): SweepPlan {
 }
 
 /** Reads a plan file: one plan object, or a list of them. */
-export function readPlanFile(file: string): SweepPlan[] {
+export function readPlanFile(file: string): AnyPlan[] {
   let raw: unknown;
   try {
     raw = readJsonFile(file, 'cannot read the plan file');
@@ -126,9 +228,15 @@ export function readPlanFile(file: string): SweepPlan[] {
   }
   if (Array.isArray(raw)) {
     if (raw.length === 0) throw new PlanError(`${file}: the list of plans is empty`);
-    return raw.map((p, i) => parsePlan(p, `${file}: plans[${i}]`));
+    return raw.map((p, i) => parseAnyPlan(p, `${file}: plans[${i}]`));
   }
-  return [parsePlan(raw, file)];
+  return [parseAnyPlan(raw, file)];
+}
+
+/** A plan of M2 runs (variants × labels × seeds), or of unsupervised models if it lists `models`. */
+export function parseAnyPlan(raw: unknown, where = 'plan'): AnyPlan {
+  const isObject = raw !== null && typeof raw === 'object' && !Array.isArray(raw);
+  return isObject && 'models' in raw ? parseVaePlan(raw as Record<string, unknown>, where) : parsePlan(raw, where);
 }
 
 /** Every combination of the grid's values (one empty point if there is no grid). */
@@ -161,11 +269,16 @@ function valueLabel(value: unknown): string {
  * e.g. "default", "pyro-script", "default_lr-0.0015_schedule-mixed".
  */
 export function groupName(given: TrainSettings): string {
-  const preset = given.preset ?? 'default';
-  const rest = Object.keys(given)
-    .filter((k) => k !== 'preset' && given[k as keyof TrainConfig] !== undefined)
+  return groupLabel(given.preset ?? 'default', given);
+}
+
+/** "<preset>_<key>-<value>_…" over the settings other than the preset, sorted by key. */
+function groupLabel(preset: string, given: object): string {
+  const values = given as Record<string, unknown>;
+  const rest = Object.keys(values)
+    .filter((k) => k !== 'preset' && values[k] !== undefined)
     .sort()
-    .map((k) => `${k}-${valueLabel(given[k as keyof TrainConfig])}`);
+    .map((k) => `${k}-${valueLabel(values[k])}`);
   return [preset, ...rest].join('_');
 }
 
@@ -174,10 +287,31 @@ export function groupName(given: TrainSettings): string {
  * method has its first seed at every N before any second seed is trained. A run planned twice
  * (two plans meet in one configuration) is trained once, to the larger number of epochs.
  */
-export function expandPlans(plans: SweepPlan[]): PlannedRun[] {
-  const out: PlannedRun[] = [];
-  const seen = new Map<string, PlannedRun>();
+export function expandPlans(plans: SweepPlan[]): PlannedRun[];
+export function expandPlans(plans: AnyPlan[]): SweepRun[];
+export function expandPlans(plans: AnyPlan[]): SweepRun[] {
+  const out: SweepRun[] = [];
+  const seen = new Map<string, SweepRun>();
   for (const plan of plans) {
+    if ('models' in plan) {
+      // Unsupervised models: ROOT/<preset and settings>/<model>-s<seed>, as ssvae vae --out names them.
+      const group = groupLabel(plan.preset, plan.settings);
+      for (const seed of plan.seeds) {
+        for (const model of plan.models) {
+          const name = path.join(group, `${model}-s${seed}`);
+          const earlier = seen.get(name);
+          if (earlier) {
+            if (isVaeRun(earlier) && plan.epochs !== undefined && plan.epochs > earlier.config.epochs)
+              earlier.config = { ...earlier.config, epochs: plan.epochs };
+            continue;
+          }
+          const run: VaePlannedRun = { kind: 'vae', name, model, plan, config: vaePlannedConfig(plan, model, seed) };
+          seen.set(name, run);
+          out.push(run);
+        }
+      }
+      continue;
+    }
     for (const point of gridPoints(plan.grid)) {
       const given = { ...plan.settings, ...point } as Partial<TrainConfig>;
       const group = groupName(given);
@@ -187,7 +321,7 @@ export function expandPlans(plans: SweepPlan[]): PlannedRun[] {
             const name = path.join(group, `${variant}-${labels}-s${seed}`);
             const earlier = seen.get(name);
             if (earlier) {
-              if (plan.epochs > earlier.config.epochs) earlier.config = { ...earlier.config, epochs: plan.epochs };
+              if (!isVaeRun(earlier) && plan.epochs > earlier.config.epochs) earlier.config = { ...earlier.config, epochs: plan.epochs };
               continue;
             }
             const run = { name, given, config: resolveConfig({ ...given, variant, labels, seed, epochs: plan.epochs }) };
@@ -294,6 +428,26 @@ export function trainArgs(run: PlannedRun, dir: string, threads?: number): strin
   return args;
 }
 
+/** The `vae` arguments that train (or resume) and score one planned VAE run in `dir`; finished work is skipped. */
+export function vaeArgs(run: VaePlannedRun, dir: string, threads?: number): string[] {
+  const { plan, config } = run;
+  const args = ['vae', '--model', run.model, '--seeds', String(config.seed), '--preset', plan.preset, '--epochs', String(config.epochs)];
+  for (const { key, flag } of VAE_SETTING_FLAGS) {
+    const value = plan.settings[key];
+    if (value !== undefined) args.push(`--${flag}`, Array.isArray(value) ? value.join(',') : String(value));
+  }
+  if (plan.iwae !== undefined) args.push('--iwae', plan.iwae.join(','));
+  if (threads !== undefined) args.push('--threads', String(threads));
+  // ssvae vae writes ROOT/<model>-s<seed>: ROOT is the run's group folder.
+  args.push('--out', path.dirname(dir));
+  return args;
+}
+
+/** The CLI arguments of one planned run of either kind. */
+function runArgs(run: SweepRun, dir: string, threads?: number): string[] {
+  return isVaeRun(run) ? vaeArgs(run, dir, threads) : trainArgs(run, dir, threads);
+}
+
 /** The flags of a group's settings given in a plan. */
 function groupArgs(group: SettingGroup, values: Record<string, unknown>): string[] {
   return Object.keys(values)
@@ -313,9 +467,9 @@ export function cliScript(): string {
 }
 
 /** One self-contained shell command per run, for GNU parallel or a Slurm job array. */
-export function listCommands(runs: PlannedRun[], root: string, threads?: number): string[] {
+export function listCommands(runs: SweepRun[], root: string, threads?: number): string[] {
   const script = cliScript();
-  return runs.map((run) => ['node', script, ...trainArgs(run, path.resolve(root, run.name), threads)].map(shellQuote).join(' '));
+  return runs.map((run) => ['node', script, ...runArgs(run, path.resolve(root, run.name), threads)].map(shellQuote).join(' '));
 }
 
 export interface SweepRunOptions {
@@ -364,23 +518,54 @@ function stateOf(run: PlannedRun, root: string): RunState | { kind: 'invalid'; r
   }
 }
 
+/** What is left of a planned run: done, epochs to train (0: only the scoring of a VAE run), or why it cannot go on. */
+function workLeft(
+  run: SweepRun,
+  root: string,
+): { kind: 'done' } | { kind: 'todo'; remaining: number } | { kind: 'invalid'; reason: string } {
+  if (isVaeRun(run)) {
+    try {
+      const state = vaeRunState(path.join(root, run.name), run.config);
+      if (state.kind === 'scored') return { kind: 'done' };
+      const done = state.kind === 'trained' ? run.config.epochs : state.kind === 'resumable' ? state.epochsDone : 0;
+      return { kind: 'todo', remaining: run.config.epochs - done };
+    } catch (err) {
+      return { kind: 'invalid', reason: (err as Error).message };
+    }
+  }
+  const state = stateOf(run, root);
+  if (state.kind === 'invalid') return state;
+  if (state.kind === 'failed') return { kind: 'invalid', reason: `stopped earlier: ${state.record.result.error}` };
+  if (state.kind === 'finished') return { kind: 'done' };
+  return { kind: 'todo', remaining: run.config.epochs - (state.kind === 'resumable' ? state.record.epochs.length : 0) };
+}
+
+/** The line a finished run reports: its accuracies (M2), or its bounds (a VAE run). */
+function finishedLine(run: SweepRun, dir: string): string {
+  if (!isVaeRun(run)) return resultLine(readRunRecord(dir));
+  const record = readJsonFile(path.join(dir, LIKELIHOOD_FILE), 'cannot read the likelihood record') as LikelihoodRecord;
+  const { sampleCounts, bounds } = record.iwae;
+  const last = sampleCounts.length - 1;
+  const elbo = record.elbo ? `−ELBO ${record.elbo.negativeElbo.toFixed(2)}, ` : '';
+  return `${elbo}−IWAE(m = ${sampleCounts[last]}) ${(-(bounds[last] as number)).toFixed(2)} nats`;
+}
+
 /**
  * Trains every run of `runs` that is not finished, `jobs` at a time, each in a child process
  * (`ssvae train … --continue`, its output appended to DIR/train.log). A run that fails is
  * reported and the others go on. Returns what happened and the summary over the planned runs.
  */
-export async function runSweep(runs: PlannedRun[], options: SweepRunOptions): Promise<SweepOutcome> {
+export async function runSweep(runs: SweepRun[], options: SweepRunOptions): Promise<SweepOutcome> {
   const { root, jobs, log } = options;
   const threads = options.threads ?? threadsPerJob(jobs);
   const failed: { name: string; reason: string }[] = [];
-  const todo: { run: PlannedRun; remaining: number }[] = [];
+  const todo: { run: SweepRun; remaining: number }[] = [];
   let skipped = 0;
   for (const run of runs) {
-    const state = stateOf(run, root);
-    if (state.kind === 'invalid') failed.push({ name: run.name, reason: state.reason });
-    else if (state.kind === 'failed') failed.push({ name: run.name, reason: `stopped earlier: ${state.record.result.error}` });
-    else if (state.kind === 'finished') skipped++;
-    else todo.push({ run, remaining: run.config.epochs - (state.kind === 'resumable' ? state.record.epochs.length : 0) });
+    const left = workLeft(run, root);
+    if (left.kind === 'invalid') failed.push({ name: run.name, reason: left.reason });
+    else if (left.kind === 'done') skipped++;
+    else todo.push({ run, remaining: left.remaining });
   }
   const total = todo.reduce((s, t) => s + t.remaining, 0);
   let done = 0;
@@ -392,12 +577,14 @@ export async function runSweep(runs: PlannedRun[], options: SweepRunOptions): Pr
   );
   options.onProgress?.(0, total);
   const started = Date.now();
-  const trainOne = (item: { run: PlannedRun; remaining: number }) =>
+  const trainOne = (item: { run: SweepRun; remaining: number }) =>
     new Promise<void>((resolve) => {
       const dir = path.join(root, item.run.name);
       fs.mkdirSync(dir, { recursive: true });
       const logFile = fs.openSync(path.join(dir, 'train.log'), 'a');
-      const child = cp.spawn(process.execPath, [cliScript(), ...trainArgs(item.run, dir, threads)], {
+      // An epoch's line: "epoch 3/50 …" from train, "gmvae seed 0 epoch 3/40 …" from vae.
+      const epochLine = isVaeRun(item.run) ? /^\S+ seed \d+ epoch \d+\/\d+/ : /^epoch \d+\/\d+/;
+      const child = cp.spawn(process.execPath, [cliScript(), ...runArgs(item.run, dir, threads)], {
         stdio: ['ignore', 'pipe', 'pipe'],
         env: { ...process.env, SSVAE_PARENT_PID: String(process.pid) },
       });
@@ -410,7 +597,7 @@ export async function runSweep(runs: PlannedRun[], options: SweepRunOptions): Pr
         const lines = pending.split('\n');
         pending = lines.pop() ?? '';
         for (const line of lines) {
-          if (/^epoch \d+\/\d+/.test(line) && counted < item.remaining) {
+          if (epochLine.test(line) && counted < item.remaining) {
             counted++;
             done++;
             options.onProgress?.(done, total);
@@ -432,7 +619,7 @@ export async function runSweep(runs: PlannedRun[], options: SweepRunOptions): Pr
           trained++;
           let result: string;
           try {
-            result = resultLine(readRunRecord(dir));
+            result = finishedLine(item.run, dir);
           } catch (err) {
             result = (err as Error).message;
           }
@@ -456,10 +643,11 @@ export async function runSweep(runs: PlannedRun[], options: SweepRunOptions): Pr
   return { trained, skipped, failed, summary: summarisePlanned(runs, root) };
 }
 
-/** The comparison summary (as notebook 07 computes it) over the finished runs of a plan. */
-export function summarisePlanned(runs: PlannedRun[], root: string): ComparisonSummary {
+/** The comparison summary (as notebook 07 computes it) over the finished M2 runs of a plan. */
+export function summarisePlanned(runs: SweepRun[], root: string): ComparisonSummary {
   const loaded: LoadedRun[] = [];
   for (const run of runs) {
+    if (isVaeRun(run)) continue;
     const dir = path.join(root, run.name);
     const state = stateOf(run, root);
     if (state.kind === 'finished' && Number.isFinite(state.record.result.testAccuracyAtBest)) loaded.push({ dir, record: state.record });

@@ -204,19 +204,26 @@ export interface TrainVaeOptions {
   checkpointDir?: string;
 }
 
+/** The record saveVae wrote in dir (a finished run or a checkpoint), or undefined if dir holds none. */
+export function savedVaeRecord(dir: string): VaeRunRecord | undefined {
+  const source = readableDir(dir);
+  if (source === undefined || !fs.existsSync(path.join(source, 'vae.json'))) return undefined;
+  return readJsonFile(path.join(source, 'vae.json'), 'cannot read the VAE record') as VaeRunRecord;
+}
+
 /**
  * Loads a run of vae's configuration (epochs aside, at most as many) from a checkpoint folder into
  * vae and the optimizer; undefined if the folder holds nothing. An error if it holds another
  * configuration.
  */
 function resumeFrom(dir: string, vae: Vae, optimizer: Adam): VaeRunRecord | undefined {
-  const source = readableDir(dir);
-  if (source === undefined || !fs.existsSync(path.join(source, 'vae.json'))) return undefined;
-  const saved = readJsonFile(path.join(source, 'vae.json'), 'cannot read the VAE checkpoint') as VaeRunRecord;
+  const saved = savedVaeRecord(dir);
+  if (saved === undefined) return undefined;
   const sameRun = JSON.stringify({ ...saved.config, epochs: 0 }) === JSON.stringify({ ...vae.config, epochs: 0 });
   if (!sameRun) throw new Error(`${dir}: holds a checkpoint of a VAE with other settings`);
   if (saved.epochs.length > vae.config.epochs)
     throw new Error(`${dir}: the checkpoint has ${saved.epochs.length} epochs, more than the ${vae.config.epochs} asked for`);
+  const source = readableDir(dir) as string;
   readVaeInto(source, vae);
   readOptimizerInto(source, optimizer);
   return saved;
