@@ -275,8 +275,10 @@ test('a bad plan of models gets one clear error naming the field', () => {
   const cases: [unknown, RegExp][] = [
     [{ ...good, models: ['vea'] }, /plan\.json\.models must be a non-empty list of vae, gmvae, got \["vea"\]/],
     [{ ...good, preset: 'cs237' }, /plan\.json\.preset must be "cs236" or "none"/],
+    [{ ...good, epochs: 0 }, /plan\.json\.epochs must be a positive integer, got 0/],
     [{ ...good, labels: [100] }, /plan\.json: unknown field "labels" \(a plan of models has models, seeds/],
     [{ ...good, settings: { alpha: 1 } }, /plan\.json\.settings\.alpha: not a VAE setting a plan may give/],
+    [{ ...good, settings: { dataset: 3 } }, /plan\.json\.settings\.dataset must be a directory path, got 3/],
     [{ ...good, settings: { components: 0 } }, /plan\.json: field components must be a positive integer, got 0 \(model gmvae\)/],
     [{ ...good, iwae: [3, 4] }, /plan\.json\.iwae: each sample count must divide the largest/],
   ];

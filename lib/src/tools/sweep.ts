@@ -109,7 +109,9 @@ export function parseVaePlan(raw: Record<string, unknown>, where = 'plan'): VaeP
   const preset = raw.preset ?? 'cs236';
   if (preset !== 'cs236' && preset !== 'none')
     throw new PlanError(`${where}.preset must be "cs236" or "none", got ${JSON.stringify(preset)}`);
-  const epochs = raw.epochs === undefined ? undefined : positiveInts([raw.epochs], `${where}.epochs`)[0];
+  const epochs = raw.epochs;
+  if (epochs !== undefined && !(typeof epochs === 'number' && Number.isInteger(epochs) && epochs > 0))
+    throw new PlanError(`${where}.epochs must be a positive integer, got ${JSON.stringify(epochs)}`);
   const iwae = raw.iwae === undefined ? undefined : positiveInts(raw.iwae, `${where}.iwae`);
   const given = raw.settings ?? {};
   if (given === null || typeof given !== 'object' || Array.isArray(given))
@@ -121,8 +123,10 @@ export function parseVaePlan(raw: Record<string, unknown>, where = 'plan'): VaeP
       throw new PlanError(
         `${where}.settings.${key}: not a VAE setting a plan may give (${VAE_SETTING_FLAGS.map((f) => f.key).join(', ')})`,
       );
+    if (setting.kind === 'path' && typeof value !== 'string')
+      throw new PlanError(`${where}.settings.${key} must be a directory path, got ${JSON.stringify(value)}`);
     // A dataset directory is recorded as an absolute path, as ssvae vae --data-dir records it.
-    (settings as Record<string, unknown>)[key] = setting.kind === 'path' && typeof value === 'string' ? path.resolve(value) : value;
+    (settings as Record<string, unknown>)[key] = setting.kind === 'path' ? path.resolve(value as string) : value;
   }
   const plan: VaePlan = {
     models,
