@@ -280,7 +280,7 @@ test('a bad plan of models gets one clear error naming the field', () => {
     [{ ...good, settings: { alpha: 1 } }, /plan\.json\.settings\.alpha: not a VAE setting a plan may give/],
     [{ ...good, settings: { dataset: 3 } }, /plan\.json\.settings\.dataset must be a directory path, got 3/],
     [{ ...good, settings: { components: 0 } }, /plan\.json: field components must be a positive integer, got 0 \(model gmvae\)/],
-    [{ ...good, iwae: [3, 4] }, /plan\.json\.iwae: each sample count must divide the largest/],
+    [{ ...good, iwae: [3, 4] }, /plan\.json\.iwae: IWAE sample counts must each divide the largest \(4\); 3 do not/],
   ];
   for (const [content, pattern] of cases) {
     const file = path.join(dir, 'plan.json');

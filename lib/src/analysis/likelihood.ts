@@ -64,7 +64,8 @@ function logWeights(model: LikelihoodModel, x: tf.Tensor2D, samples: number, see
   return tf.logSumExp(m2LogWeights(model.m2, x, eps), 2) as tf.Tensor2D;
 }
 
-function checkSampleCounts(counts: number[]): number {
+/** Checks IWAE sample counts (positive integers, each dividing the largest) and returns the largest. */
+export function checkSampleCounts(counts: number[]): number {
   if (counts.length === 0 || counts.some((m) => !Number.isInteger(m) || m <= 0))
     throw new Error(`IWAE sample counts must be positive integers, got ${JSON.stringify(counts)}`);
   const largest = Math.max(...counts);

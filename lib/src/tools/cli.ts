@@ -35,10 +35,12 @@ import {
   SETTING_FLAGS,
   shardOf,
   isVaeRun,
+  VAE_SETTING_FLAGS,
   type AnyPlan,
   type SettingKind,
 } from './sweep';
 import { evaluateLikelihood, trainVaeRun, VAE_MODELS, vaeRunConfig } from './likelihood';
+import type { VaeConfig } from '../model/vae';
 import { LIKELIHOOD_FILE, type LikelihoodRecord } from '../analysis/likelihood';
 import { TrainingDiverged } from '../train/step';
 import { isResumable, train } from '../train/trainer';
@@ -224,17 +226,20 @@ const SETTING_OPTIONS: Options = Object.fromEntries(
 );
 
 /** The settings given as flags (undefined where not given), read as SETTING_FLAGS says. */
+/** The value of one setting's flag, read as its kind says (undefined if the flag is absent). */
+function readSetting(flags: Record<string, unknown>, { flag, kind }: { flag: string; kind: SettingKind }): unknown {
+  if (kind === 'int' || kind === 'number') return number(flags, flag, kind === 'int');
+  if (kind === 'list') return positiveIntList(flags, flag);
+  if (kind === 'path') return flags[flag] === undefined ? undefined : path.resolve(flags[flag] as string);
+  if (kind === 'boolean') {
+    const text = oneOf(flags, flag, ['true', 'false'] as const);
+    return text === undefined ? undefined : text === 'true';
+  }
+  return oneOf(flags, flag, kind);
+}
+
 function settingsFromFlags(flags: Record<string, unknown>): TrainSettings {
-  const read = ({ flag, kind }: { flag: string; kind: SettingKind }): unknown => {
-    if (kind === 'int' || kind === 'number') return number(flags, flag, kind === 'int');
-    if (kind === 'list') return positiveIntList(flags, flag);
-    if (kind === 'path') return flags[flag] === undefined ? undefined : path.resolve(flags[flag] as string);
-    if (kind === 'boolean') {
-      const text = oneOf(flags, flag, ['true', 'false'] as const);
-      return text === undefined ? undefined : text === 'true';
-    }
-    return oneOf(flags, flag, kind);
-  };
+  const read = (setting: { flag: string; kind: SettingKind }) => readSetting(flags, setting);
   const settings: Record<string, unknown> = Object.fromEntries(SETTING_FLAGS.map((setting) => [setting.key, read(setting)]));
   for (const setting of GROUP_SETTING_FLAGS) {
     const value = read(setting);
@@ -604,12 +609,7 @@ async function vaeCommand(argv: string[]): Promise<void> {
     epochs: { type: 'string' },
     iwae: { type: 'string' },
     threads: { type: 'string' },
-    components: { type: 'string' },
-    'z-dim': { type: 'string' },
-    hidden: { type: 'string' },
-    lr: { type: 'string' },
-    'batch-size': { type: 'string' },
-    'data-dir': { type: 'string' },
+    ...Object.fromEntries(VAE_SETTING_FLAGS.map(({ flag }) => [flag, { type: 'string' as const }])),
   });
   const model = oneOf(flags, 'model', VAE_MODELS);
   if (model === undefined) throw new UsageError(`vae needs --model ${VAE_MODELS.join('|')}`);
@@ -618,16 +618,10 @@ async function vaeCommand(argv: string[]): Promise<void> {
   setThreads(number(flags, 'threads', true));
   const seeds = flags.seeds === undefined ? [0] : seedList(flags.seeds as string);
   const sampleCounts = positiveIntList(flags, 'iwae') ?? [1, 10, 100, 1000];
-  const dataDir = flags['data-dir'] as string | undefined;
   const overrides = stripUndefined({
     epochs: number(flags, 'epochs', true),
-    components: number(flags, 'components', true),
-    zDim: number(flags, 'z-dim', true),
-    hidden: positiveIntList(flags, 'hidden'),
-    lr: number(flags, 'lr', false),
-    batchSize: number(flags, 'batch-size', true),
-    dataset: dataDir === undefined ? undefined : path.resolve(dataDir),
-  });
+    ...Object.fromEntries(VAE_SETTING_FLAGS.map((setting) => [setting.key, readSetting(flags, setting)])),
+  }) as Partial<VaeConfig>;
   const preset = oneOf(flags, 'preset', ['cs236', 'none'] as const) ?? 'cs236';
   const configs = seeds.map((seed) => {
     try {

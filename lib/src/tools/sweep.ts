@@ -25,7 +25,7 @@ import {
   type Variant,
 } from '../model/config';
 import { summariseRuns, type ComparisonSummary, type LoadedRun } from '../analysis/comparison';
-import { LIKELIHOOD_FILE, type LikelihoodRecord } from '../analysis/likelihood';
+import { checkSampleCounts, LIKELIHOOD_FILE, type LikelihoodRecord } from '../analysis/likelihood';
 import type { VaeConfig } from '../model/vae';
 import { VAE_MODELS, vaeRunConfig, vaeRunState, type VaeModelName } from './likelihood';
 import { resultLine } from '../notebook/progress';
@@ -143,8 +143,13 @@ export function parseVaePlan(raw: Record<string, unknown>, where = 'plan'): VaeP
       throw new PlanError(`${where}: ${(err as Error).message.replace(/^vae config\./, 'field ')} (model ${model})`);
     }
   }
-  if (iwae !== undefined && iwae.some((m) => Math.max(...iwae) % m !== 0))
-    throw new PlanError(`${where}.iwae: each sample count must divide the largest, got ${JSON.stringify(iwae)}`);
+  if (iwae !== undefined) {
+    try {
+      checkSampleCounts(iwae);
+    } catch (err) {
+      throw new PlanError(`${where}.iwae: ${(err as Error).message}`);
+    }
+  }
   return plan;
 }
 

@@ -206,9 +206,14 @@ export interface TrainVaeOptions {
 
 /** The record saveVae wrote in dir (a finished run or a checkpoint), or undefined if dir holds none. */
 export function savedVaeRecord(dir: string): VaeRunRecord | undefined {
+  return savedVae(dir)?.record;
+}
+
+/** savedVaeRecord, with the folder it was read from (dir, or its copy left by an interrupted save). */
+function savedVae(dir: string): { record: VaeRunRecord; source: string } | undefined {
   const source = readableDir(dir);
   if (source === undefined || !fs.existsSync(path.join(source, 'vae.json'))) return undefined;
-  return readJsonFile(path.join(source, 'vae.json'), 'cannot read the VAE record') as VaeRunRecord;
+  return { record: readJsonFile(path.join(source, 'vae.json'), 'cannot read the VAE record') as VaeRunRecord, source };
 }
 
 /**
@@ -217,13 +222,13 @@ export function savedVaeRecord(dir: string): VaeRunRecord | undefined {
  * configuration.
  */
 function resumeFrom(dir: string, vae: Vae, optimizer: Adam): VaeRunRecord | undefined {
-  const saved = savedVaeRecord(dir);
-  if (saved === undefined) return undefined;
+  const found = savedVae(dir);
+  if (found === undefined) return undefined;
+  const { record: saved, source } = found;
   const sameRun = JSON.stringify({ ...saved.config, epochs: 0 }) === JSON.stringify({ ...vae.config, epochs: 0 });
   if (!sameRun) throw new Error(`${dir}: holds a checkpoint of a VAE with other settings`);
   if (saved.epochs.length > vae.config.epochs)
     throw new Error(`${dir}: the checkpoint has ${saved.epochs.length} epochs, more than the ${vae.config.epochs} asked for`);
-  const source = readableDir(dir) as string;
   readVaeInto(source, vae);
   readOptimizerInto(source, optimizer);
   return saved;
