@@ -5,6 +5,7 @@ import { test } from 'node:test';
 import {
   disposeVae,
   loadDataset,
+  loadVae,
   subsetDataset,
   tf,
   trainVae,
@@ -116,6 +117,24 @@ test('VAE cache: other library code trains again and says so; an unreadable entr
   assert.equal(lines.length, 1);
   assert.match(lines[0] ?? '', /^the cache entry .*-bbbbbbbb is unreadable \(.*vae\.json.*\); training it again$/);
   [a, c].forEach((r) => disposeVae(r.vae));
+});
+
+test('loadVae reads a record written before the activation, scale, prior and components settings existed, as the defaults', async () => {
+  const cacheRoot = tempDir('vae-old-record');
+  const a = await trainVae({ ...tiny, epochs: 1, seed: 6 }, { dataset, cacheRoot });
+  const file = path.join(a.dir ?? '', 'vae.json');
+  const record = JSON.parse(fs.readFileSync(file, 'utf8'));
+  for (const field of ['activation', 'scale', 'prior', 'components']) {
+    assert.ok(field in record.config, field);
+    delete record.config[field];
+  }
+  fs.writeFileSync(file, JSON.stringify(record));
+  const { vae } = loadVae(a.dir ?? '');
+  assert.equal(vae.config.prior, 'gaussian');
+  assert.equal(vae.prior, undefined);
+  const images = dataset.test.images.subarray(0, 6 * 16);
+  assert.deepEqual(Array.from(vaeEncodeMean(vae, images)), Array.from(vaeEncodeMean(a.vae, images)));
+  [a.vae, vae].forEach(disposeVae);
 });
 
 test('subsetDataset keeps the first images of each split and says so in its name', () => {

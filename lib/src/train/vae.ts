@@ -171,7 +171,8 @@ export function loadVae(dir: string): { record: VaeRunRecord; vae: Vae } {
   const record = readJsonFile(path.join(source, 'vae.json'), 'cannot read the VAE record') as VaeRunRecord;
   if (record?.format !== 'ssvae-vae/1')
     throw new Error(`${path.join(source, 'vae.json')}: not a VAE record (format ${JSON.stringify(record.format)})`);
-  const vae = createVae(record.config);
+  // Records written before a setting existed lack its field; the default is what such a run used.
+  const vae = createVae(resolveVaeConfig(record.config));
   try {
     readVaeInto(source, vae);
   } catch (err) {
