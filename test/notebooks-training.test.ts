@@ -38,6 +38,7 @@ const NOTEBOOKS: Record<string, { figures: Record<string, Kind>; trains: boolean
     figures: {
       'relaxed-gradient-snr': 'svg',
       'relaxed-accuracy': 'svg',
+      'relaxed-snr-trained': 'svg',
       'relaxed-cost': 'svg',
       'active-units': 'svg',
       'kl-profile': 'svg',

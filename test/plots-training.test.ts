@@ -13,6 +13,7 @@ import {
   disposeVae,
   gradientCosineSpec,
   gradientFlowSpec,
+  gradientSnrByModelSpec,
   gradientSnrSpec,
   loadDataset,
   lossTermsSpec,
@@ -94,6 +95,24 @@ test('gradient-variance and VAE charts render', async () => {
   for (const e of ['score-function', 'score-function-baseline', 'summed-out'])
     assert.ok(snr.includes(`>${e}</text>`), `no legend entry ${e}`);
   await rendersWithTitle(gradientCosineSpec(result));
+  // By model: the classifier's bars of each measurement, grouped under its label in the order given.
+  const byModel = await rendersWithTitle(
+    gradientSnrByModelSpec([
+      { label: 'initial model', result },
+      { label: 'trained model', result },
+      // A saturated classifier: its true gradient is a rounding error, and so would its SNR be.
+      { label: 'collapsed model', result: { ...result, referenceNorms: { ...result.referenceNorms, classifier: 1e-17 } } },
+    ]),
+  );
+  const modelBars = [...byModel.matchAll(/aria-roledescription="bar" d="M[\d.e-]+,[\d.e-]+h[\d.e-]+v([\d.e-]+)/g)];
+  assert.equal(modelBars.length, 2 * 3);
+  const order = [
+    '>initial model</text>',
+    '>trained model</text>',
+    '<tspan>collapsed model</tspan><tspan x="0" dy="12">(no gradient)</tspan>',
+  ].map((t) => byModel.indexOf(t));
+  assert.ok(order[0]! >= 0 && order[0]! < order[1]! && order[1]! < order[2]!, `axis labels at ${order}`);
+  assert.ok(byModel.includes('>Model measured</text>') && byModel.includes('q(y|x) (classifier)'));
   const { record, vae } = await trainVae(
     { hidden: [8], zDim: 2, xDim: 16, epochs: 2, batchSize: 20, dataset: dataDir },
     { dataset, cache: false },

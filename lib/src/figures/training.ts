@@ -197,20 +197,71 @@ const GROUP_TITLES: Record<GradientGroup, string> = {
  * log scale with a rule at 1: below it a single draw is more noise than gradient.
  */
 export function gradientSnrSpec(result: GradientVarianceResult, options: ChartOptions = {}): TopLevelSpec {
-  const values = result.stats.map((s) => ({ group: GROUP_TITLES[s.group], estimator: s.estimator, snr: s.snr }));
+  const values = result.stats.map((s) => ({ x: GROUP_TITLES[s.group], estimator: s.estimator, snr: s.snr }));
+  return snrBarsSpec(values, {
+    title: options.title ?? `Signal-to-noise ratio of the gradient of U(x) (${result.draws} draws, batch of ${result.batchSize})`,
+    xTitle: 'Parameters of',
+    sort: GRADIENT_GROUPS.map((g) => GROUP_TITLES[g]),
+    options,
+  });
+}
+
+/** Below this norm the true gradient of a group counts as vanished (a saturated softmax gives about 1e-17). */
+const VANISHED_GRADIENT = 1e-10;
+
+/**
+ * The same measurement on several models, e.g. one freshly initialised and others after
+ * training: the SNR of each estimator's gradient for one parameter group (by default the
+ * classifier's), a group of bars per model in the order given. A model whose true gradient
+ * for the group has vanished gets no bars, since its SNR would be a ratio of rounding errors,
+ * and its label says so on a second line.
+ */
+export function gradientSnrByModelSpec(
+  measurements: { label: string; result: GradientVarianceResult }[],
+  options: ChartOptions & { group?: GradientGroup } = {},
+): TopLevelSpec {
+  const group = options.group ?? 'classifier';
+  const labelled = measurements.map(({ label, result }) => {
+    const vanished = !(result.referenceNorms[group] >= VANISHED_GRADIENT);
+    return { label: vanished ? `${label}\n(no gradient)` : label, result, vanished };
+  });
+  const values = labelled
+    .filter((m) => !m.vanished)
+    .flatMap(({ label, result }) =>
+      result.stats.filter((s) => s.group === group).map((s) => ({ x: label, estimator: s.estimator, snr: s.snr })),
+    );
+  return snrBarsSpec(values, {
+    title: options.title ?? `Signal-to-noise ratio of the gradient for ${GROUP_TITLES[group]}, by model`,
+    xTitle: 'Model measured',
+    sort: labelled.map((m) => m.label),
+    options,
+  });
+}
+
+/** Bars of SNR per estimator, grouped along x, on a log scale with a dashed rule at SNR = 1. */
+function snrBarsSpec(
+  values: { x: string; estimator: string; snr: number }[],
+  layout: { title: string; xTitle: string; sort: string[]; options: ChartOptions },
+): TopLevelSpec {
   const finite = values.filter((v) => Number.isFinite(v.snr) && v.snr > 0);
-  const groups = GRADIENT_GROUPS.map((g) => GROUP_TITLES[g]);
   return {
     $schema: VEGA_LITE_SCHEMA,
-    title: options.title ?? `Signal-to-noise ratio of the gradient of U(x) (${result.draws} draws, batch of ${result.batchSize})`,
-    width: options.width ?? 440,
-    height: options.height ?? 240,
+    title: layout.title,
+    width: layout.options.width ?? 440,
+    height: layout.options.height ?? 240,
     layer: [
       {
         data: { values: finite },
         mark: 'bar',
         encoding: {
-          x: { field: 'group', type: 'nominal', title: 'Parameters of', sort: groups, axis: { labelAngle: 0 } },
+          x: {
+            field: 'x',
+            type: 'nominal',
+            title: layout.xTitle,
+            scale: { domain: layout.sort },
+            // A label may hold a line break: each line is drawn on its own.
+            axis: { labelAngle: 0, labelExpr: "split(datum.label, '\\n')" },
+          },
           xOffset: { field: 'estimator' },
           y: { field: 'snr', type: 'quantitative', title: '‖E g‖ / √(tr Cov g)  (log scale)', scale: { type: 'log' }, stack: null },
           color: { field: 'estimator', type: 'nominal', title: 'Estimator', legend: WIDE_LEGEND },
