@@ -225,7 +225,6 @@ const SETTING_OPTIONS: Options = Object.fromEntries(
   [...SETTING_FLAGS, ...GROUP_SETTING_FLAGS].map(({ flag }) => [flag, { type: 'string' as const }]),
 );
 
-/** The settings given as flags (undefined where not given), read as SETTING_FLAGS says. */
 /** The value of one setting's flag, read as its kind says (undefined if the flag is absent). */
 function readSetting(flags: Record<string, unknown>, { flag, kind }: { flag: string; kind: SettingKind }): unknown {
   if (kind === 'int' || kind === 'number') return number(flags, flag, kind === 'int');
@@ -238,6 +237,7 @@ function readSetting(flags: Record<string, unknown>, { flag, kind }: { flag: str
   return oneOf(flags, flag, kind);
 }
 
+/** The settings given as flags (undefined where not given), read as SETTING_FLAGS says. */
 function settingsFromFlags(flags: Record<string, unknown>): TrainSettings {
   const read = (setting: { flag: string; kind: SettingKind }) => readSetting(flags, setting);
   const settings: Record<string, unknown> = Object.fromEntries(SETTING_FLAGS.map((setting) => [setting.key, read(setting)]));

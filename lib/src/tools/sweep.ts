@@ -109,9 +109,7 @@ export function parseVaePlan(raw: Record<string, unknown>, where = 'plan'): VaeP
   const preset = raw.preset ?? 'cs236';
   if (preset !== 'cs236' && preset !== 'none')
     throw new PlanError(`${where}.preset must be "cs236" or "none", got ${JSON.stringify(preset)}`);
-  const epochs = raw.epochs;
-  if (epochs !== undefined && !(typeof epochs === 'number' && Number.isInteger(epochs) && epochs > 0))
-    throw new PlanError(`${where}.epochs must be a positive integer, got ${JSON.stringify(epochs)}`);
+  const epochs = raw.epochs === undefined ? undefined : positiveInt(raw.epochs, `${where}.epochs`);
   const iwae = raw.iwae === undefined ? undefined : positiveInts(raw.iwae, `${where}.iwae`);
   const given = raw.settings ?? {};
   if (given === null || typeof given !== 'object' || Array.isArray(given))
@@ -173,6 +171,13 @@ function positiveInts(value: unknown, where: string, allowZero = false): number[
   return value;
 }
 
+/** A plan field that must be one positive integer; one PlanError naming it otherwise. */
+function positiveInt(value: unknown, where: string): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0)
+    throw new PlanError(`${where} must be a positive integer, got ${JSON.stringify(value)}`);
+  return value;
+}
+
 /**
  * Checks one plan object as read from JSON (or built from flags) and fills `settings` and
  * `grid`. Errors name the field, prefixed by `where` (e.g. "plan.json: plans[1]").
@@ -191,9 +196,7 @@ export function parsePlan(raw: unknown, where = 'plan'): SweepPlan {
   }
   const labels = positiveInts(o.labels, `${where}.labels`);
   const seeds = positiveInts(o.seeds, `${where}.seeds`, true);
-  const epochs = o.epochs;
-  if (typeof epochs !== 'number' || !Number.isInteger(epochs) || epochs <= 0)
-    throw new PlanError(`${where}.epochs must be a positive integer, got ${JSON.stringify(epochs)}`);
+  const epochs = positiveInt(o.epochs, `${where}.epochs`);
   const objectField = (name: 'settings' | 'grid') => {
     const v = o[name] ?? {};
     if (v === null || typeof v !== 'object' || Array.isArray(v))
