@@ -3,7 +3,7 @@ import * as cp from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { expandPlans, groupName, parsePlan, parseShard, readRunRecord, shardOf, type RunRecord } from 'ssvae';
+import { expandPlans, groupName, parsePlan, parseShard, readPlanFile, readRunRecord, shardOf, type RunRecord } from 'ssvae';
 import { flags, tempDir, tinyModelFlags, writeTinyDataset } from './helpers';
 
 const root = path.resolve(__dirname, '..');
@@ -295,4 +295,18 @@ test('a bad plan of models gets one clear error naming the field', () => {
   assert.equal(cs236.status, 0, cs236.stderr);
   assert.equal(cs236.stdout.trim().split('\n').length, 10);
   assert.match(cs236.stdout, / vae --model gmvae --seeds 4 --preset cs236 --epochs 40 --out [^ ]+\/data\/runs\/cs236$/m);
+});
+
+test('every plan under plans/ parses, and the priority plan trains a subset of Table 1 into the same folders', () => {
+  const dir = path.join(root, 'plans');
+  const names = (file: string) => expandPlans(readPlanFile(path.join(dir, file))).map((r) => r.name);
+  for (const file of fs.readdirSync(dir).filter((f) => f.endsWith('.json'))) assert.ok(names(file).length > 0, file);
+  const table1 = new Set(names('table1.json'));
+  const priority = names('table1-priority.json');
+  assert.equal(priority.length, 40);
+  assert.deepEqual(
+    priority.filter((name) => !table1.has(name)),
+    [],
+  );
+  assert.deepEqual(priority.slice(0, 2), ['default/v3-100-s0', 'default/baseline-100-s0']);
 });
