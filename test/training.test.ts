@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import {
   activeUnits,
   Adam,
+  classificationWeight,
   disposeM2,
   encode,
   epochPlan,
@@ -62,6 +63,21 @@ test('N smaller than the batch: one labelled batch of N; mixed schedule pairs ev
   const baseMixed = epochPlan(resolveConfig({ variant: 'baseline', labels: 3000, schedule: 'mixed' }), 47_000, 3000, makeRng(1, 'plan'));
   assert.equal(baseMixed.length, 235);
   assert.ok(baseMixed.every((s) => s.unlabelled === undefined && s.labelled?.length === 100));
+});
+
+test("the classification term's weight per epoch: α′ under mixed, Kingma et al.'s α·n/(n − N) under alternating at N = 3000", () => {
+  const n = 50_000;
+  const weight = (variant: Variant, labels: number, schedule: 'mixed' | 'alternating') =>
+    classificationWeight(resolveConfig({ variant, labels, schedule }), n - labels, labels);
+  // Mixed: a labelled batch in every step, so the weight is α′ itself (Kingma's rule: 0.1 · n / N).
+  assert.equal(weight('m1m2', 100, 'mixed'), 50);
+  assert.ok(Math.abs(weight('v3', 3000, 'mixed') - 5 / 3) < 1e-12);
+  // Alternating at N = 100: one labelled step against 249 unlabelled ones.
+  assert.ok(Math.abs(weight('m1m2', 100, 'alternating') - 50 / 249) < 1e-12);
+  // At N = 3000, 15 labelled steps against 235: exactly the pass-level weight of Kingma's code.
+  assert.ok(Math.abs(weight('gumbel', 3000, 'alternating') - (0.1 * n) / (n - 3000)) < 1e-12);
+  assert.equal(weight('v2', 100, 'mixed'), 0);
+  assert.throws(() => weight('m1', 100, 'mixed'), /classificationWeight: m1 trains on labelled images alone/);
 });
 
 for (const variant of ['v1', 'v1-loo', 'v2', 'v3', 'baseline'] as Variant[]) {

@@ -3,8 +3,8 @@
  * the trainer gathers the images. Every epoch's order is drawn from the run's seed and the
  * epoch's number, so an epoch is the same whether the run was resumed or not.
  */
-import { shuffleInPlace, type Rng } from '../core/random';
-import { objectiveOf, type TrainConfig } from '../model/config';
+import { makeRng, shuffleInPlace, type Rng } from '../core/random';
+import { effectiveAlpha, objectiveOf, type TrainConfig } from '../model/config';
 
 /** One optimisation step: an unlabelled batch, a labelled batch, or both (mixed schedule). */
 export interface Step {
@@ -72,4 +72,26 @@ export function epochPlan(config: TrainConfig, nUnlabelled: number, nLabelled: n
     if (pass.length === 0) pass = labelledPass();
     return { unlabelled: u, labelled: pass.shift() as Int32Array };
   });
+}
+
+/**
+ * How much the classification term weighs against the unlabelled bound over one epoch of `config`'s
+ * schedule. Every term of a step is a batch mean, so a labelled step adds α′ · mean(−log q(y|x))
+ * and an unlabelled step adds mean(−U(x)); counted per image, as sums are,
+ *
+ *   weight = α′ · (labelled steps) / (unlabelled steps).
+ *
+ * Kingma et al.'s code sums over images and gives each labelled image β = α · n/N with α = 0.1
+ * (n all training images, N the labelled ones): per pass β·N against the n − N unlabelled images,
+ * i.e. α · n / (n − N), about 0.1 at every N. 0 for variants without the term (v1, v2); the
+ * labelled-only classifiers have no unlabelled bound to weigh it against.
+ */
+export function classificationWeight(config: TrainConfig, nUnlabelled: number, nLabelled: number): number {
+  const objective = objectiveOf(config.variant);
+  if (objective === 'baseline') throw new Error(`classificationWeight: ${config.variant} trains on labelled images alone`);
+  if (objective === 'v1' || objective === 'v2') return 0;
+  const plan = epochPlan(config, nUnlabelled, nLabelled, makeRng(config.seed, 'classification-weight'));
+  const labelled = plan.filter((s) => s.labelled).length;
+  const unlabelled = plan.filter((s) => s.unlabelled).length;
+  return (effectiveAlpha(config, nUnlabelled + nLabelled) * labelled) / unlabelled;
 }
