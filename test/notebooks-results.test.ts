@@ -146,13 +146,17 @@ describe(
       assert.ok(figureMarkup(page, 'recorded-likelihood'), 'no <figure id="recorded-likelihood">');
     });
 
-    test('10: M1 curve and dimensions, the four-method comparison, three t-SNE plots and digits drawn through both decoders', () => {
+    test("10: M1 curve and dimensions, the four-method comparison, the labels' weight by schedule, three t-SNE plots and digits drawn through both decoders", () => {
       const page = html['10-m1-m2'] as string;
-      for (const id of ['m1-elbo', 'm1-dimensions', 'm1m2-accuracy', 'tsne-m1', 'tsne-m1m2', 'tsne-m2']) {
+      for (const id of ['m1-elbo', 'm1-dimensions', 'm1m2-accuracy', 'm1m2-schedules', 'tsne-m1', 'tsne-m1m2', 'tsne-m2']) {
         const chart = figureMarkup(page, id);
         assert.ok(chart, `no <figure id="${id}">`);
         assert.match(chart, /<svg[\s>]/, `${id}: no chart`);
       }
+      // The smoke profile's 2,000 training images leave N = 100 and 600: mixed gives α′ = 0.1·n/N itself.
+      const weights = figureMarkup(page, 'label-weight');
+      assert.ok(weights, 'no <figure id="label-weight">');
+      assert.match(weights, /<td[^>]*>100<\/td>\s*<td[^>]*>2\.000<\/td>/, 'label-weight: mixed at N = 100 should weigh 0.1 · 2000 / 100');
       const table = figureMarkup(page, 'm1m2-table');
       assert.ok(table, 'no <figure id="m1m2-table">');
       // Four methods, each with a validation and a test accuracy in percent.
