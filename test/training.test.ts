@@ -19,7 +19,9 @@ import {
   semiSupervisedSplits,
   tf,
   train,
+  Trainer,
   TrainingDiverged,
+  type Step,
   type Variant,
 } from 'ssvae';
 import { assertStepsKeepTensorCount, flags, tempDir, tinyModelFlags, writeTinyDataset } from './helpers';
@@ -80,12 +82,60 @@ test("the classification term's weight per epoch: α′ under mixed, Kingma et a
   assert.throws(() => weight('m1', 100, 'mixed'), /classificationWeight: m1 trains on labelled images alone/);
 });
 
+test('spread schedule: every step one unlabelled batch and its share of the labelled images, each once per epoch', () => {
+  const at100 = epochPlan(resolveConfig({ variant: 'm1m2', labels: 100, schedule: 'spread' }), 49_900, 100, makeRng(2, 'plan'));
+  assert.equal(at100.length, 249);
+  assert.ok(at100.every((s) => s.unlabelled?.length === 200));
+  const withLabels = at100.filter((s) => s.labelled);
+  assert.equal(withLabels.length, 100);
+  assert.ok(withLabels.every((s) => s.labelled?.length === 1));
+  assert.equal(new Set(withLabels.map((s) => s.labelled?.[0])).size, 100);
+  // At N = 3000 every one of the 235 steps takes 12 or 13 labelled images, 3000 distinct in all.
+  const at3000 = epochPlan(resolveConfig({ variant: 'v3', labels: 3000, schedule: 'spread' }), 47_000, 3000, makeRng(2, 'plan'));
+  assert.equal(at3000.length, 235);
+  assert.ok(at3000.every((s) => s.labelled !== undefined && s.labelled.length >= 12 && s.labelled.length <= 13));
+  const seen = at3000.flatMap((s) => Array.from(s.labelled ?? []));
+  assert.equal(seen.length, 3000);
+  assert.equal(new Set(seen).size, 3000);
+  const baseline = epochPlan(resolveConfig({ variant: 'baseline', labels: 100, schedule: 'spread' }), 49_900, 100, makeRng(2, 'plan'));
+  assert.equal(baseline.length, 249);
+});
+
+test('spread schedule: a step weighs each labelled image like an unlabelled one; the epoch weight is α·n/(n − N)', () => {
+  // Kingma's rule gives α′ = 0.1·n/N; spread scales it by N/(images in the 249 unlabelled batches).
+  const n = 50_000;
+  const spread = (labels: number) => resolveConfig({ variant: 'm1m2', labels, schedule: 'spread' });
+  assert.ok(Math.abs(classificationWeight(spread(100), n - 100, 100) - (0.1 * n) / (249 * 200)) < 1e-12);
+  assert.ok(Math.abs(classificationWeight(spread(3000), n - 3000, 3000) - (0.1 * n) / (n - 3000)) < 1e-12);
+  // On a real step the loss is the unlabelled mean plus share · (labelled mean terms), share = B_l/B_u.
+  const config = resolveConfig({ ...small, variant: 'v3', labels: 50, batchSize: 20, schedule: 'spread' });
+  const splits = semiSupervisedSplits(dataset, config.labels, 0);
+  const trainer = new Trainer(config, splits);
+  try {
+    const rng = makeRng(3, 'spread');
+    const plan = epochPlan(config, splits.unlabelled.count, splits.labelled.count, rng);
+    const step = plan.find((s) => (s.labelled?.length ?? 0) > 1) as Step;
+    const share = (step.labelled?.length ?? 0) / (step.unlabelled?.length ?? 1);
+    assert.ok(share > 0 && share < 1);
+    const t = trainer.step(step, rng);
+    const expected = t['unlabelled.loss']! + share * (t['labelled.loss']! + trainer.alpha * t['labelled.classification']!);
+    assert.ok(Math.abs(t.loss! - expected) < 1e-4 * Math.abs(expected), `loss ${t.loss}, expected ${expected}`);
+  } finally {
+    trainer.dispose();
+  }
+});
+
 for (const variant of ['v1', 'v1-loo', 'v2', 'v3', 'baseline'] as Variant[]) {
   test(`${variant}: tf.memory().numTensors is the same after step 10 and step 100`, () => {
     const config = resolveConfig({ ...small, variant });
     assertStepsKeepTensorCount(config, semiSupervisedSplits(dataset, config.labels, 0));
   });
 }
+
+test('v3 under the spread schedule: tf.memory().numTensors is the same after step 10 and step 100', () => {
+  const config = resolveConfig({ ...small, variant: 'v3', schedule: 'spread' });
+  assertStepsKeepTensorCount(config, semiSupervisedSplits(dataset, config.labels, 0));
+});
 
 test('the train API leaves no tensors behind', async () => {
   const before = tf.memory().numTensors;

@@ -106,13 +106,17 @@ export const M1_DEFAULTS: M1Config = {
   activeThreshold: 0.1,
 };
 
-export const SCHEDULES = ['alternating', 'mixed'] as const;
+export const SCHEDULES = ['alternating', 'mixed', 'spread'] as const;
 /**
  * alternating (Pyro): one labelled batch every int(trainSize / N) steps while labelled batches
  *   remain in the epoch, an unlabelled batch otherwise. At N = 100 the classifier then sees its
  *   labels once per epoch, and variant 3 stays below the labelled-only baseline.
  * mixed (Kingma's code, CS236; the default): every step takes one unlabelled batch and one
  *   labelled batch drawn from the N labelled images, and steps their summed loss.
+ * spread (Kingma et al.'s code at every N): every step takes one unlabelled batch and its share of
+ *   the N labelled images, each labelled image once per epoch, and every image's terms count
+ *   alike, as sums over images do: the classification term then weighs α′·N/(n − N) of the
+ *   unlabelled bound per epoch (about 0.1 with alphaRule kingma). labelledBatchSize is unused.
  */
 export type Schedule = (typeof SCHEDULES)[number];
 

@@ -59,7 +59,7 @@ const SETTINGS_USAGE = `Settings (every run; defaults in lib/src/model/config.ts
   --lr X  --beta1 X  --beta2 X           Adam
   --alpha X                              α′, weight of the classification term (v3)
   --alpha-rule constant|kingma           α′ = --alpha, or 0.1 · N_train / N
-  --schedule alternating|mixed           how labelled and unlabelled batches meet
+  --schedule alternating|mixed|spread    how labelled and unlabelled batches meet
   --batch-size B  --labelled-batch-size B
   --hidden 500[,500]  --z-dim Z  --init glorot-normal|torch-uniform|pyro
   --data-dir DIR                         any dataset stored as MNIST's four IDX files

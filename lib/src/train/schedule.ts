@@ -35,10 +35,13 @@ function permutation(n: number, rng: Rng): Int32Array {
  *   step i is labelled when i mod ⌊(nUnlabelled + N) / N⌋ = 0 and labelled batches remain.
  * mixed: each of the ⌊nUnlabelled / batch⌋ steps also draws a labelled batch, cycling through
  *   fresh permutations of the N labelled images.
+ * spread: each of the ⌊nUnlabelled / batch⌋ steps also takes its share of one permutation of the
+ *   N labelled images: step i takes positions ⌊i·N/S⌋ to ⌊(i+1)·N/S⌋ − 1 of S steps, so every
+ *   labelled image comes once per epoch (at N < S some steps take none). The step sums its
+ *   labelled terms over images and divides them by the unlabelled batch size (labelledShare).
  * baseline: labelled batches only, as many steps as an M2 epoch of the same schedule has (the
- *   unlabelled batches of a mixed epoch, each of which comes with a labelled one; all steps of an
- *   alternating one), so that an epoch gives the classifier as many updates (the N images are
- *   cycled).
+ *   unlabelled batches of a mixed or spread epoch; all steps of an alternating one), so that an
+ *   epoch gives the classifier as many updates (the N images are cycled).
  */
 export function epochPlan(config: TrainConfig, nUnlabelled: number, nLabelled: number, rng: Rng): Step[] {
   const unlabelled = batches(permutation(nUnlabelled, rng), config.batchSize, true);
@@ -48,7 +51,7 @@ export function epochPlan(config: TrainConfig, nUnlabelled: number, nLabelled: n
     const labelled = labelledPass();
     if (baseline) {
       // As many classifier updates as variant 3 gets under the same schedule.
-      const total = config.schedule === 'mixed' ? unlabelled.length : unlabelled.length + labelled.length;
+      const total = config.schedule === 'alternating' ? unlabelled.length + labelled.length : unlabelled.length;
       const steps: Step[] = [];
       let pass = labelled;
       while (steps.length < total) {
@@ -67,6 +70,14 @@ export function epochPlan(config: TrainConfig, nUnlabelled: number, nLabelled: n
     }
     return steps;
   }
+  if (config.schedule === 'spread') {
+    const order = permutation(nLabelled, rng);
+    const share = (i: number) => Math.floor((i * nLabelled) / unlabelled.length);
+    return unlabelled.map((u, i) => {
+      const labelled = order.subarray(share(i), share(i + 1));
+      return labelled.length > 0 ? { unlabelled: u, labelled } : { unlabelled: u };
+    });
+  }
   let pass = labelledPass();
   return unlabelled.map((u) => {
     if (pass.length === 0) pass = labelledPass();
@@ -75,11 +86,25 @@ export function epochPlan(config: TrainConfig, nUnlabelled: number, nLabelled: n
 }
 
 /**
+ * The factor on a step's labelled terms (batch means): 1, except under the spread schedule, where
+ * a labelled image counts as much as an unlabelled one: (labelled rows) / (unlabelled rows), so
+ * that the labelled means become sums over the labelled images divided by the unlabelled batch size.
+ */
+export function labelledShare(config: Pick<TrainConfig, 'schedule'>, step: Step): number {
+  if (config.schedule !== 'spread' || !step.labelled || !step.unlabelled) return 1;
+  return step.labelled.length / step.unlabelled.length;
+}
+
+/**
  * How much the classification term weighs against the unlabelled bound over one epoch of `config`'s
  * schedule. Every term of a step is a batch mean, so a labelled step adds α′ · mean(−log q(y|x))
  * and an unlabelled step adds mean(−U(x)); counted per image, as sums are,
  *
- *   weight = α′ · (labelled steps) / (unlabelled steps).
+ *   weight = α′ · (labelled steps) / (unlabelled steps)
+ *
+ * under mixed and alternating; under spread each labelled step's term is scaled by its
+ * labelledShare, which makes the weight α′ · N / (unlabelled images seen), Kingma's α·n/(n − N)
+ * when α′ follows his rule.
  *
  * Kingma et al.'s code sums over images and gives each labelled image β = α · n/N with α = 0.1
  * (n all training images, N the labelled ones): per pass β·N against the n − N unlabelled images,
@@ -91,7 +116,7 @@ export function classificationWeight(config: TrainConfig, nUnlabelled: number, n
   if (objective === 'baseline') throw new Error(`classificationWeight: ${config.variant} trains on labelled images alone`);
   if (objective === 'v1' || objective === 'v2') return 0;
   const plan = epochPlan(config, nUnlabelled, nLabelled, makeRng(config.seed, 'classification-weight'));
-  const labelled = plan.filter((s) => s.labelled).length;
+  const labelled = plan.reduce((sum, s) => sum + (s.labelled ? labelledShare(config, s) : 0), 0);
   const unlabelled = plan.filter((s) => s.unlabelled).length;
   return (effectiveAlpha(config, nUnlabelled + nLabelled) * labelled) / unlabelled;
 }

@@ -38,7 +38,7 @@ import { unlabelledBoundRelaxed } from '../model/relaxed';
 import { Adam } from '../model/optimizer';
 import { drawSeed, gumbel, makeRng, standardNormal, type Rng } from '../core/random';
 import { describeEnvironment, readRunRecord, summarise, writeRunRecord, type EpochRecord, type M1Record, type RunRecord } from './records';
-import { epochPlan, type Step } from './schedule';
+import { epochPlan, labelledShare, type Step } from './schedule';
 import { gradientStep, TrainingDiverged } from './step';
 
 /** The training tensors, kept for the whole run (gathered into batches by index). */
@@ -78,7 +78,8 @@ function gatherRows(x: tf.Tensor2D, scale: tf.Tensor2D | undefined, idx: Int32Ar
 
 /** The tensors of one step. */
 interface Batch {
-  labelled?: { x: tf.Tensor2D; y: tf.Tensor2D };
+  /** share: the factor on the labelled terms (labelledShare: 1 but under the spread schedule). */
+  labelled?: { x: tf.Tensor2D; y: tf.Tensor2D; share: number };
   unlabelled?: { x: tf.Tensor2D; yHat?: tf.Tensor1D };
 }
 
@@ -134,6 +135,7 @@ export class Trainer {
    *   unlabelled batch: −U(x) summed out (v2, v3), the score-function surrogate (v1; v1-loo with
    *                     the leave-one-out control variate), or −Ũ(x)
    *                     with y relaxed at temperature τ (gumbel)
+   * Under the spread schedule the labelled terms are scaled by the batch's share (labelledShare).
    */
   private lossTerms(batch: Batch, rng: Rng): { loss: tf.Scalar; terms: Record<string, tf.Scalar> } {
     const { numClasses: k, zDim } = this.config;
@@ -143,15 +145,17 @@ export class Trainer {
     const terms: Record<string, tf.Scalar> = {};
     const parts: tf.Scalar[] = [];
     if (batch.labelled) {
-      const { x, y } = batch.labelled;
+      const { x, y, share } = batch.labelled;
       const classification = tf.mean(classificationLoss(m, x, y)) as tf.Scalar;
       terms['labelled.classification'] = classification;
+      // Under the spread schedule the labelled means become sums over the unlabelled batch size.
+      const shared = (t: tf.Scalar) => (share === 1 ? t : (tf.mul(share, t) as tf.Scalar));
       if (variant === 'baseline') {
         parts.push(classification);
       } else {
         const eps = noise(x.shape[0], zDim, rng);
-        parts.push(boundTerms(terms, 'labelled', labelledBound(m, x, y, eps)));
-        if (variant === 'v3' || variant === 'gumbel') parts.push(tf.mul(alpha, classification) as tf.Scalar);
+        parts.push(shared(boundTerms(terms, 'labelled', labelledBound(m, x, y, eps))));
+        if (variant === 'v3' || variant === 'gumbel') parts.push(shared(tf.mul(alpha, classification) as tf.Scalar));
       }
     }
     if (batch.unlabelled) {
@@ -186,7 +190,8 @@ export class Trainer {
     if (step.labelled) {
       const idx = step.labelled;
       const x = gatherRows(labelledX, labelledScale, idx, rng);
-      batch.labelled = { x, y: tf.tidy(() => tf.gather(labelledY, tf.tensor1d(idx, 'int32'))) };
+      const y = tf.tidy(() => tf.gather(labelledY, tf.tensor1d(idx, 'int32')));
+      batch.labelled = { x, y, share: labelledShare(this.config, step) };
     }
     if (step.unlabelled) {
       const x = gatherRows(unlabelledX, unlabelledScale, step.unlabelled, rng);
