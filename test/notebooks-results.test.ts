@@ -157,6 +157,12 @@ describe(
       const weights = figureMarkup(page, 'label-weight');
       assert.ok(weights, 'no <figure id="label-weight">');
       assert.match(weights, /<td[^>]*>100<\/td>\s*<td[^>]*>2\.000<\/td>/, 'label-weight: mixed at N = 100 should weigh 0.1 · 2000 / 100');
+      // spread: α′ · N / (9 unlabelled batches of 200) = 2 · 100 / 1800.
+      assert.match(
+        weights,
+        /<td[^>]*>100<\/td>(\s*<td[^>]*>[\d.]+<\/td>){2}\s*<td[^>]*>0\.111<\/td>/,
+        'label-weight: spread at N = 100 should weigh 2 · 100 / 1800',
+      );
       const table = figureMarkup(page, 'm1m2-table');
       assert.ok(table, 'no <figure id="m1m2-table">');
       // Four methods, each with a validation and a test accuracy in percent.
