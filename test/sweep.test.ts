@@ -171,7 +171,7 @@ test('a bad plan file gets one clear error naming the file and the field', () =>
     [{ ...good, settings: { seed: 3 } }, /plan\.json\.settings\.seed: set it with the plan's own field/],
     [
       { ...good, settings: { schedule: 'sometimes' } },
-      /plan\.json: field schedule must be one of alternating, mixed, got "sometimes" \(variant v3, N = 100\)/,
+      /plan\.json: field schedule must be one of alternating, mixed, spread, got "sometimes" \(variant v3, N = 100\)/,
     ],
     [{ ...good, grid: { lr: [] } }, /plan\.json\.grid\.lr must be a non-empty list of values/],
     [[good, { ...good, labels: 'x' }], /plan\.json: plans\[1\]\.labels must be/],
