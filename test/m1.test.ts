@@ -16,6 +16,7 @@ import {
   loadDataset,
   logQy,
   m1Splits,
+  m1VaeConfig,
   readRunRecord,
   resolveConfig,
   selectColumns,
@@ -27,6 +28,7 @@ import {
   trainVae,
   unlabelledBoundEnumerated,
   vaeDecode,
+  vaeEvaluate,
   resolveVaeConfig,
 } from 'ssvae';
 import { assertStepsKeepTensorCount, flags, tempDir, tinyModelFlags, writeTinyDataset } from './helpers';
@@ -168,6 +170,37 @@ test('m1m2 and m1 train on one cached M1 (trained once), record it, and leave no
   assert.deepEqual(second.record.derived?.m1, derived?.m1);
   assert.deepEqual(Object.keys(second.record.epochs[0]!.losses), ['labelled.classification']);
   assert.equal(tf.memory().numTensors, tensors);
+});
+
+test('M1: a longer M1 continues from the checkpoint of a shorter one and ends where an uninterrupted one does', async () => {
+  const cacheRoot = tempDir('m1-cache');
+  const lines: string[] = [];
+  const log = (line: string) => lines.push(line);
+  const asked = (epochs: number) => resolveConfig({ ...small, variant: 'm1m2', seed: 3, m1: { ...tinyM1, epochs } });
+  const short = await trainM1(asked(1), dataset, { cacheRoot, log });
+  const long = await trainM1(asked(3), dataset, { cacheRoot, log });
+  assert.deepEqual(
+    lines.filter((l) => l.startsWith('M1 epoch')).map((l) => l.split(' ')[2]),
+    ['1/1', '2/3', '3/3'],
+    'the 3-epoch M1 trains epochs 2 and 3 only',
+  );
+  assert.ok(
+    lines.some((l) => /-checkpoint-[0-9a-f]+-[0-9a-f]+: continuing from epoch 1 of 3$/.test(l)),
+    lines.join('\n'),
+  );
+  const whole = await trainVae(m1VaeConfig(asked(3), dataset.pixels), { dataset, cache: false });
+  const terms = (r: typeof whole) => r.record.epochs.map((e) => [e.epoch, e.train, e.validation]);
+  assert.deepEqual(terms(long), terms(whole));
+  assert.deepEqual(terms(short), terms(whole).slice(0, 1));
+  assert.deepEqual(vaeEvaluate(long.vae, dataset.test.images, 1), vaeEvaluate(whole.vae, dataset.test.images, 1));
+  disposeVae(whole.vae);
+  // A 2-epoch M1 asked for afterwards starts from scratch and leaves the 3-epoch checkpoint alone.
+  const between = await trainM1(asked(2), dataset, { cacheRoot, log: quiet });
+  assert.deepEqual(terms(between), terms(whole).slice(0, 2));
+  const checkpoints = fs.readdirSync(cacheRoot).filter((n) => n.includes('-checkpoint-') && !n.endsWith('.lock'));
+  assert.equal(checkpoints.length, 1);
+  const saved = JSON.parse(fs.readFileSync(path.join(cacheRoot, checkpoints[0]!, 'vae.json'), 'utf8'));
+  assert.equal(saved.epochs.length, 3);
 });
 
 test('m1m2: a resumed run ends with the same numbers as an uninterrupted one', async () => {

@@ -16,7 +16,7 @@ import { disposeVae, resolveVaeConfig, vaeEncodeGaussian, vaeEncodeMean, type Va
 import { codeVersion, defaultCacheRoot } from './cache-entries';
 import { takeLockWaiting } from './run-dir';
 import type { RunRecord } from './records';
-import { loadVae, trainVae, vaeCacheDirFor, type VaeEpochRecord, type VaeRun, type VaeRunRecord } from './vae';
+import { loadVae, savedVaeRecord, trainVae, vaeCheckpointDirFor, type VaeEpochRecord, type VaeRun, type VaeRunRecord } from './vae';
 
 /** The VAE settings of a run's M1: config.m1, with the run's seed and dataset. */
 export function m1VaeConfig(config: TrainConfig, xDim: number): VaeConfig {
@@ -46,14 +46,20 @@ export interface M1Options {
 /**
  * The run's M1, from the cache or trained now. Several runs of a sweep (m1 and m1m2 at each N)
  * share one M1 per seed, and two of them may start at once: the first takes the lock next to the
- * cache entry and trains, the others wait for it and then load what it saved.
+ * M1's checkpoint and trains, the others wait for it and then load what it saved.
+ *
+ * Training saves every epoch, with the optimizer's state, to one checkpoint per setting of M1
+ * whatever its number of epochs (vaeCheckpointDirFor). An M1 stopped midway continues where it
+ * stopped, and a longer M1 (`m1.epochs`) continues from a shorter one instead of starting over;
+ * it computes what an uninterrupted run would. A checkpoint further along than the M1 asked for
+ * is left as it is, and that M1 is trained from the start.
  */
 export async function trainM1(config: TrainConfig, dataset: Dataset, options: M1Options = {}): Promise<VaeRun> {
   const vaeConfig = m1VaeConfig(config, dataset.pixels);
   const cacheRoot = options.cacheRoot ?? defaultCacheRoot();
-  const dir = vaeCacheDirFor(vaeConfig, cacheRoot, codeVersion());
+  const checkpoint = vaeCheckpointDirFor(vaeConfig, cacheRoot, codeVersion());
   fs.mkdirSync(cacheRoot, { recursive: true });
-  const release = await takeLockWaiting(`${dir}.lock`, `M1 ${path.basename(dir)}`, options.waitMs ?? 6 * 3600_000, 2000);
+  const release = await takeLockWaiting(`${checkpoint}.lock`, `M1 ${path.basename(checkpoint)}`, options.waitMs ?? 6 * 3600_000, 2000);
   try {
     const log = options.log ?? ((line: string) => console.log(line));
     // One line per epoch unless the caller follows the epochs itself.
@@ -63,7 +69,9 @@ export async function trainM1(config: TrainConfig, dataset: Dataset, options: M1
         log(
           `M1 epoch ${e.epoch}/${vaeConfig.epochs}  ${e.seconds.toFixed(1)} s  validation −ELBO ${e.validation.negativeElbo.toFixed(2)}`,
         ));
-    return await trainVae(vaeConfig, { dataset, cacheRoot, log, onEpoch });
+    const saved = savedVaeRecord(checkpoint);
+    const usable = saved === undefined || saved.epochs.length <= vaeConfig.epochs;
+    return await trainVae(vaeConfig, { dataset, cacheRoot, log, onEpoch, ...(usable ? { checkpointDir: checkpoint } : {}) });
   } finally {
     release();
   }

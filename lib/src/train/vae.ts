@@ -126,6 +126,14 @@ export function vaeCacheDirFor(config: VaeConfig, cacheRoot = defaultCacheRoot()
   return cacheEntryDir(cacheRoot, `vae-z${config.zDim}-e${config.epochs}-s${config.seed}`, config, code);
 }
 
+/**
+ * The training checkpoint of a VAE configuration, whatever its number of epochs: a longer run of
+ * the same settings continues from the latest epoch a shorter one saved there (see checkpointDir).
+ */
+export function vaeCheckpointDirFor(config: VaeConfig, cacheRoot = defaultCacheRoot(), code = codeVersion()): string {
+  return cacheEntryDir(cacheRoot, `vae-z${config.zDim}-s${config.seed}-checkpoint`, { ...config, epochs: 0 }, code);
+}
+
 /** The GMVAE's prior parameters in a saved VAE's folder. */
 const PRIOR_FILE = 'prior.json';
 
@@ -297,12 +305,14 @@ export async function trainVae(overrides: Partial<VaeConfig> = {}, options: Trai
   const checkpoint = options.checkpointDir;
   try {
     const resumed = checkpoint ? resumeFrom(checkpoint, vae, optimizer) : undefined;
-    if (resumed)
+    if (resumed) {
+      log(`${checkpoint}: continuing from epoch ${resumed.epochs.length} of ${config.epochs}`);
       Object.assign(record, {
         epochs: resumed.epochs,
         wallSeconds: resumed.wallSeconds,
         finished: resumed.epochs.length === config.epochs,
       });
+    }
   } catch (err) {
     disposeVae(vae);
     optimizer.dispose();
