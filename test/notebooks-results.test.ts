@@ -73,6 +73,13 @@ describe(
       );
     });
 
+    test('07: every seed of each group with three or more is a row of an HTML table', () => {
+      const page = html['07-comparison'] as string;
+      const seeds = figureMarkup(page, 'seeds');
+      assert.ok(page.includes('No group has three seeds yet.') || seeds?.includes('<table class="ssvae-seeds">'), 'no table of seeds');
+      if (seeds) assert.ok((seeds.match(/<tr>/g) ?? []).length >= 4, 'a header and at least three seeds');
+    });
+
     test('07: without runs the notebook says so plainly; with runs it shows their provenance', () => {
       const page = html['07-comparison'] as string;
       assert.ok(
