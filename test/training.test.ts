@@ -125,6 +125,29 @@ test('spread schedule: a step weighs each labelled image like an unlabelled one;
   }
 });
 
+test('labelledBoundWeight scales the labelled bound in the loss and is still reported at 0', () => {
+  const lossOf = (weight: number) => {
+    const config = resolveConfig({ ...small, variant: 'v3', labels: 50, batchSize: 20, labelledBoundWeight: weight });
+    const splits = semiSupervisedSplits(dataset, config.labels, 0);
+    const trainer = new Trainer(config, splits);
+    try {
+      const rng = makeRng(4, 'weight');
+      const step = epochPlan(config, splits.unlabelled.count, splits.labelled.count, rng)[0] as Step;
+      assert.ok(step.labelled && step.unlabelled, 'a mixed step has both batches');
+      return { t: trainer.step(step, rng), alpha: trainer.alpha };
+    } finally {
+      trainer.dispose();
+    }
+  };
+  for (const weight of [0, 0.25, 1]) {
+    const { t, alpha } = lossOf(weight);
+    assert.ok(Number.isFinite(t['labelled.loss']), `labelled.loss is reported at weight ${weight}`);
+    const expected = t['unlabelled.loss']! + weight * t['labelled.loss']! + alpha * t['labelled.classification']!;
+    assert.ok(Math.abs(t.loss! - expected) < 1e-4 * Math.abs(expected), `weight ${weight}: loss ${t.loss}, expected ${expected}`);
+  }
+  assert.throws(() => resolveConfig({ labelledBoundWeight: -1 }), /config\.labelledBoundWeight must be a non-negative number, got -1/);
+});
+
 for (const variant of ['v1', 'v1-loo', 'v2', 'v3', 'baseline'] as Variant[]) {
   test(`${variant}: tf.memory().numTensors is the same after step 10 and step 100`, () => {
     const config = resolveConfig({ ...small, variant });

@@ -167,6 +167,13 @@ export interface TrainConfig extends ModelConfig {
   /** Weight α′ of the extra classification term (variant 3) when alphaRule is 'constant' (giving alpha alone implies it). */
   alpha: number;
   alphaRule: AlphaRule;
+  /**
+   * Factor on the labelled bound −L(x,y) in a step's loss (variants with a labelled bound: v1,
+   * v2, v3, gumbel, m1m2). 1 (the default) counts the labelled batch's mean bound as much as the
+   * unlabelled batch's; 0 leaves the labels to the classification term alone, as Stanford CS236's
+   * SS-VAE does. Records written before it existed used 1.
+   */
+  labelledBoundWeight: number;
   /** 'mnist' or the directory of a dataset stored as MNIST's four IDX files. */
   dataset: string;
   /** M1's settings, for the variants m1 and m1m2 only (M1_DEFAULTS, then the fields given); absent for the others. */
@@ -191,6 +198,7 @@ export const DEFAULTS: Omit<TrainConfig, 'labelledBatchSize' | 'm1' | 'gumbel'> 
   beta2: 0.999,
   alpha: 46,
   alphaRule: 'kingma',
+  labelledBoundWeight: 1,
   hidden: [500],
   zDim: 50,
   xDim: 784,
@@ -265,6 +273,9 @@ export function resolveConfig(overrides: TrainSettings = {}): TrainConfig {
   checkPositiveInts('config', config, ['labels', 'epochs', 'batchSize', 'labelledBatchSize', 'zDim', 'xDim', 'numClasses']);
   checkTraining('config', config);
   if (!(config.alpha >= 0)) throw new Error(`config.alpha must be non-negative, got ${config.alpha}`);
+  if (!(config.labelledBoundWeight >= 0 && Number.isFinite(config.labelledBoundWeight))) {
+    throw new Error(`config.labelledBoundWeight must be a non-negative number, got ${config.labelledBoundWeight}`);
+  }
   if (config.labelledBatchSize > config.labels) {
     throw new Error(
       `config.labelledBatchSize (${config.labelledBatchSize}) cannot exceed the number of labelled images (${config.labels})`,

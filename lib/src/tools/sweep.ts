@@ -397,6 +397,7 @@ export const SETTING_FLAGS: readonly { key: keyof TrainConfig; flag: string; kin
   { key: 'beta2', flag: 'beta2', kind: 'number' },
   { key: 'alpha', flag: 'alpha', kind: 'number' },
   { key: 'alphaRule', flag: 'alpha-rule', kind: ALPHA_RULES },
+  { key: 'labelledBoundWeight', flag: 'labelled-bound-weight', kind: 'number' },
   { key: 'schedule', flag: 'schedule', kind: SCHEDULES },
   { key: 'batchSize', flag: 'batch-size', kind: 'int' },
   { key: 'labelledBatchSize', flag: 'labelled-batch-size', kind: 'int' },

@@ -143,11 +143,13 @@ export function readRunRecord(dir: string): RunRecord {
     throw new Error(`${file}: not an ssvae run record (expected format "ssvae-run/1" with config, epochs and result)`);
   }
   // Records written before presets and α′ rules existed ran the 'round-1' defaults with a constant
-  // α′; before the Gaussian observation model existed, every run's was Bernoulli.
-  const legacy: Pick<TrainConfig, 'preset' | 'alphaRule' | 'likelihood'> = {
+  // α′; before the Gaussian observation model existed, every run's was Bernoulli; before the
+  // labelled bound had a weight, it had weight 1.
+  const legacy: Pick<TrainConfig, 'preset' | 'alphaRule' | 'likelihood' | 'labelledBoundWeight'> = {
     preset: 'round-1',
     alphaRule: 'constant',
     likelihood: 'bernoulli',
+    labelledBoundWeight: 1,
   };
   record.config = { ...legacy, ...(record.config as Partial<TrainConfig>) } as TrainConfig;
   return record;

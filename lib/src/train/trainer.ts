@@ -131,7 +131,8 @@ export class Trainer {
   /**
    * The loss of one step and its named terms (batch means, as scalars). Which terms enter
    * the loss depends on the variant:
-   *   labelled batch:   −L(x,y)  [+ α′·(−log q(y|x)) for v3 and gumbel]      baseline: −log q(y|x)
+   *   labelled batch:   w·(−L(x,y))  [+ α′·(−log q(y|x)) for v3 and gumbel]  baseline: −log q(y|x)
+   *                     (w = config.labelledBoundWeight, 1 by default)
    *   unlabelled batch: −U(x) summed out (v2, v3), the score-function surrogate (v1; v1-loo with
    *                     the leave-one-out control variate), or −Ũ(x)
    *                     with y relaxed at temperature τ (gumbel)
@@ -154,7 +155,11 @@ export class Trainer {
         parts.push(classification);
       } else {
         const eps = noise(x.shape[0], zDim, rng);
-        parts.push(shared(boundTerms(terms, 'labelled', labelledBound(m, x, y, eps))));
+        const bound = boundTerms(terms, 'labelled', labelledBound(m, x, y, eps));
+        // The bound is always reported; it enters the loss with config.labelledBoundWeight (1 as it is).
+        const w = this.config.labelledBoundWeight;
+        if (w === 1) parts.push(shared(bound));
+        else if (w > 0) parts.push(shared(tf.mul(w, bound) as tf.Scalar));
         if (variant === 'v3' || variant === 'gumbel') parts.push(shared(tf.mul(alpha, classification) as tf.Scalar));
       }
     }
