@@ -171,7 +171,8 @@ export interface TrainConfig extends ModelConfig {
    * Factor on the labelled bound −L(x,y) in a step's loss (variants with a labelled bound: v1,
    * v2, v3, gumbel, m1m2). 1 (the default) counts the labelled batch's mean bound as much as the
    * unlabelled batch's; 0 leaves the labels to the classification term alone, as Stanford CS236's
-   * SS-VAE does. Records written before it existed used 1.
+   * SS-VAE does (v1 and v2, which have no classification term, then see no labels at all).
+   * Records written before it existed used 1.
    */
   labelledBoundWeight: number;
   /** 'mnist' or the directory of a dataset stored as MNIST's four IDX files. */
