@@ -146,6 +146,7 @@ test('labelledBoundWeight scales the labelled bound in the loss and is still rep
     assert.ok(Math.abs(t.loss! - expected) < 1e-4 * Math.abs(expected), `weight ${weight}: loss ${t.loss}, expected ${expected}`);
   }
   assert.throws(() => resolveConfig({ labelledBoundWeight: -1 }), /config\.labelledBoundWeight must be a non-negative number, got -1/);
+  assert.throws(() => resolveConfig({ variant: 'v2', labelledBoundWeight: 0 }), /config\.labelledBoundWeight 0 leaves v2 no labels/);
 });
 
 for (const variant of ['v1', 'v1-loo', 'v2', 'v3', 'baseline'] as Variant[]) {

@@ -171,7 +171,7 @@ export interface TrainConfig extends ModelConfig {
    * Factor on the labelled bound −L(x,y) in a step's loss (variants with a labelled bound: v1,
    * v2, v3, gumbel, m1m2). 1 (the default) counts the labelled batch's mean bound as much as the
    * unlabelled batch's; 0 leaves the labels to the classification term alone, as Stanford CS236's
-   * SS-VAE does (v1 and v2, which have no classification term, then see no labels at all).
+   * SS-VAE does (v1 and v2 have no classification term and need a positive weight).
    * Records written before it existed used 1.
    */
   labelledBoundWeight: number;
@@ -276,6 +276,11 @@ export function resolveConfig(overrides: TrainSettings = {}): TrainConfig {
   if (!(config.alpha >= 0)) throw new Error(`config.alpha must be non-negative, got ${config.alpha}`);
   if (!(config.labelledBoundWeight >= 0 && Number.isFinite(config.labelledBoundWeight))) {
     throw new Error(`config.labelledBoundWeight must be a non-negative number, got ${config.labelledBoundWeight}`);
+  }
+  if (config.labelledBoundWeight === 0 && (objectiveOf(config.variant) === 'v1' || objectiveOf(config.variant) === 'v2')) {
+    throw new Error(
+      `config.labelledBoundWeight 0 leaves ${config.variant} no labels (it has no classification term); give a positive weight`,
+    );
   }
   if (config.labelledBatchSize > config.labels) {
     throw new Error(

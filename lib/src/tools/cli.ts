@@ -60,8 +60,8 @@ const SETTINGS_USAGE = `Settings (every run; defaults in lib/src/model/config.ts
   --alpha X                              α′, weight of the classification term (v3)
   --alpha-rule constant|kingma           α′ = --alpha, or 0.1 · N_train / N
   --labelled-bound-weight W              factor on the labelled bound −L(x,y) (default 1;
-                                         0 trains on labels through the classifier alone,
-                                         so v1 and v2 then see no labels at all)
+                                         0 trains on labels through the classifier alone;
+                                         v1 and v2 need a positive weight)
   --schedule alternating|mixed|spread    how labelled and unlabelled batches meet
   --batch-size B  --labelled-batch-size B
   --hidden 500[,500]  --z-dim Z  --init glorot-normal|torch-uniform|pyro
