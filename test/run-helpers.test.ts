@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import * as cp from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
@@ -75,4 +76,56 @@ test('epochLine and resultLine say what a run did in one line each', async () =>
     resultLine(record),
     /^v3 \(α′ = 0\.4\), N = 50: best validation accuracy [\d.]+% at epoch [12] of 2, test accuracy there [\d.]+% \(last epoch [\d.]+%\); \d+ s of training$/,
   );
+});
+
+test('trainCached: a process asking for a run that another process is training waits for it, then loads it', async () => {
+  const cacheRoot = tempDir('helpers-cache-lock');
+  const config = { ...small, epochs: 3, seed: 6 };
+  // The other process: trains the run, pausing 600 ms after each epoch so that the call below
+  // arrives while it trains, and prints "epoch N" as each epoch ends and its losses at the end.
+  const script = `
+    const { loadDataset, trainCached } = require('ssvae');
+    const [dataDir, cacheRoot, config] = process.argv.slice(1);
+    const pause = new Int32Array(new SharedArrayBuffer(4));
+    (async () => {
+      const dataset = loadDataset({ dataDir, validationSize: 100 });
+      const run = await trainCached(JSON.parse(config), {
+        dataset, cacheRoot, code: 'cccccccc', log: () => undefined,
+        onEpoch: (e) => { console.log('epoch ' + e.epoch); Atomics.wait(pause, 0, 0, 600); },
+      });
+      console.log(JSON.stringify({ fromCache: run.fromCache, losses: run.record.epochs.map((e) => e.losses) }));
+    })();
+  `;
+  const child = cp.spawn(process.execPath, ['-e', script, dataDir, cacheRoot, JSON.stringify(config)], {
+    cwd: path.resolve(__dirname, '..'),
+  });
+  let out = '';
+  let err = '';
+  child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString('utf8')));
+  const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+  await new Promise<void>((resolve, reject) => {
+    child.stdout.on('data', (chunk: Buffer) => {
+      out += chunk.toString('utf8');
+      if (out.includes('epoch 1\n')) resolve();
+    });
+    child.on('close', () => reject(new Error(`the other process ended before its first epoch:\n${out}\n${err}`)));
+  });
+
+  const lines: string[] = [];
+  const run = await trainCached(config, { dataset, cacheRoot, code: 'cccccccc', log: (line) => lines.push(line) });
+  assert.equal(await exited, 0, err);
+  const other = JSON.parse(out.trim().split('\n').pop() ?? '') as { fromCache: boolean; losses: unknown[] };
+  assert.equal(other.fromCache, false);
+  assert.equal(run.fromCache, true);
+  assert.match(
+    lines[0] ?? '',
+    /^the cache entry v3-n50-e3-s6-\w+-cccccccc is being trained by another process \(pid \d+\); waiting for it to finish$/,
+  );
+  assert.match(lines[1] ?? '', /^loaded from cache: v3-n50-e3-s6 /);
+  assert.deepEqual(
+    run.record.epochs.map((e) => e.losses),
+    other.losses,
+  );
+  assert.ok(!fs.existsSync(`${run.dir}.lock`), 'the lock is released');
+  disposeM2(run.model);
 });
