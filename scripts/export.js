@@ -5,6 +5,8 @@
 //   node scripts/export.js 00-setup 02     only those (by name, with or without .ipynb, or by a
 //                                          unique prefix); the other handouts already in the
 //                                          output directory are kept
+//   node scripts/export.js --jobs 2        two notebooks at a time (default 1); each one's
+//                                          output is printed when it is done
 //
 // Each notebook runs from a fresh tslab kernel through `jupyter nbconvert --execute`, in the
 // notebooks/ directory, with this process's environment (so e.g. SSVAE_PROFILE reaches the
@@ -27,6 +29,7 @@
 const cp = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
+const util = require('node:util');
 const { setupPython, SetupError } = require('./setup-python');
 const { protectMath, putFormulas, addKatexStyle, MathError } = require('./handout-math');
 // The library's own escaping (compiled by `npm run build`, which installing runs).
@@ -118,7 +121,7 @@ ${items}
  * Runs one notebook through nbconvert into `outDir`, with its formulas typeset by KaTeX; throws
  * an ExportError naming it on failure.
  */
-function exportNotebook(jupyter, kernelName, file, outDir) {
+async function exportNotebook(jupyter, kernelName, file, outDir, quiet) {
   const relative = path.relative(ROOT, file);
   const stem = path.basename(file, '.ipynb');
   const timeout = process.env.SSVAE_CELL_TIMEOUT ?? '3600';
@@ -163,10 +166,11 @@ function exportNotebook(jupyter, kernelName, file, outDir) {
   let result;
   try {
     fs.writeFileSync(copy, `${JSON.stringify(prepared.notebook, null, 1)}\n`);
-    result = cp.spawnSync(jupyter, args, { cwd: ROOT, env, stdio: 'inherit' });
+    result = await run(jupyter, args, { cwd: ROOT, env }, quiet);
   } finally {
     fs.rmSync(copy, { force: true });
   }
+  if (quiet && result.output) process.stdout.write(result.output.replace(/^(?=.)/gm, `[${stem}] `));
   if (result.error) throw new ExportError(`${relative}: could not run ${jupyter}: ${result.error.message}`);
   if (result.status !== 0) {
     throw new ExportError(
@@ -184,6 +188,44 @@ function exportNotebook(jupyter, kernelName, file, outDir) {
     }
   }
   log(`${relative}: done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+}
+
+/**
+ * Runs a command to its end: with the terminal as its output, or, when `quiet`, with its output
+ * collected and handed back (so that notebooks exported side by side do not interleave theirs).
+ */
+function run(command, args, options, quiet) {
+  return new Promise((resolve) => {
+    const child = cp.spawn(command, args, { ...options, stdio: quiet ? ['ignore', 'pipe', 'pipe'] : 'inherit' });
+    let output = '';
+    if (quiet) {
+      child.stdout.on('data', (chunk) => (output += chunk.toString('utf8')));
+      child.stderr.on('data', (chunk) => (output += chunk.toString('utf8')));
+    }
+    child.on('error', (error) => resolve({ error, output }));
+    child.on('close', (status, signal) => resolve({ status, signal, output }));
+  });
+}
+
+/**
+ * Calls `work` on every item, at most `jobs` at a time, in order of the items. After the first
+ * failure nothing new starts; the ones under way finish, and the first error is thrown.
+ */
+async function eachAtMost(items, jobs, work) {
+  let next = 0;
+  let failure;
+  const worker = async () => {
+    while (failure === undefined && next < items.length) {
+      const item = items[next++];
+      try {
+        await work(item);
+      } catch (error) {
+        failure ??= { error };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(jobs, items.length) }, worker));
+  if (failure) throw failure.error;
 }
 
 /** Replaces directory `target` by `staged` with two renames; the old copy is removed after. */
@@ -215,12 +257,28 @@ function removeStaleCopies() {
   }
 }
 
-function main(argv) {
+/** The command line: notebook names, and --jobs N. */
+function parseCommandLine(argv) {
+  let parsed;
+  try {
+    parsed = util.parseArgs({ args: argv, options: { jobs: { type: 'string' } }, allowPositionals: true });
+  } catch (error) {
+    // parseArgs's first sentence names the option; its advice about '--' does not apply here.
+    throw new ExportError(`${error.message.split('. ')[0]} (usage: export.js [--jobs N] [NOTEBOOK …])`);
+  }
+  const jobs = parsed.values.jobs === undefined ? 1 : Number(parsed.values.jobs);
+  if (!Number.isInteger(jobs) || jobs < 1)
+    throw new ExportError(`--jobs: expected a whole number ≥ 1, got ${JSON.stringify(parsed.values.jobs)}`);
+  return { jobs, names: parsed.positionals };
+}
+
+async function main(argv) {
+  const { jobs, names } = parseCommandLine(argv);
   removeStaleCopies();
   const outDir = path.resolve(ROOT, process.env.SSVAE_HANDOUT_DIR || path.join('build', 'handouts'));
   const all = listNotebooks();
   if (all.length === 0) throw new ExportError(`no notebooks in ${path.relative(ROOT, NOTEBOOK_DIR)}/`);
-  const selected = selectNotebooks(all, argv);
+  const selected = selectNotebooks(all, names);
 
   const { jupyter, kernelName } = setupPython();
 
@@ -236,7 +294,7 @@ function main(argv) {
         if (fs.existsSync(path.join(outDir, html))) fs.copyFileSync(path.join(outDir, html), path.join(staged, html));
       }
     }
-    for (const file of selected) exportNotebook(jupyter, kernelName, file, staged);
+    await eachAtMost(selected, jobs, (file) => exportNotebook(jupyter, kernelName, file, staged, jobs > 1));
 
     const entries = all
       .map((file) => ({ html: `${path.basename(file, '.ipynb')}.html`, title: notebookTitle(file) }))
@@ -251,14 +309,12 @@ function main(argv) {
 }
 
 if (require.main === module) {
-  try {
-    main(process.argv.slice(2));
-  } catch (error) {
+  main(process.argv.slice(2)).catch((error) => {
     const known = error instanceof ExportError || error instanceof SetupError;
     console.error(`[export] error: ${known ? error.message : error.stack}`);
     if (known && !(error instanceof SetupError)) console.error('[export] the handouts in the output directory were left unchanged');
     process.exit(1);
-  }
+  });
 }
 
 module.exports = { listNotebooks, notebookTitle };

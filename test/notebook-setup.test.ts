@@ -6,7 +6,9 @@
  * takes some seconds; set SSVAE_SKIP_NOTEBOOK_TESTS=1 to skip it where Python is unavailable.
  */
 import { strict as assert } from 'node:assert';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { smokeExport } from './smoke-export';
 import { before, describe, test } from 'node:test';
@@ -17,6 +19,7 @@ const NOTEBOOK_DIR = path.join(ROOT, 'notebooks');
 
 interface Cell {
   cell_type: string;
+  id?: string;
   execution_count?: number | null;
   outputs?: unknown[];
   source: string | string[];
@@ -37,9 +40,17 @@ describe('stored notebooks', () => {
 
   for (const file of notebookFiles()) {
     const name = path.basename(file);
-    test(`${name} is stored without outputs and uses the tslab kernel`, () => {
+    test(`${name} is stored without outputs, with an id for every cell, and uses the tslab kernel`, () => {
       const notebook = JSON.parse(fs.readFileSync(file, 'utf8')) as { cells: Cell[]; metadata: { kernelspec?: { name?: string } } };
       assert.equal(notebook.metadata.kernelspec?.name, 'tslab', `${name}: kernelspec should be tslab`);
+      // nbformat 4.5: every cell has an id, unique in its notebook (nbconvert warns otherwise).
+      const ids = notebook.cells.map((cell) => cell.id);
+      assert.deepEqual(
+        ids.flatMap((id, index) => (typeof id === 'string' && /^[\w-]{1,64}$/.test(id) ? [] : [index])),
+        [],
+        `${name}: cells without a valid id`,
+      );
+      assert.equal(new Set(ids).size, ids.length, `${name}: two cells share an id`);
       notebook.cells.forEach((cell, index) => {
         if (cell.cell_type !== 'code') return;
         assert.deepEqual(cell.outputs ?? [], [], `${name}: cell ${index} has outputs (clear them before committing)`);
@@ -47,6 +58,31 @@ describe('stored notebooks', () => {
       });
     });
   }
+});
+
+describe('the export command line', () => {
+  const exportWith = (args: string[], handoutDir: string) =>
+    spawnSync(process.execPath, [path.join(ROOT, 'scripts', 'export.js'), ...args], {
+      cwd: ROOT,
+      env: { ...process.env, SSVAE_HANDOUT_DIR: handoutDir },
+      encoding: 'utf8',
+    });
+
+  test('a bad --jobs or an unknown notebook gets one clear error, and no handout is written', () => {
+    const handoutDir = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'ssvae-export-')), 'handouts');
+    for (const [args, message] of [
+      [['--jobs', '0'], '[export] error: --jobs: expected a whole number ≥ 1, got "0"'],
+      [['--jobs', 'two', '00-setup'], '[export] error: --jobs: expected a whole number ≥ 1, got "two"'],
+      [['--job', '2'], "[export] error: Unknown option '--job' (usage: export.js [--jobs N] [NOTEBOOK …])"],
+      [['99-nope'], '[export] error: 99-nope: no such notebook in notebooks/ (have: '],
+    ] as [string[], string][]) {
+      const result = exportWith(args, handoutDir);
+      assert.equal(result.status, 1, `${args.join(' ')}: ${result.stderr}`);
+      assert.ok(result.stderr.startsWith(message), `${args.join(' ')}: ${result.stderr}`);
+      assert.equal(result.stderr.match(/error:/g)?.length, 1, result.stderr);
+      assert.ok(!fs.existsSync(handoutDir), `${args.join(' ')} wrote ${handoutDir}`);
+    }
+  });
 });
 
 describe('exporting 00-setup', { skip: process.env.SSVAE_SKIP_NOTEBOOK_TESTS === '1' ? 'SSVAE_SKIP_NOTEBOOK_TESTS=1' : false }, () => {

@@ -1,5 +1,5 @@
 /**
- * One export of every notebook under SSVAE_PROFILE=smoke, shared by the test files that check
+ * One export of every notebook under SSVAE_PROFILE=smoke, two at a time, shared by the test files that check
  * handouts (each test file runs in its own process). The export goes to
  * build/test-handouts/<stamp>/, where the stamp hashes everything that shapes the handouts
  * (notebooks, export scripts and template, the compiled library); a later test file with the
@@ -48,7 +48,9 @@ export function smokeExport(): SmokeExport {
   let ran = false;
   if (!fs.existsSync(logFile)) {
     fs.rmSync(base, { recursive: true, force: true }); // older exports
-    const result = spawnSync(process.execPath, [path.join(ROOT, 'scripts', 'export.js')], {
+    // Two notebooks at a time: much of a notebook's time is the kernel starting and compiling
+    // cells, one core's work, so two side by side take less time than one after the other.
+    const result = spawnSync(process.execPath, [path.join(ROOT, 'scripts', 'export.js'), '--jobs', '2'], {
       cwd: ROOT,
       env: { ...process.env, SSVAE_PROFILE: 'smoke', SSVAE_HANDOUT_DIR: dir },
       encoding: 'utf8',
