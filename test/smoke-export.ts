@@ -1,6 +1,6 @@
 /**
- * One export of every notebook under SSVAE_PROFILE=smoke, two at a time, shared by the test files that check
- * handouts (each test file runs in its own process). The export goes to
+ * One export of every notebook under SSVAE_PROFILE=smoke, two at a time, shared by the test
+ * files that check handouts (each test file runs in its own process). The export goes to
  * build/test-handouts/<stamp>/, where the stamp hashes everything that shapes the handouts
  * (notebooks, export scripts and template, the compiled library); a later test file with the
  * same stamp reads that export instead of running it again.

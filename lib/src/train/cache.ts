@@ -15,7 +15,7 @@ import { loadM2Into } from './checkpoint';
 import { resolveConfig, type TrainConfig, type TrainSettings } from '../model/config';
 import { createM2, disposeM2, M2_NETWORKS, type M2 } from '../model/m2';
 import { readRunRecord, type RunRecord } from './records';
-import { RunLocked, takeLock, takeLockWaiting } from './run-dir';
+import { takeLockWaiting } from './run-dir';
 import { isResumable, train, type TrainOptions } from './trainer';
 
 /** The cache directory of a configuration, trained by library code `code`. */
@@ -44,6 +44,9 @@ export interface CachedRun {
   fromCache: boolean;
 }
 
+/** How long trainCached waits for another process that trains the same entry. */
+const ENTRY_LOCK_WAIT_MS = 6 * 3600_000;
+
 /** Runs loaded in this process, by directory and weights: asking again hands back the same model. */
 const held = new Map<string, CachedRun>();
 
@@ -71,69 +74,43 @@ export async function trainCached(overrides: TrainSettings, options: CachedTrain
   const config = resolveConfig(overrides);
   const { force, cacheRoot, weights = 'best', log = (line: string) => console.log(line), code = codeVersion(), ...trainOptions } = options;
   const dir = cacheDirFor(config, cacheRoot, code);
-  const release = await lockEntry(dir, log);
+  // Two processes asking for the same run at once (two notebooks open side by side) must not
+  // both train it into one directory: the second waits for the first, then loads what it saved.
+  fs.mkdirSync(path.dirname(dir), { recursive: true });
+  const what = `the cache entry ${path.basename(dir)}`;
+  const release = await takeLockWaiting(`${dir}.lock`, what, ENTRY_LOCK_WAIT_MS, 1000, (holder) =>
+    log(`${what} is being trained by another process (pid ${holder}); waiting for it to finish`),
+  );
   try {
-    return await trainOrLoad(dir, config, weights, { force: force === true, log, code, cacheRoot, trainOptions });
+    const key = `${dir}#${weights}`;
+    const { entry, unreadable } = lookUpEntry(
+      held,
+      key,
+      dir,
+      { code, force: force === true, log },
+      {
+        recordFile: 'run.json',
+        load: () => {
+          const loaded = loadEntry(dir, weights);
+          return { entry: { ...loaded, dir, fromCache: true }, finished: loaded.record.result.finished };
+        },
+        networks: (run) => M2_NETWORKS.map((name) => run.model[name]),
+      },
+    );
+    if (entry) return { ...entry, fromCache: true };
+    const resume = unreadable === undefined && isResumable(dir);
+    if (!resume) {
+      const reason = trainingReason(dir, code, unreadable);
+      if (reason) log(reason);
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+    await train(resume ? { epochs: config.epochs } : config, { ...trainOptions, outDir: dir, resume, m1: { cacheRoot, log } });
+    const run = { ...loadEntry(dir, weights), dir, fromCache: false };
+    held.set(key, run);
+    return run;
   } finally {
     release();
   }
-}
-
-/** How long trainCached waits for another process that trains the same entry (default 6 h). */
-const ENTRY_LOCK_WAIT_MS = 6 * 3600_000;
-
-/**
- * Takes the lock next to a cache entry (DIR.lock), so that two processes asking for the same run
- * at once (two notebooks open side by side) do not both train it into one directory: the second
- * says it waits, waits for the first to finish, and then loads what the first saved.
- */
-async function lockEntry(dir: string, log: (line: string) => void): Promise<() => void> {
-  fs.mkdirSync(path.dirname(dir), { recursive: true });
-  const file = `${dir}.lock`;
-  const what = `the cache entry ${path.basename(dir)}`;
-  try {
-    return takeLock(file, what);
-  } catch (err) {
-    if (!(err instanceof RunLocked)) throw err;
-    log(`${err.message.replace(/; wait for it or stop it$/, '')}; waiting for it to finish`);
-    return takeLockWaiting(file, what, ENTRY_LOCK_WAIT_MS, 1000);
-  }
-}
-
-/** trainCached's work once it holds the entry's lock. */
-async function trainOrLoad(
-  dir: string,
-  config: TrainConfig,
-  weights: 'best' | 'last',
-  options: { force: boolean; log: (line: string) => void; code: string; cacheRoot?: string; trainOptions: TrainOptions },
-): Promise<CachedRun> {
-  const { force, log, code, cacheRoot, trainOptions } = options;
-  const key = `${dir}#${weights}`;
-  const { entry, unreadable } = lookUpEntry(
-    held,
-    key,
-    dir,
-    { code, force, log },
-    {
-      recordFile: 'run.json',
-      load: () => {
-        const loaded = loadEntry(dir, weights);
-        return { entry: { ...loaded, dir, fromCache: true }, finished: loaded.record.result.finished };
-      },
-      networks: (run) => M2_NETWORKS.map((name) => run.model[name]),
-    },
-  );
-  if (entry) return { ...entry, fromCache: true };
-  const resume = unreadable === undefined && isResumable(dir);
-  if (!resume) {
-    const reason = trainingReason(dir, code, unreadable);
-    if (reason) log(reason);
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
-  await train(resume ? { epochs: config.epochs } : config, { ...trainOptions, outDir: dir, resume, m1: { cacheRoot, log } });
-  const run = { ...loadEntry(dir, weights), dir, fromCache: false };
-  held.set(key, run);
-  return run;
 }
 
 /**

@@ -65,8 +65,15 @@ function alive(pid: number): boolean {
   }
 }
 
-/** DIR/.lock is held by a live process. */
-export class RunLocked extends Error {}
+/** DIR/.lock is held by a live process (pid `holder`). */
+export class RunLocked extends Error {
+  constructor(
+    message: string,
+    readonly holder: number,
+  ) {
+    super(message);
+  }
+}
 
 /**
  * Takes the lock file `file` for this process (created exclusively, holding the pid). A lock left
@@ -88,7 +95,7 @@ export function takeLock(file: string, what: string): () => void {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       const holder = Number.parseInt(fs.readFileSync(file, 'utf8'), 10);
       if (Number.isInteger(holder) && holder !== process.pid && alive(holder)) {
-        throw new RunLocked(`${what} is being trained by another process (pid ${holder}); wait for it or stop it`);
+        throw new RunLocked(`${what} is being trained by another process (pid ${holder}); wait for it or stop it`, holder);
       }
       fs.rmSync(file, { force: true }); // stale: its process is gone
     }
@@ -96,14 +103,24 @@ export function takeLock(file: string, what: string): () => void {
   throw new Error(`${what}: could not take the lock ${file}`);
 }
 
-/** takeLock, waiting up to `waitMs` (polling every `pollMs`) for a live holder to let go. */
-export async function takeLockWaiting(file: string, what: string, waitMs: number, pollMs = 200): Promise<() => void> {
+/**
+ * takeLock, waiting up to `waitMs` (polling every `pollMs`) for a live holder to let go;
+ * `onWait` is told the holder's pid once, when the first attempt finds the lock held.
+ */
+export async function takeLockWaiting(
+  file: string,
+  what: string,
+  waitMs: number,
+  pollMs = 200,
+  onWait?: (holder: number) => void,
+): Promise<() => void> {
   const deadline = Date.now() + waitMs;
-  for (;;) {
+  for (let attempt = 0; ; attempt++) {
     try {
       return takeLock(file, what);
     } catch (err) {
       if (!(err instanceof RunLocked) || Date.now() >= deadline) throw err;
+      if (attempt === 0) onWait?.(err.holder);
       await new Promise((resolve) => setTimeout(resolve, pollMs));
     }
   }
