@@ -27,6 +27,7 @@ import {
   trainM1,
   trainVae,
   unlabelledBoundEnumerated,
+  vaeCheckpointDirFor,
   vaeDecode,
   vaeEvaluate,
   resolveVaeConfig,
@@ -170,6 +171,27 @@ test('m1m2 and m1 train on one cached M1 (trained once), record it, and leave no
   assert.deepEqual(second.record.derived?.m1, derived?.m1);
   assert.deepEqual(Object.keys(second.record.epochs[0]!.losses), ['labelled.classification']);
   assert.equal(tf.memory().numTensors, tensors);
+});
+
+test('M1: a process asking for an M1 that another live process holds says so, waits, then trains it', async () => {
+  const cacheRoot = tempDir('m1-cache');
+  const config = resolveConfig({ ...small, variant: 'm1m2', seed: 4, m1: { ...tinyM1, epochs: 1 } });
+  const checkpoint = vaeCheckpointDirFor(m1VaeConfig(config, dataset.pixels), cacheRoot);
+  // The holder is a real process that lives for a second; its lock is released when it exits.
+  const holder = cp.spawn('sleep', ['1']);
+  const exited = new Promise((resolve) => holder.on('exit', resolve));
+  fs.writeFileSync(`${checkpoint}.lock`, `${holder.pid}\n`);
+  const lines: string[] = [];
+  const run = await trainM1(config, dataset, { cacheRoot, log: (line) => lines.push(line) });
+  await exited;
+  assert.match(
+    lines[0] ?? '',
+    new RegExp(`^M1 ${path.basename(checkpoint)} is being trained by another process \\(pid ${holder.pid}\\); waiting`),
+  );
+  assert.equal(lines.filter((l) => l.includes('waiting')).length, 1, 'said once, however long the wait');
+  assert.equal(run.record.epochs.length, 1);
+  assert.equal(fs.existsSync(`${checkpoint}.lock`), false, 'released after training');
+  disposeVae(run.vae);
 });
 
 test('M1: a longer M1 continues from the checkpoint of a shorter one and ends where an uninterrupted one does', async () => {
