@@ -204,8 +204,12 @@ test('a NaN loss stops training naming epoch and step, keeping the last good che
   readWeights(dir).forEach((w, i) => assert.ok(w.equals(good[i]!), `checkpoint of network ${i} changed`));
 });
 
-function cli(args: string[]) {
-  return cp.spawnSync(process.execPath, [path.join(root, 'lib', 'dist', 'tools', 'cli.js'), ...args], { cwd: root, encoding: 'utf8' });
+function cli(args: string[], env: NodeJS.ProcessEnv = {}) {
+  return cp.spawnSync(process.execPath, [path.join(root, 'lib', 'dist', 'tools', 'cli.js'), ...args], {
+    cwd: root,
+    encoding: 'utf8',
+    env: { ...process.env, ...env },
+  });
 }
 
 test('CLI: bad flags and impossible combinations get one clear error each', () => {
@@ -288,6 +292,25 @@ test('CLI: a run killed mid-way and resumed matches an uninterrupted run; eval p
   assert.equal(ev.status, 0, ev.stderr);
   assert.match(ev.stdout, new RegExp(`test accuracy ${b.result.testAccuracyLast.toFixed(4)} \\(last weights, epoch ${epochs}\\)`));
   assert.equal(ev.stdout.split('\n').filter((l) => /^\s+\d\s+(\s+\d+){10}$/.test(l)).length, 10);
+});
+
+test('CLI: a run records its TensorFlow thread count, and says so when it continues with another', () => {
+  const out = path.join(tempDir('cli-threads'), 'run');
+  const base = [...flags({ variant: 'v3', labels: 50, seed: 1 }), ...tinyModelFlags(dataDir)];
+  const first = cli(['train', ...base, '--epochs', '1', '--threads', '1', '--out', out]);
+  assert.equal(first.status, 0, first.stderr);
+  assert.equal(readRunRecord(out).environment.threads, 1);
+  const same = cli(['train', '--out', out, '--resume', '--epochs', '2', '--threads', '1']);
+  assert.equal(same.status, 0, same.stderr);
+  assert.doesNotMatch(same.stdout, /note:/);
+  const other = cli(['train', '--out', out, '--resume', '--epochs', '3'], { TF_NUM_INTRAOP_THREADS: '' });
+  assert.equal(other.status, 0, other.stderr);
+  assert.match(
+    other.stdout,
+    /^note: .* was started with 1 TensorFlow threads and continues with TensorFlow's default threads \(one per core\);/m,
+  );
+  // The record keeps the environment its run started in.
+  assert.equal(readRunRecord(out).environment.threads, 1);
 });
 
 test('Adam: one step from zero moments moves each weight by lr·sign(g) (none where g = 0); a group without gradient is left alone', () => {

@@ -41,6 +41,13 @@ export interface Environment {
   commit: string;
   cpu: string;
   cores: number;
+  /**
+   * TensorFlow's threads per operation when the run started: TF_NUM_INTRAOP_THREADS (what
+   * `--threads` sets), or 'default' for TensorFlow's own choice, one per core. The count decides
+   * how matrix products split their sums, so it moves a run's numbers in the last bits, not more.
+   * Absent from records written before it was kept.
+   */
+  threads?: number | 'default';
   startedAt: string;
 }
 
@@ -106,6 +113,12 @@ function packageVersion(name: string): string {
   }
 }
 
+/** TensorFlow's threads per operation as the environment sets them (see Environment.threads). */
+export function tensorflowThreads(): number | 'default' {
+  const set = Number(process.env.TF_NUM_INTRAOP_THREADS);
+  return Number.isInteger(set) && set > 0 ? set : 'default';
+}
+
 export function describeEnvironment(backend: string): Environment {
   return {
     backend,
@@ -118,6 +131,7 @@ export function describeEnvironment(backend: string): Environment {
     commit: gitCommit(),
     cpu: os.cpus()[0]?.model ?? 'unknown',
     cores: os.cpus().length,
+    threads: tensorflowThreads(),
     startedAt: new Date().toISOString(),
   };
 }
