@@ -6,6 +6,7 @@ import {
   disposeM2,
   labelledBound,
   measureGradientVariance,
+  medianInPlace,
   networkGradientNorms,
   RELAXED_ESTIMATORS,
   standardNormal,
@@ -113,4 +114,25 @@ test('relaxed estimators: far less noise for q(y|x) than the score function, but
   for (const group of ['encoder', 'decoder'])
     assert.ok(biasRatio('straight-through', group) < 4, `straight-through ${group}: ${biasRatio('straight-through', group)}`);
   disposeM2(m);
+});
+
+test('medianInPlace gives the median a sort gives, for odd and even counts, ties and infinities', () => {
+  const sorted = (values: Float64Array) => {
+    const s = Float64Array.from(values).sort();
+    const mid = s.length >> 1;
+    return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+  };
+  let state = 12345;
+  const next = () => (state = (state * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+  for (let n = 1; n <= 64; n++) {
+    for (const levels of [3, 1000]) {
+      const values = Float64Array.from({ length: n }, () => Math.floor(next() * levels) - levels / 2);
+      assert.equal(medianInPlace(Float64Array.from(values)), sorted(values), `n = ${n}, ${levels} levels`);
+    }
+  }
+  const big = Float64Array.from({ length: 100_001 }, () => next());
+  assert.equal(medianInPlace(Float64Array.from(big)), sorted(big));
+  assert.equal(medianInPlace(Float64Array.from([1, 2, Infinity])), 2);
+  assert.equal(medianInPlace(Float64Array.from([3, Infinity])), Infinity);
+  assert.ok(Number.isNaN(medianInPlace(new Float64Array(0))));
 });

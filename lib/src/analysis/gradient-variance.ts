@@ -178,12 +178,46 @@ class Moments {
   }
 }
 
-/** Median of the first `count` values (sorted in place: a typed array sorts numerically, and fast). */
-function median(values: Float64Array, count: number): number {
-  if (count === 0) return NaN;
-  const sorted = values.subarray(0, count).sort();
-  const mid = count >> 1;
-  return count % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+/**
+ * The median of `values` (no NaN among them), which it reorders; NaN for none. Hoare's selection: partition around
+ * the middle element and keep only the side that holds the middle rank, O(n) on average where
+ * sorting is O(n log n); the gradient measurement takes it over a million values per network.
+ */
+export function medianInPlace(values: Float64Array): number {
+  const n = values.length;
+  if (n === 0) return NaN;
+  const mid = n >> 1;
+  selectInPlace(values, mid);
+  const upper = values[mid]!;
+  if (n % 2 === 1) return upper;
+  // Even count: the other middle value is the largest of the ranks below mid.
+  let lower = -Infinity;
+  for (let i = 0; i < mid; i++) if (values[i]! > lower) lower = values[i]!;
+  return (lower + upper) / 2;
+}
+
+/** Reorders `a` so that a[k] is its k-th smallest value, no larger value before it and no smaller after. */
+function selectInPlace(a: Float64Array, k: number): void {
+  let lo = 0;
+  let hi = a.length - 1;
+  while (lo < hi) {
+    const pivot = a[(lo + hi) >> 1]!;
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while (a[i]! < pivot) i++;
+      while (a[j]! > pivot) j--;
+      if (i <= j) {
+        const t = a[i]!;
+        a[i++] = a[j]!;
+        a[j--] = t;
+      }
+    }
+    // Now a[lo..j] ≤ pivot, a[i..hi] ≥ pivot, and anything between equals the pivot.
+    if (k <= j) hi = j;
+    else if (k >= i) lo = i;
+    else return;
+  }
 }
 
 /** The statistics of one estimator for the parameters of `parts` taken together (one network, or all three). */
@@ -229,7 +263,7 @@ function summarise(estimator: Estimator, group: GradientGroup, parts: Moments[])
     meanError: Math.sqrt(errSq),
     meanSquaredError,
     snr: variance > 0 ? Math.sqrt(refSq / variance) : Infinity,
-    medianParameterSnr: withVariance > 0 ? median(parameterSnr, withVariance) : Infinity,
+    medianParameterSnr: withVariance > 0 ? medianInPlace(parameterSnr.subarray(0, withVariance)) : Infinity,
   };
 }
 
