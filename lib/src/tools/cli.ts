@@ -397,7 +397,7 @@ function noteThreadChange(out: string): void {
   const describe = (t: number | 'default') => (t === 'default' ? "TensorFlow's default threads (one per core)" : `${t} TensorFlow threads`);
   console.log(
     `note: ${out} was started with ${describe(started)} and continues with ${describe(now)}; ` +
-      'its numbers will differ in the last bits from a run that keeps one count (--threads)',
+      'its numbers may differ in the last bits from a run that keeps one count (--threads)',
   );
 }
 
