@@ -43,9 +43,9 @@ export interface Environment {
   cores: number;
   /**
    * TensorFlow's threads per operation when the run started: TF_NUM_INTRAOP_THREADS (what
-   * `--threads` sets), or 'default' for TensorFlow's own choice, one per core. The count decides
-   * how matrix products split their sums, so it moves a run's numbers in the last bits, not more.
-   * Absent from records written before it was kept.
+   * `--threads` sets), or 'default' for TensorFlow's own choice, one per core. The count can
+   * change the order in which TensorFlow adds numbers up, so it moves a run's numbers in the last
+   * bits. Absent from records written before it was kept.
    */
   threads?: number | 'default';
   startedAt: string;
