@@ -77,10 +77,7 @@ export async function trainCached(overrides: TrainSettings, options: CachedTrain
   // Two processes asking for the same run at once (two notebooks open side by side) must not
   // both train it into one directory: the second waits for the first, then loads what it saved.
   fs.mkdirSync(path.dirname(dir), { recursive: true });
-  const what = `the cache entry ${path.basename(dir)}`;
-  const release = await takeLockWaiting(`${dir}.lock`, what, ENTRY_LOCK_WAIT_MS, 1000, (holder) =>
-    log(`${what} is being trained by another process (pid ${holder}); waiting for it to finish`),
-  );
+  const release = await takeLockWaiting(`${dir}.lock`, `the cache entry ${path.basename(dir)}`, ENTRY_LOCK_WAIT_MS, 1000, log);
   try {
     const key = `${dir}#${weights}`;
     const { entry, unreadable } = lookUpEntry(

@@ -60,10 +60,7 @@ export async function trainM1(config: TrainConfig, dataset: Dataset, options: M1
   const checkpoint = vaeCheckpointDirFor(vaeConfig, cacheRoot, codeVersion());
   fs.mkdirSync(cacheRoot, { recursive: true });
   const log = options.log ?? ((line: string) => console.log(line));
-  const what = `M1 ${path.basename(checkpoint)}`;
-  const release = await takeLockWaiting(`${checkpoint}.lock`, what, options.waitMs ?? 6 * 3600_000, 2000, (holder) =>
-    log(`${what} is being trained by another process (pid ${holder}); waiting for it to finish`),
-  );
+  const release = await takeLockWaiting(`${checkpoint}.lock`, `M1 ${path.basename(checkpoint)}`, options.waitMs ?? 6 * 3600_000, 2000, log);
   try {
     // One line per epoch unless the caller follows the epochs itself.
     const onEpoch =

@@ -105,14 +105,14 @@ export function takeLock(file: string, what: string): () => void {
 
 /**
  * takeLock, waiting up to `waitMs` (polling every `pollMs`) for a live holder to let go;
- * `onWait` is told the holder's pid once, when the first attempt finds the lock held.
+ * `say`, when given, is told once that the caller waits, naming the holder's pid.
  */
 export async function takeLockWaiting(
   file: string,
   what: string,
   waitMs: number,
   pollMs = 200,
-  onWait?: (holder: number) => void,
+  say?: (line: string) => void,
 ): Promise<() => void> {
   const deadline = Date.now() + waitMs;
   for (let attempt = 0; ; attempt++) {
@@ -120,7 +120,7 @@ export async function takeLockWaiting(
       return takeLock(file, what);
     } catch (err) {
       if (!(err instanceof RunLocked) || Date.now() >= deadline) throw err;
-      if (attempt === 0) onWait?.(err.holder);
+      if (attempt === 0) say?.(`${what} is being trained by another process (pid ${err.holder}); waiting for it to finish`);
       await new Promise((resolve) => setTimeout(resolve, pollMs));
     }
   }
