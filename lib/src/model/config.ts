@@ -155,7 +155,17 @@ export interface TrainConfig extends ModelConfig {
   variant: Variant;
   /** Number of labelled training images, N. */
   labels: number;
+  /** Picks the labelled subset, the initial weights, the batch order and the noise. */
   seed: number;
+  /**
+   * Another start from the same labelled subset: restart r > 0 draws the initial weights, the
+   * batch order and the noise afresh (restartStream), the subset still from the seed alone. With
+   * few labels M2 can settle where one class of its generative model covers part of another
+   * digit; restarts of one subset, compared by their bound on the unlabelled images, find the
+   * better fit without using a label (analysis/restarts.ts). Records written before it existed
+   * are restart 0, which draws exactly what they drew.
+   */
+  restart: number;
   epochs: number;
   batchSize: number;
   /** Images per labelled batch; default min(batchSize, N) for alternating, 100 (or N if smaller) for mixed. */
@@ -191,6 +201,7 @@ export const DEFAULTS: Omit<TrainConfig, 'labelledBatchSize' | 'm1' | 'gumbel'> 
   variant: 'v3',
   labels: 3000,
   seed: 0,
+  restart: 0,
   epochs: 50,
   batchSize: 200,
   schedule: 'mixed',
@@ -273,6 +284,8 @@ export function resolveConfig(overrides: TrainSettings = {}): TrainConfig {
   checkOneOf('config.init', config.init, INITS);
   checkPositiveInts('config', config, ['labels', 'epochs', 'batchSize', 'labelledBatchSize', 'zDim', 'xDim', 'numClasses']);
   checkTraining('config', config);
+  if (!Number.isInteger(config.restart) || config.restart < 0)
+    throw new Error(`config.restart must be a non-negative integer, got ${config.restart}`);
   if (!(config.alpha >= 0)) throw new Error(`config.alpha must be non-negative, got ${config.alpha}`);
   if (!(config.labelledBoundWeight >= 0 && Number.isFinite(config.labelledBoundWeight))) {
     throw new Error(`config.labelledBoundWeight must be a non-negative number, got ${config.labelledBoundWeight}`);
@@ -319,6 +332,15 @@ export function resolveM1Config(given: Partial<M1Config>): M1Config {
   if (typeof m1.binarize !== 'boolean') throw new Error(`config.m1.binarize must be true or false, got ${JSON.stringify(m1.binarize)}`);
   if (!(m1.activeThreshold >= 0)) throw new Error(`config.m1.activeThreshold must be non-negative, got ${m1.activeThreshold}`);
   return m1;
+}
+
+/**
+ * The name of a random stream of training (initial weights, an epoch's order and noise) under
+ * the run's restart: the name itself for restart 0, so that restart 0 draws what runs drew
+ * before restarts existed, and `restart-<r>/<name>` for the others.
+ */
+export function restartStream(config: Pick<TrainConfig, 'restart'>, name: string): string {
+  return config.restart === 0 ? name : `restart-${config.restart}/${name}`;
 }
 
 /** The α′ a run uses: config.alpha, or Kingma's rule from the number of training images. */

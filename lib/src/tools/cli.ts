@@ -62,6 +62,8 @@ const SETTINGS_USAGE = `Settings (every run; defaults in lib/src/model/config.ts
   --labelled-bound-weight W              factor on the labelled bound −L(x,y) (default 1;
                                          0 trains on labels through the classifier alone;
                                          v1 and v2 need a positive weight)
+  --restart R                            another start from the seed's labelled subset:
+                                         new initial weights, batch order and noise (default 0)
   --schedule alternating|mixed|spread    how labelled and unlabelled batches meet
   --batch-size B  --labelled-batch-size B
   --hidden 500[,500]  --z-dim Z  --init glorot-normal|torch-uniform|pyro

@@ -158,12 +158,13 @@ export function readRunRecord(dir: string): RunRecord {
   }
   // Records written before presets and α′ rules existed ran the 'round-1' defaults with a constant
   // α′; before the Gaussian observation model existed, every run's was Bernoulli; before the
-  // labelled bound had a weight, it had weight 1.
-  const legacy: Pick<TrainConfig, 'preset' | 'alphaRule' | 'likelihood' | 'labelledBoundWeight'> = {
+  // labelled bound had a weight, it had weight 1; before restarts, every run was restart 0.
+  const legacy: Pick<TrainConfig, 'preset' | 'alphaRule' | 'likelihood' | 'labelledBoundWeight' | 'restart'> = {
     preset: 'round-1',
     alphaRule: 'constant',
     likelihood: 'bernoulli',
     labelledBoundWeight: 1,
+    restart: 0,
   };
   record.config = { ...legacy, ...(record.config as Partial<TrainConfig>) } as TrainConfig;
   return record;

@@ -16,6 +16,7 @@ import {
   resolveM1Config,
   temperatureAt,
   usesM1,
+  restartStream,
   type GumbelConfig,
   type TrainConfig,
   type TrainSettings,
@@ -100,6 +101,11 @@ function noise(rows: number, zDim: number, rng: Rng): tf.Tensor2D {
   return tf.tensor2d(standardNormal(rows * zDim, drawSeed(rng)), [rows, zDim]);
 }
 
+/** The seed of a run's initial weights: its seed for restart 0, a seed drawn for its restart otherwise. */
+export function initSeedOf(config: Pick<TrainConfig, 'seed' | 'restart'>): number {
+  return config.restart === 0 ? config.seed : drawSeed(makeRng(config.seed, restartStream(config, 'initial-weights')));
+}
+
 /** Model, optimizers and data of a run in progress; `step` performs one update. */
 export class Trainer {
   readonly model: M2;
@@ -117,7 +123,7 @@ export class Trainer {
     readonly config: TrainConfig,
     readonly splits: SemiSupervisedSplits,
   ) {
-    this.model = createM2(config, config.seed);
+    this.model = createM2(config, initSeedOf(config));
     // One optimizer group per network: a network gets a gradient in a step as a whole or not at all.
     const groups = objectiveOf(config.variant) === 'baseline' ? [classifierVariables(this.model)] : networkVariables(this.model);
     this.variables = groups.flat();
@@ -229,7 +235,7 @@ export class Trainer {
 
   /** Runs one epoch (1-based number) and returns the averaged loss terms. */
   trainEpoch(epoch: number, onStep?: (done: number, total: number) => void): Record<string, number> {
-    const rng = makeRng(this.config.seed, `epoch-${epoch}`);
+    const rng = makeRng(this.config.seed, restartStream(this.config, `epoch-${epoch}`));
     const plan = epochPlan(this.config, this.splits.unlabelled.count, this.splits.labelled.count, rng);
     // Per term: the sum over the steps that report it, and how many do (labelled and unlabelled
     // terms come from different steps under the alternating schedule).
