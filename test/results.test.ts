@@ -237,6 +237,42 @@ describe('comparison', () => {
     assert.ok(Math.abs((versus?.difference as number) - (0.965 - 0.9667)) < 1e-12);
   });
 
+  test('starts of one subset: the row "best of k starts" takes the start with the lowest unlabelled loss; the plain row keeps restart 0', () => {
+    const root = tempDir('runs-restarts');
+    /** A v3 run at N = 100 whose last epoch's −U(x) is `loss`. */
+    const start = (seed: number, restart: number, accuracy: number, loss: number, variant: 'v3' | 'baseline' = 'v3') => {
+      const record = fakeRecord({ variant, labels: 100, seed, restart, epochs: 3 }, accuracy, `2026-12-01T1${restart}:00:00Z`);
+      for (const epoch of record.epochs) epoch.losses = variant === 'v3' ? { 'unlabelled.loss': loss } : {};
+      writeRecord(root, `${variant}-100-s${seed}-r${restart}`, record);
+    };
+    // Seed 0: restart 1 fits better (lower loss) and is more accurate; seed 1: restart 0 does.
+    start(0, 0, 0.88, 104.5);
+    start(0, 1, 0.93, 103.9);
+    start(1, 0, 0.92, 104.0);
+    start(1, 1, 0.87, 104.4);
+    // Seed 2 has one start only: it counts in the plain row and not in the best-of row.
+    start(2, 0, 0.9, 104.1);
+    // A classifier on labels alone has no bound: each of its restarts stays a method of its own.
+    start(0, 0, 0.75, NaN, 'baseline');
+    start(0, 1, 0.76, NaN, 'baseline');
+    const summary = loadComparison(root);
+    const rows = summary.groups.map((g) => [g.method, g.seeds, Math.round(1000 * g.testAtBest.mean) / 1000]);
+    assert.deepEqual(rows, [
+      ['M2, summed out + classification term (variant 3); epochs 3', [0, 1, 2], 0.9],
+      ['M2, summed out + classification term (variant 3); epochs 3, best of 2 starts by the bound', [0, 1], 0.925],
+      ['Classifier on labels only; epochs 3', [0], 0.75],
+      ['Classifier on labels only; epochs 3, restart 1', [0], 0.76],
+    ]);
+    assert.deepEqual(
+      summary.restartChoices.map((c) => [c.seed, c.chosen, c.starts.map((s) => s.unlabelledLoss)]),
+      [
+        [0, 1, [104.5, 103.9]],
+        [1, 0, [104.0, 104.4]],
+      ],
+    );
+    assert.equal(summary.skipped.length, 0);
+  });
+
   test("the published numbers are the sources' tables", () => {
     const pyro = pyroSeries();
     assert.deepEqual(

@@ -17,16 +17,15 @@ import { DEFAULTS, resolveConfig, VARIANTS, type TrainConfig, type Variant } fro
 import { readRunRecord, runFile, type RunRecord } from '../train/records';
 import { PUBLISHED_LABEL_COUNTS, publishedSeries, type PublishedSeries, type SpreadKind } from './references';
 import { meanInterval, type MeanInterval } from '../core/stats';
+import { chooseStarts, type RestartChoice, type StartRun } from './restarts';
 
 /** Where the sweep writes its runs: data/runs/ of the project. */
 export function defaultRunsDir(): string {
   return path.join(projectDataDir(), 'runs');
 }
 
-export interface LoadedRun {
-  dir: string;
-  record: RunRecord;
-}
+/** A finished run: its folder and record (and, for a run chosen among restarts, how many starts it beat). */
+export type LoadedRun = StartRun;
 
 export interface SkippedRun {
   dir: string;
@@ -149,10 +148,19 @@ export interface ComparisonSummary {
   skipped: SkippedRun[];
   /** Number of runs summarised. */
   runCount: number;
+  /** Every subset trained from more than one start, and the start its "best of k starts" row took. */
+  restartChoices: RestartChoice[];
 }
 
-function methodOf(config: TrainConfig): { methodKey: string; method: string; differences: string[] } {
-  const differences = settingDifferences(config);
+/**
+ * A run's method: its variant and settings. A run chosen among k starts of its subset is the
+ * method "best of k starts by the bound" (its own restart number is not part of it).
+ */
+function methodOf(config: TrainConfig, startsCompared?: number): { methodKey: string; method: string; differences: string[] } {
+  const differences =
+    startsCompared === undefined
+      ? settingDifferences(config)
+      : [...settingDifferences({ ...config, restart: 0 }), `best of ${startsCompared} starts by the bound`];
   const method = differences.length === 0 ? VARIANT_NAMES[config.variant] : `${VARIANT_NAMES[config.variant]}; ${differences.join(', ')}`;
   return { methodKey: `${config.variant}|${differences.join('|')}`, method, differences };
 }
@@ -167,7 +175,17 @@ export function summariseRuns(runs: LoadedRun[], root = '', skipped: SkippedRun[
     { method: ReturnType<typeof methodOf>; variant: Variant; labels: number; bySeed: Map<number, LoadedRun> }
   >();
   const extraSkipped: SkippedRun[] = [];
-  for (const run of runs) {
+  // Starts of one subset are compared with the restart left out of the method (an invalid
+  // configuration keys on its folder, to be reported below).
+  const startKey = (run: LoadedRun) => {
+    try {
+      return methodOf({ ...resolveConfig(run.record.config), restart: 0 }).methodKey;
+    } catch {
+      return `invalid:${run.dir}`;
+    }
+  };
+  const { runs: chosen, choices } = chooseStarts(runs, startKey);
+  for (const run of chosen) {
     let config: TrainConfig;
     try {
       config = resolveConfig(run.record.config);
@@ -175,7 +193,7 @@ export function summariseRuns(runs: LoadedRun[], root = '', skipped: SkippedRun[
       extraSkipped.push({ dir: run.dir, reason: `invalid configuration: ${(err as Error).message}` });
       continue;
     }
-    const method = methodOf(config);
+    const method = methodOf(config, run.startsCompared);
     const key = `${method.methodKey}#${config.labels}`;
     let group = groups.get(key);
     if (!group) {
@@ -209,7 +227,13 @@ export function summariseRuns(runs: LoadedRun[], root = '', skipped: SkippedRun[
   });
   const variantOrder = (v: Variant) => VARIANTS.indexOf(v);
   summaries.sort((a, b) => variantOrder(a.variant) - variantOrder(b.variant) || a.method.localeCompare(b.method) || a.labels - b.labels);
-  return { root, groups: summaries, skipped: [...skipped, ...extraSkipped], runCount: summaries.reduce((s, g) => s + g.runs.length, 0) };
+  return {
+    root,
+    groups: summaries,
+    skipped: [...skipped, ...extraSkipped],
+    runCount: summaries.reduce((s, g) => s + g.runs.length, 0),
+    restartChoices: choices,
+  };
 }
 
 /** Reads and summarises the runs under `root` (default data/runs); no runs gives no groups. */

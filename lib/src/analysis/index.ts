@@ -5,4 +5,5 @@ export * from './generation';
 export * from './gradient-variance';
 export * from './likelihood';
 export * from './references';
+export * from './restarts';
 export * from './tsne';

@@ -1,0 +1,111 @@
+/**
+ * Several starts of one labelled subset, and the choice among them by the model's own bound.
+ *
+ * With few labels M2 can settle where one class of its generative model covers part of another
+ * digit (a confusion matrix shows a block of one digit predicted as another). Whether it does
+ * depends on the start as much as on the subset: the same ten images per digit can give a merged
+ * and an unmerged model from other initial weights. A merged model also fits the images worse,
+ * so its bound on the unlabelled images is lower. Restarts of a subset (config.restart) compared
+ * by that bound pick the better fit without looking at a label, the way restarts of a mixture
+ * model are compared by their likelihood.
+ *
+ * The number compared is the last epoch's mean of −U(x) over the unlabelled training batches
+ * (the term `unlabelled.loss` of the run record), in nats per image: lower is the better fit.
+ */
+import type { RunRecord } from '../train/records';
+
+/** A finished run as the comparison reads it. */
+export interface StartRun {
+  dir: string;
+  record: RunRecord;
+  /** Set on a run chosen among the starts of its subset: how many starts it was chosen from. */
+  startsCompared?: number;
+}
+
+/** One start of a subset, as the choice saw it. */
+export interface StartSummary {
+  restart: number;
+  dir: string;
+  /** The last epoch's mean −U(x) on the unlabelled images (nats per image). */
+  unlabelledLoss: number;
+  validationAccuracyAtBest: number;
+  testAccuracyAtBest: number;
+}
+
+/** The starts of one method's subset (N, seed) and the one chosen. */
+export interface RestartChoice {
+  /** The method without its restart: variant and every other setting. */
+  methodKey: string;
+  labels: number;
+  seed: number;
+  /** Every start, by restart number. */
+  starts: StartSummary[];
+  /** The restart number of the start with the lowest unlabelled loss. */
+  chosen: number;
+}
+
+/** The last epoch's −U(x), the negative bound on the unlabelled images; throws if the run has none. */
+export function finalUnlabelledLoss(record: RunRecord): number {
+  const last = record.epochs[record.epochs.length - 1];
+  const loss = last?.losses['unlabelled.loss'];
+  if (loss === undefined || !Number.isFinite(loss)) {
+    throw new Error(`a ${record.config.variant} run records no unlabelled bound in its last epoch; its starts cannot be compared`);
+  }
+  return loss;
+}
+
+/**
+ * Groups runs by `methodKey` (which must leave the restart out), N and seed. Where a group holds
+ * more than one start, the start with the lowest final unlabelled loss is returned marked with
+ * the number of starts compared (ties go to the lower restart), and the restarts other than 0
+ * are left out. Every restart-0 run passes through as it is: it stays the method's single-start
+ * result. Runs of variants without an unlabelled bound (the classifiers on labels alone) never
+ * have their starts compared: they pass through, each restart its own method.
+ */
+export function chooseStarts<R extends StartRun>(runs: R[], methodKey: (run: R) => string): { runs: R[]; choices: RestartChoice[] } {
+  const groups = new Map<string, R[]>();
+  for (const run of runs) {
+    const { labels, seed } = run.record.config;
+    const key = `${methodKey(run)}#${labels}#${seed}`;
+    groups.set(key, [...(groups.get(key) ?? []), run]);
+  }
+  const out: R[] = [];
+  const choices: RestartChoice[] = [];
+  for (const members of groups.values()) {
+    // The latest run of each restart (an earlier run of the same start goes on, to be reported as replaced).
+    const latest = new Map<number, R>();
+    for (const run of members) {
+      const held = latest.get(run.record.config.restart);
+      if (!held || held.record.environment.startedAt <= run.record.environment.startedAt) latest.set(run.record.config.restart, run);
+    }
+    const comparable = [...latest.values()].every((r) => Number.isFinite(r.record.epochs.at(-1)?.losses['unlabelled.loss']));
+    if (latest.size < 2 || !comparable) {
+      out.push(...members);
+      continue;
+    }
+    const starts = [...latest.values()]
+      .map((run) => ({
+        run,
+        summary: {
+          restart: run.record.config.restart,
+          dir: run.dir,
+          unlabelledLoss: finalUnlabelledLoss(run.record),
+          validationAccuracyAtBest: run.record.result.validationAccuracyAtBest,
+          testAccuracyAtBest: run.record.result.testAccuracyAtBest,
+        },
+      }))
+      .sort((a, b) => a.summary.restart - b.summary.restart);
+    const best = starts.reduce((a, b) => (b.summary.unlabelledLoss < a.summary.unlabelledLoss ? b : a));
+    out.push(...members.filter((r) => r.record.config.restart === 0));
+    out.push({ ...best.run, startsCompared: starts.length });
+    const first = members[0] as R;
+    choices.push({
+      methodKey: methodKey(first),
+      labels: first.record.config.labels,
+      seed: first.record.config.seed,
+      starts: starts.map((s) => s.summary),
+      chosen: best.summary.restart,
+    });
+  }
+  return { runs: out, choices };
+}
