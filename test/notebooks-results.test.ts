@@ -62,6 +62,21 @@ describe(
       }
     });
 
+    test('07: the bound against accuracy is a chart of the N = 100 runs, with the pairs it orders counted', () => {
+      const page = html['07-comparison'] as string;
+      const chart = figureMarkup(page, 'bound-vs-accuracy');
+      // The committed records hold five seeds of variant 3 at N = 100.
+      assert.ok(chart, 'no <figure id="bound-vs-accuracy">');
+      assert.match(chart, /<svg[\s>][\s\S]*role="graphics-symbol"/);
+      assert.ok(chart.includes('nats per image'), 'the chart has no x-axis title');
+      assert.match(page, /N = 100, M2, summed out \+ classification term \(variant 3\): \d+ of \d+ pairs of runs ordered alike/);
+      const choices = figureMarkup(page, 'restart-choices');
+      assert.ok(
+        page.includes('No subset has been trained from more than one start yet.') || choices?.includes('<table class="ssvae-restarts">'),
+        'no table of restart choices',
+      );
+    });
+
     test('07: the t quantiles and the comparison with Pyro are HTML tables, not console text', () => {
       const page = html['07-comparison'] as string;
       const quantiles = figureMarkup(page, 't-quantiles');

@@ -9,6 +9,9 @@ import { describe, test } from 'node:test';
 import {
   accuracyVsLabelsSpec,
   analogies,
+  boundConcordance,
+  boundVersusAccuracy,
+  boundVersusAccuracySpec,
   classAgreement,
   collectRuns,
   comparisonTable,
@@ -237,7 +240,7 @@ describe('comparison', () => {
     assert.ok(Math.abs((versus?.difference as number) - (0.965 - 0.9667)) < 1e-12);
   });
 
-  test('starts of one subset: the row "best of k starts" takes the start with the lowest unlabelled loss; the plain row keeps restart 0', () => {
+  test('starts of one subset: the row "best of k starts" takes the start with the lowest unlabelled loss; the plain row keeps restart 0', async () => {
     const root = tempDir('runs-restarts');
     /** A v3 run at N = 100 whose last epoch's −U(x) is `loss`. */
     const start = (seed: number, restart: number, accuracy: number, loss: number, variant: 'v3' | 'baseline' = 'v3') => {
@@ -271,6 +274,19 @@ describe('comparison', () => {
       ],
     );
     assert.equal(summary.skipped.length, 0);
+    // Every start with a bound is a point; ordered by the bound, accuracy falls except between
+    // the last two (0.87 at 104.4, 0.88 at 104.5): 9 of the 10 pairs agree.
+    const points = boundVersusAccuracy(collectRuns(root).runs, 100);
+    assert.equal(points.length, 5);
+    assert.ok(points.every((p) => p.method === 'M2, summed out + classification term (variant 3); epochs 3'));
+    assert.deepEqual(boundConcordance(points), [{ method: points[0]?.method, runs: 5, concordant: 9, pairs: 10 }]);
+    assert.deepEqual(boundVersusAccuracy(collectRuns(root).runs, 3000), []);
+    const svg = await renderSvg(boundVersusAccuracySpec(points));
+    // One point per run: circles for the first starts, diamonds for the restarts.
+    const marks = [...svg.matchAll(/aria-roledescription="point"[^>]*d="M([^"]+)"/g)].map((m) =>
+      m[1]?.includes('A') ? 'circle' : 'diamond',
+    );
+    assert.deepEqual(marks.sort(), ['circle', 'circle', 'circle', 'diamond', 'diamond']);
   });
 
   test("the published numbers are the sources' tables", () => {

@@ -17,7 +17,7 @@ import { DEFAULTS, resolveConfig, VARIANTS, type TrainConfig, type Variant } fro
 import { readRunRecord, runFile, type RunRecord } from '../train/records';
 import { PUBLISHED_LABEL_COUNTS, publishedSeries, type PublishedSeries, type SpreadKind } from './references';
 import { meanInterval, type MeanInterval } from '../core/stats';
-import { chooseStarts, type RestartChoice, type StartRun } from './restarts';
+import { chooseStarts, finalUnlabelledLoss, type BoundPoint, type RestartChoice, type StartRun } from './restarts';
 
 /** Where the sweep writes its runs: data/runs/ of the project. */
 export function defaultRunsDir(): string {
@@ -234,6 +234,28 @@ export function summariseRuns(runs: LoadedRun[], root = '', skipped: SkippedRun[
     runCount: summaries.reduce((s, g) => s + g.runs.length, 0),
     restartChoices: choices,
   };
+}
+
+/**
+ * Every run at N = `labels` whose objective has an unlabelled bound (the M2 variants and M1+M2),
+ * restarts included: its final unlabelled loss beside its test accuracy, named by its method
+ * without the restart. Runs of the labelled-only classifiers have no bound and are left out.
+ */
+export function boundVersusAccuracy(runs: LoadedRun[], labels: number): BoundPoint[] {
+  return runs.flatMap(({ dir, record }) => {
+    const config = resolveConfig(record.config);
+    if (config.labels !== labels || !Number.isFinite(record.epochs.at(-1)?.losses['unlabelled.loss'])) return [];
+    return [
+      {
+        method: methodOf({ ...config, restart: 0 }).method,
+        seed: config.seed,
+        restart: config.restart,
+        dir,
+        unlabelledLoss: finalUnlabelledLoss(record),
+        testAccuracyAtBest: record.result.testAccuracyAtBest,
+      },
+    ];
+  });
 }
 
 /** Reads and summarises the runs under `root` (default data/runs); no runs gives no groups. */

@@ -12,6 +12,7 @@
  * The number compared is the last epoch's mean of −U(x) over the unlabelled training batches
  * (the term `unlabelled.loss` of the run record), in nats per image: lower is the better fit.
  */
+import type { Variant } from '../model/config';
 import type { RunRecord } from '../train/records';
 
 /** A finished run as the comparison reads it. */
@@ -36,6 +37,7 @@ export interface StartSummary {
 export interface RestartChoice {
   /** The method without its restart: variant and every other setting. */
   methodKey: string;
+  variant: Variant;
   labels: number;
   seed: number;
   /** Every start, by restart number. */
@@ -101,6 +103,7 @@ export function chooseStarts<R extends StartRun>(runs: R[], methodKey: (run: R) 
     const first = members[0] as R;
     choices.push({
       methodKey: methodKey(first),
+      variant: first.record.config.variant,
       labels: first.record.config.labels,
       seed: first.record.config.seed,
       starts: starts.map((s) => s.summary),
@@ -108,4 +111,39 @@ export function chooseStarts<R extends StartRun>(runs: R[], methodKey: (run: R) 
     });
   }
   return { runs: out, choices };
+}
+
+/** One run at one N: its bound on the unlabelled images beside its accuracy. */
+export interface BoundPoint {
+  /** The method without its restart (analysis/comparison.ts names it). */
+  method: string;
+  seed: number;
+  restart: number;
+  dir: string;
+  unlabelledLoss: number;
+  testAccuracyAtBest: number;
+}
+
+/**
+ * Of the pairs of runs of one method, how many are ordered alike by the bound and by test
+ * accuracy (the run with the lower final unlabelled loss is the more accurate one): Kendall's
+ * concordance, counted. Pairs tied in either number are left out.
+ */
+export function boundConcordance(points: BoundPoint[]): { method: string; runs: number; concordant: number; pairs: number }[] {
+  const byMethod = new Map<string, BoundPoint[]>();
+  for (const p of points) byMethod.set(p.method, [...(byMethod.get(p.method) ?? []), p]);
+  return [...byMethod.entries()].map(([method, members]) => {
+    let concordant = 0;
+    let pairs = 0;
+    members.forEach((a, i) =>
+      members.slice(i + 1).forEach((b) => {
+        const byBound = Math.sign(b.unlabelledLoss - a.unlabelledLoss);
+        const byAccuracy = Math.sign(a.testAccuracyAtBest - b.testAccuracyAtBest);
+        if (byBound === 0 || byAccuracy === 0) return;
+        pairs += 1;
+        if (byBound === byAccuracy) concordant += 1;
+      }),
+    );
+    return { method, runs: members.length, concordant, pairs };
+  });
 }

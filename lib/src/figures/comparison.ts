@@ -17,6 +17,7 @@ import {
   type TableCell,
 } from '../analysis/comparison';
 import type { ReferencePoint, Source } from '../analysis/references';
+import type { BoundPoint } from '../analysis/restarts';
 import { projectDataDir } from '../core/paths';
 import * as path from 'node:path';
 import { VEGA_LITE_SCHEMA, type ChartOptions, type TopLevelSpec } from './vega';
@@ -208,6 +209,59 @@ export function accuracyVsLabelsSpec(table: ComparisonTable, options: Comparison
         },
       },
     ],
+  };
+}
+
+/**
+ * Each run's final bound on the unlabelled images (x, as −U(x) in nats per image: left is the
+ * better fit) against its test accuracy (y), one panel per method with its own x range (bounds
+ * compare only between runs of one model on the same data); a circle is a subset's first start
+ * (restart 0), a diamond another start of the same subset, and the colour is the seed, so the
+ * starts of one subset share a colour.
+ */
+export function boundVersusAccuracySpec(points: BoundPoint[], options: ChartOptions = {}): TopLevelSpec {
+  const values = points.map((p) => ({
+    method: p.method,
+    loss: p.unlabelledLoss,
+    accuracy: p.testAccuracyAtBest,
+    subset: `seed ${p.seed}`,
+    start: p.restart === 0 ? 'first start' : 'another start',
+    about: `seed ${p.seed}, restart ${p.restart}`,
+  }));
+  return {
+    $schema: VEGA_LITE_SCHEMA,
+    title: options.title ?? 'Bound on the unlabelled images against test accuracy',
+    data: { values },
+    facet: { field: 'method', type: 'nominal', title: null, header: { labelLimit: 400, labelFontWeight: 'bold' } },
+    columns: 2,
+    resolve: { scale: { x: 'independent' } },
+    spec: {
+      width: options.width ?? 260,
+      height: options.height ?? 220,
+      mark: { type: 'point', size: 80, filled: true, opacity: 0.85 },
+      encoding: {
+        x: {
+          field: 'loss',
+          type: 'quantitative',
+          title: '−U(x), last epoch (nats per image)',
+          scale: { zero: false, padding: 10 },
+        },
+        y: { field: 'accuracy', type: 'quantitative', title: 'Test accuracy', scale: { zero: false }, axis: { format: '.0%' } },
+        color: { field: 'subset', type: 'nominal', title: 'Labelled subset', scale: { scheme: 'tableau10' } },
+        shape: {
+          field: 'start',
+          type: 'nominal',
+          title: 'Start',
+          scale: { domain: ['first start', 'another start'], range: ['circle', 'diamond'] },
+        },
+        tooltip: [
+          { field: 'method' },
+          { field: 'about', title: 'run' },
+          { field: 'loss', format: '.2f' },
+          { field: 'accuracy', format: '.4f' },
+        ],
+      },
+    },
   };
 }
 
