@@ -159,11 +159,12 @@ export interface TrainConfig extends ModelConfig {
   seed: number;
   /**
    * Another start from the same labelled subset: restart r > 0 draws the initial weights, the
-   * batch order and the noise afresh (restartStream), the subset still from the seed alone. With
-   * few labels M2 can settle where one class of its generative model covers part of another
-   * digit; restarts of one subset, compared by their bound on the unlabelled images, find the
-   * better fit without using a label (analysis/restarts.ts). Records written before it existed
-   * are restart 0, which draws exactly what they drew.
+   * batch order and the noise afresh (restartStream); the subset still comes from the seed alone,
+   * and so does M1 for m1 and m1m2. With few labels M2 can settle where one class of its
+   * generative model covers part of another digit; restarts of one subset, compared by their
+   * bound on the unlabelled images, find the better fit without using a label
+   * (analysis/restarts.ts). Records written before it existed are restart 0, which draws exactly
+   * what they drew.
    */
   restart: number;
   epochs: number;
