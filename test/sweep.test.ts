@@ -143,6 +143,29 @@ test('a grid crosses settings into separate groups; presets name their group', (
   assert.ok(configs.every((c) => c.preset === 'pyro-script' && c.init === 'pyro' && c.beta1 === 0.9));
 });
 
+test('restarts of a subset: each start its own group and train command; the summary adds the best of the starts', () => {
+  const out = tempDir('sweep-restarts');
+  const plan = [...flags({ variants: 'v3', labels: 50, seeds: 0, epochs: 2 }), ...tinyModelFlags(dataDir), '--grid', 'restart=0,1'];
+  const listed = cli(['sweep', ...plan, '--out', out, '--list']);
+  assert.equal(listed.status, 0, listed.stderr);
+  const commands = listed.stdout.trim().split('\n');
+  assert.equal(commands.length, 2);
+  assert.match(commands[0] ?? '', /--restart 0 .*_restart-0_.*\/v3-50-s0 --continue$/);
+  assert.match(commands[1] ?? '', /--restart 1 .*_restart-1_.*\/v3-50-s0 --continue$/);
+  const r = cli(['sweep', ...plan, '--out', out]);
+  assert.equal(r.status, 0, r.stderr + r.stdout);
+  const groups = fs.readdirSync(out).sort();
+  assert.equal(groups.length, 2);
+  const records = groups.map((g) => readRunRecord(path.join(out, g, 'v3-50-s0')));
+  assert.deepEqual(
+    records.map((rec) => rec.config.restart),
+    [0, 1],
+  );
+  // Same subset, other start: the first epoch's losses differ.
+  assert.notDeepEqual(records[0]?.epochs[0]?.losses, records[1]?.epochs[0]?.losses);
+  assert.match(r.stdout, /best of 2 starts by the bound/);
+});
+
 test('a run that two plans share is planned once, to the larger number of epochs', () => {
   const short = parsePlan({ variants: ['v3'], labels: [100, 3000], seeds: [0], epochs: 6, settings: { lr: 0.0042 } });
   const long = parsePlan({ variants: ['v3'], labels: [100], seeds: [0], epochs: 10, settings: { lr: 0.0042 } });
