@@ -258,6 +258,10 @@ describe('comparison', () => {
     // A classifier on labels alone has no bound: each of its restarts stays a method of its own.
     start(0, 0, 0.75, NaN, 'baseline');
     start(0, 1, 0.76, NaN, 'baseline');
+    // An earlier run of seed 0's restart 1 is replaced by the later one, whatever its bound.
+    const older = fakeRecord({ variant: 'v3', labels: 100, seed: 0, restart: 1, epochs: 3 }, 0.95, '2026-11-01T10:00:00Z');
+    for (const epoch of older.epochs) epoch.losses = { 'unlabelled.loss': 90 };
+    writeRecord(root, 'v3-100-s0-r1-older', older);
     const summary = loadComparison(root);
     const rows = summary.groups.map((g) => [g.method, g.seeds, Math.round(1000 * g.testAtBest.mean) / 1000]);
     assert.deepEqual(rows, [
@@ -273,10 +277,13 @@ describe('comparison', () => {
         [1, 0, [104.0, 104.4]],
       ],
     );
-    assert.equal(summary.skipped.length, 0);
-    // Every start with a bound is a point; ordered by the bound, accuracy falls except between
+    assert.deepEqual(
+      summary.skipped.map((k) => [path.basename(k.dir), k.reason]),
+      [['v3-100-s0-r1-older', 'restart 1 of seed 0 was run again; the later run counts']],
+    );
+    // Every run with a bound is a point (the replaced one left out here); ordered by the bound, accuracy falls except between
     // the last two (0.87 at 104.4, 0.88 at 104.5): 9 of the 10 pairs agree.
-    const points = boundVersusAccuracy(collectRuns(root).runs, 100);
+    const points = boundVersusAccuracy(collectRuns(root).runs, 100).filter((p) => !p.dir.endsWith('older'));
     assert.equal(points.length, 5);
     assert.ok(points.every((p) => p.method === 'M2, summed out + classification term (variant 3); epochs 3'));
     assert.deepEqual(boundConcordance(points), [{ method: points[0]?.method, runs: 5, concordant: 9, pairs: 10 }]);

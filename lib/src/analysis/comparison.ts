@@ -184,7 +184,13 @@ export function summariseRuns(runs: LoadedRun[], root = '', skipped: SkippedRun[
       return `invalid:${run.dir}`;
     }
   };
-  const { runs: chosen, choices } = chooseStarts(runs, startKey);
+  const { runs: chosen, choices, replaced } = chooseStarts(runs, startKey);
+  for (const run of replaced) {
+    extraSkipped.push({
+      dir: run.dir,
+      reason: `restart ${run.record.config.restart} of seed ${run.record.config.seed} was run again; the later run counts`,
+    });
+  }
   for (const run of chosen) {
     let config: TrainConfig;
     try {

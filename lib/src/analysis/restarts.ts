@@ -61,10 +61,13 @@ export function finalUnlabelledLoss(record: RunRecord): number {
  * more than one start, the start with the lowest final unlabelled loss is returned marked with
  * the number of starts compared (ties go to the lower restart), and the restarts other than 0
  * are left out. Every restart-0 run passes through as it is: it stays the method's single-start
- * result. Runs of variants without an unlabelled bound (the classifiers on labels alone) never
+ * result. `replaced` lists the earlier runs of a restart other than 0 that was run twice. Runs of variants without an unlabelled bound (the classifiers on labels alone) never
  * have their starts compared: they pass through, each restart its own method.
  */
-export function chooseStarts<R extends StartRun>(runs: R[], methodKey: (run: R) => string): { runs: R[]; choices: RestartChoice[] } {
+export function chooseStarts<R extends StartRun>(
+  runs: R[],
+  methodKey: (run: R) => string,
+): { runs: R[]; choices: RestartChoice[]; replaced: R[] } {
   const groups = new Map<string, R[]>();
   for (const run of runs) {
     const { labels, seed } = run.record.config;
@@ -72,9 +75,11 @@ export function chooseStarts<R extends StartRun>(runs: R[], methodKey: (run: R) 
     groups.set(key, [...(groups.get(key) ?? []), run]);
   }
   const out: R[] = [];
+  const replaced: R[] = [];
   const choices: RestartChoice[] = [];
   for (const members of groups.values()) {
-    // The latest run of each restart (an earlier run of the same start goes on, to be reported as replaced).
+    // The latest run of each restart counts; an earlier run of the same start is replaced (restart
+    // 0's pass through, and the comparison reports them as replaced, as for any seed run twice).
     const latest = new Map<number, R>();
     for (const run of members) {
       const held = latest.get(run.record.config.restart);
@@ -85,6 +90,7 @@ export function chooseStarts<R extends StartRun>(runs: R[], methodKey: (run: R) 
       out.push(...members);
       continue;
     }
+    replaced.push(...members.filter((r) => r.record.config.restart !== 0 && latest.get(r.record.config.restart) !== r));
     const starts = [...latest.values()]
       .map((run) => ({
         run,
@@ -110,7 +116,7 @@ export function chooseStarts<R extends StartRun>(runs: R[], methodKey: (run: R) 
       chosen: best.summary.restart,
     });
   }
-  return { runs: out, choices };
+  return { runs: out, choices, replaced };
 }
 
 /** One run at one N: its bound on the unlabelled images beside its accuracy. */
