@@ -281,8 +281,8 @@ describe('comparison', () => {
       summary.skipped.map((k) => [path.basename(k.dir), k.reason]),
       [['v3-100-s0-r1-older', 'restart 1 of seed 0 was run again; the later run counts']],
     );
-    // Every run with a bound is a point (the replaced one left out here); ordered by the bound, accuracy falls except between
-    // the last two (0.87 at 104.4, 0.88 at 104.5): 9 of the 10 pairs agree.
+    // Every run with a bound is a point (the replaced one left out here). Ordered by the bound,
+    // accuracy falls except between the last two (0.87 at 104.4, 0.88 at 104.5): 9 of 10 pairs agree.
     const points = boundVersusAccuracy(collectRuns(root).runs, 100).filter((p) => !p.dir.endsWith('older'));
     assert.equal(points.length, 5);
     assert.ok(points.every((p) => p.method === 'M2, summed out + classification term (variant 3); epochs 3'));
