@@ -249,17 +249,12 @@ export function summariseRuns(runs: LoadedRun[], root = '', skipped: SkippedRun[
  */
 export function boundVersusAccuracy(runs: LoadedRun[], labels: number): BoundPoint[] {
   return runs.flatMap(({ dir, record }) => {
+    const unlabelledLoss = finalUnlabelledLoss(record);
+    if (record.config.labels !== labels || unlabelledLoss === undefined) return [];
     const config = resolveConfig(record.config);
-    if (config.labels !== labels || !Number.isFinite(record.epochs.at(-1)?.losses['unlabelled.loss'])) return [];
+    const method = methodOf({ ...config, restart: 0 }).method;
     return [
-      {
-        method: methodOf({ ...config, restart: 0 }).method,
-        seed: config.seed,
-        restart: config.restart,
-        dir,
-        unlabelledLoss: finalUnlabelledLoss(record),
-        testAccuracyAtBest: record.result.testAccuracyAtBest,
-      },
+      { method, seed: config.seed, restart: config.restart, dir, unlabelledLoss, testAccuracyAtBest: record.result.testAccuracyAtBest },
     ];
   });
 }

@@ -46,14 +46,10 @@ export interface RestartChoice {
   chosen: number;
 }
 
-/** The last epoch's −U(x), the negative bound on the unlabelled images; throws if the run has none. */
-export function finalUnlabelledLoss(record: RunRecord): number {
-  const last = record.epochs[record.epochs.length - 1];
-  const loss = last?.losses['unlabelled.loss'];
-  if (loss === undefined || !Number.isFinite(loss)) {
-    throw new Error(`a ${record.config.variant} run records no unlabelled bound in its last epoch; its starts cannot be compared`);
-  }
-  return loss;
+/** The last epoch's −U(x), the negative bound on the unlabelled images; undefined for a run without one. */
+export function finalUnlabelledLoss(record: RunRecord): number | undefined {
+  const loss = record.epochs.at(-1)?.losses['unlabelled.loss'];
+  return loss !== undefined && Number.isFinite(loss) ? loss : undefined;
 }
 
 /**
@@ -61,23 +57,26 @@ export function finalUnlabelledLoss(record: RunRecord): number {
  * more than one start, the start with the lowest final unlabelled loss is returned marked with
  * the number of starts compared (ties go to the lower restart), and the restarts other than 0
  * are left out. Every restart-0 run passes through as it is: it stays the method's single-start
- * result. `replaced` lists the earlier runs of a restart other than 0 that was run twice. Runs of variants without an unlabelled bound (the classifiers on labels alone) never
- * have their starts compared: they pass through, each restart its own method.
+ * result. `replaced` lists the earlier runs of a restart other than 0 that was run twice. Runs of
+ * variants without an unlabelled bound (the classifiers on labels alone) never have their starts
+ * compared: they pass through, each restart its own method.
  */
 export function chooseStarts<R extends StartRun>(
   runs: R[],
   methodKey: (run: R) => string,
 ): { runs: R[]; choices: RestartChoice[]; replaced: R[] } {
-  const groups = new Map<string, R[]>();
+  const groups = new Map<string, { key: string; members: R[] }>();
   for (const run of runs) {
+    const key = methodKey(run);
     const { labels, seed } = run.record.config;
-    const key = `${methodKey(run)}#${labels}#${seed}`;
-    groups.set(key, [...(groups.get(key) ?? []), run]);
+    const group = groups.get(`${key}#${labels}#${seed}`) ?? { key, members: [] };
+    group.members.push(run);
+    groups.set(`${key}#${labels}#${seed}`, group);
   }
   const out: R[] = [];
   const replaced: R[] = [];
   const choices: RestartChoice[] = [];
-  for (const members of groups.values()) {
+  for (const { key, members } of groups.values()) {
     // The latest run of each restart counts; an earlier run of the same start is replaced (restart
     // 0's pass through, and the comparison reports them as replaced, as for any seed run twice).
     const latest = new Map<number, R>();
@@ -85,36 +84,25 @@ export function chooseStarts<R extends StartRun>(
       const held = latest.get(run.record.config.restart);
       if (!held || held.record.environment.startedAt <= run.record.environment.startedAt) latest.set(run.record.config.restart, run);
     }
-    const comparable = [...latest.values()].every((r) => Number.isFinite(r.record.epochs.at(-1)?.losses['unlabelled.loss']));
-    if (latest.size < 2 || !comparable) {
+    const starts = [...latest.values()]
+      .flatMap((run) => {
+        const unlabelledLoss = finalUnlabelledLoss(run.record);
+        if (unlabelledLoss === undefined) return [];
+        const { restart } = run.record.config;
+        const { validationAccuracyAtBest, testAccuracyAtBest } = run.record.result;
+        return [{ run, summary: { restart, dir: run.dir, unlabelledLoss, validationAccuracyAtBest, testAccuracyAtBest } }];
+      })
+      .sort((a, b) => a.summary.restart - b.summary.restart);
+    if (latest.size < 2 || starts.length < latest.size) {
       out.push(...members);
       continue;
     }
     replaced.push(...members.filter((r) => r.record.config.restart !== 0 && latest.get(r.record.config.restart) !== r));
-    const starts = [...latest.values()]
-      .map((run) => ({
-        run,
-        summary: {
-          restart: run.record.config.restart,
-          dir: run.dir,
-          unlabelledLoss: finalUnlabelledLoss(run.record),
-          validationAccuracyAtBest: run.record.result.validationAccuracyAtBest,
-          testAccuracyAtBest: run.record.result.testAccuracyAtBest,
-        },
-      }))
-      .sort((a, b) => a.summary.restart - b.summary.restart);
     const best = starts.reduce((a, b) => (b.summary.unlabelledLoss < a.summary.unlabelledLoss ? b : a));
     out.push(...members.filter((r) => r.record.config.restart === 0));
     out.push({ ...best.run, startsCompared: starts.length });
-    const first = members[0] as R;
-    choices.push({
-      methodKey: methodKey(first),
-      variant: first.record.config.variant,
-      labels: first.record.config.labels,
-      seed: first.record.config.seed,
-      starts: starts.map((s) => s.summary),
-      chosen: best.summary.restart,
-    });
+    const { variant, labels, seed } = best.run.record.config;
+    choices.push({ methodKey: key, variant, labels, seed, starts: starts.map((s) => s.summary), chosen: best.summary.restart });
   }
   return { runs: out, choices, replaced };
 }
