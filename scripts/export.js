@@ -20,6 +20,9 @@
 // placeholder: the hidden file notebooks/.<name>.export-<pid>.ipynb, next to the original so
 // that relative paths in the notebook mean the same, removed when the notebook is done.
 //
+// Each notebook's last line gives its wall time and the CPU seconds that nbconvert and the
+// kernel used (what CI budgets: it does not grow when other work shares the cores).
+//
 // Environment:
 //   SSVAE_HANDOUT_DIR     output directory (default build/handouts)
 //   SSVAE_CELL_TIMEOUT    seconds one cell may run before the export fails (default 3600;
@@ -28,6 +31,7 @@
 
 const cp = require('node:child_process');
 const fs = require('node:fs');
+const os = require('node:os');
 const path = require('node:path');
 const util = require('node:util');
 const { setupPython, SetupError } = require('./setup-python');
@@ -118,10 +122,37 @@ ${items}
 }
 
 /**
+ * Runs a command (argv[2:]) from the project's Python and writes to argv[1] the CPU seconds, user
+ * and system, that it and every process it waited for used: nbconvert and the kernel it started.
+ * Unlike the wall time, that does not grow when other work shares the cores. An interrupt from
+ * the terminal reaches the command too; the wrapper waits for it to finish, and ends as it ended.
+ */
+const CPU_ACCOUNTING = `
+import os, resource, signal, subprocess, sys
+try:
+    child = subprocess.Popen(sys.argv[2:])
+except OSError as error:
+    sys.exit(f"could not run {sys.argv[2]}: {error.strerror}")
+while True:
+    try:
+        status = child.wait()
+        break
+    except KeyboardInterrupt:
+        pass
+used = resource.getrusage(resource.RUSAGE_CHILDREN)
+with open(sys.argv[1], "w") as out:
+    out.write(str(used.ru_utime + used.ru_stime))
+if status < 0:
+    signal.signal(-status, signal.SIG_DFL)
+    os.kill(os.getpid(), -status)
+sys.exit(status)
+`;
+
+/**
  * Runs one notebook through nbconvert into `outDir`, with its formulas typeset by KaTeX; throws
  * an ExportError naming it on failure.
  */
-async function exportNotebook(jupyter, kernelName, file, outDir, quiet) {
+async function exportNotebook({ jupyter, python }, kernelName, file, outDir, quiet) {
   const relative = path.relative(ROOT, file);
   const stem = path.basename(file, '.ipynb');
   const timeout = process.env.SSVAE_CELL_TIMEOUT ?? '3600';
@@ -137,6 +168,7 @@ async function exportNotebook(jupyter, kernelName, file, outDir, quiet) {
     throw error;
   }
   const copy = path.join(path.dirname(file), `.${stem}.export-${process.pid}.ipynb`);
+  const cpuFile = path.join(os.tmpdir(), `ssvae-export-${process.pid}-${stem}.cpu`);
 
   const args = [
     'nbconvert',
@@ -166,12 +198,20 @@ async function exportNotebook(jupyter, kernelName, file, outDir, quiet) {
   let result;
   try {
     fs.writeFileSync(copy, `${JSON.stringify(prepared.notebook, null, 1)}\n`);
-    result = await run(jupyter, args, { cwd: ROOT, env }, quiet);
+    result = await run(python, ['-c', CPU_ACCOUNTING, cpuFile, jupyter, ...args], { cwd: ROOT, env }, quiet);
   } finally {
     fs.rmSync(copy, { force: true });
   }
+  let cpu = '';
+  try {
+    cpu = `, ${Number(fs.readFileSync(cpuFile, 'utf8')).toFixed(1)} s of CPU`;
+  } catch {
+    // nbconvert could not be started: the error below says so.
+  } finally {
+    fs.rmSync(cpuFile, { force: true });
+  }
   if (quiet && result.output) process.stdout.write(result.output.replace(/^(?=.)/gm, `[${stem}] `));
-  if (result.error) throw new ExportError(`${relative}: could not run ${jupyter}: ${result.error.message}`);
+  if (result.error) throw new ExportError(`${relative}: could not run ${python}: ${result.error.message}`);
   if (result.status !== 0) {
     throw new ExportError(
       `${relative} failed to execute (nbconvert exited with ${result.status ?? result.signal}; see the cell and error above)`,
@@ -187,7 +227,7 @@ async function exportNotebook(jupyter, kernelName, file, outDir, quiet) {
       throw error;
     }
   }
-  log(`${relative}: done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  log(`${relative}: done in ${((Date.now() - started) / 1000).toFixed(1)} s${cpu}`);
 }
 
 /**
@@ -280,7 +320,7 @@ async function main(argv) {
   if (all.length === 0) throw new ExportError(`no notebooks in ${path.relative(ROOT, NOTEBOOK_DIR)}/`);
   const selected = selectNotebooks(all, names);
 
-  const { jupyter, kernelName } = setupPython();
+  const { jupyter, python, kernelName } = setupPython();
 
   fs.mkdirSync(path.dirname(outDir), { recursive: true });
   const staged = fs.mkdtempSync(path.join(path.dirname(outDir), `.${path.basename(outDir)}-tmp-`));
@@ -294,7 +334,7 @@ async function main(argv) {
         if (fs.existsSync(path.join(outDir, html))) fs.copyFileSync(path.join(outDir, html), path.join(staged, html));
       }
     }
-    await eachAtMost(selected, jobs, (file) => exportNotebook(jupyter, kernelName, file, staged, jobs > 1));
+    await eachAtMost(selected, jobs, (file) => exportNotebook({ jupyter, python }, kernelName, file, staged, jobs > 1));
 
     const entries = all
       .map((file) => ({ html: `${path.basename(file, '.ipynb')}.html`, title: notebookTitle(file) }))

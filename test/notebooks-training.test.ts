@@ -84,11 +84,13 @@ describe(
       for (const name of Object.keys(NOTEBOOKS)) html[name] = handouts.html(name);
     });
 
-    test('each notebook finishes within the smoke budget of two minutes', () => {
+    // The budget is on CPU seconds (nbconvert and its kernel, from the export's log line), not on
+    // the wall time, which grows with whatever else shares the machine's cores.
+    test('each notebook stays within the smoke budget of two minutes of CPU', () => {
       for (const name of Object.keys(NOTEBOOKS)) {
-        const match = log.match(new RegExp(`notebooks/${name}\\.ipynb: done in ([\\d.]+) s`));
+        const match = log.match(new RegExp(`notebooks/${name}\\.ipynb: done in [\\d.]+ s, ([\\d.]+) s of CPU`));
         assert.ok(match, `no timing line for ${name}`);
-        assert.ok(Number(match[1]) < 120, `${name} took ${match[1]} s`);
+        assert.ok(Number(match[1]) < 120, `${name} used ${match[1]} s of CPU`);
       }
     });
 
