@@ -120,6 +120,11 @@ test('config: M1 settings for m1 and m1m2 only, a Gaussian observation model for
   assert.throws(() => resolveConfig({ variant: 'm1', m1: { epochs: 0 } }), /^Error: config\.m1\.epochs must be a positive integer, got 0$/);
   assert.throws(() => resolveConfig({ variant: 'm1', m1: { epoch: 3 } as never }), /config\.m1 has no field "epoch"/);
   assert.throws(
+    () => resolveConfig({ variant: 'm1m2', m1: { klWarmup: 0.5 } }),
+    /^Error: config\.m1\.klWarmup must be a whole number of epochs ≥ 0, got 0\.5$/,
+  );
+  assert.equal(resolveConfig({ variant: 'm1m2', m1: { klWarmup: 10 } }).m1?.klWarmup, 10);
+  assert.throws(
     () => resolveConfig({ variant: 'v3', likelihood: 'poisson' as never }),
     /config\.likelihood must be one of bernoulli, gaussian/,
   );
@@ -300,9 +305,13 @@ test('CLI: m1m2 trains (M1 first, in SSVAE_CACHE_DIR), eval classifies through t
   const bad = cli(['train', '--variant', 'm1', '--labels', '50', '--m1-epochs', '0', '--out', path.join(tempDir('m1-bad'), 'run')], env);
   assert.equal(bad.status, 2);
   assert.match(bad.stderr, /--m1-epochs must be a positive integer, got 0/);
-  const listed = cli(['sweep', '--variants', 'm1,m1m2', '--labels', '50', '--epochs', '1', '--m1-epochs', '3', '--list'], env);
+  const listed = cli(
+    ['sweep', '--variants', 'm1,m1m2', '--labels', '50', '--epochs', '1', '--m1-epochs', '3', '--m1-kl-warmup', '2', '--list'],
+    env,
+  );
   assert.equal(listed.status, 0, listed.stderr);
   const lines = listed.stdout.trim().split('\n');
   assert.equal(lines.length, 2);
-  for (const line of lines) assert.match(line, /--m1-epochs 3 .*--out \S*default_m1-epochs-3\/m1(m2)?-50-s0 --continue$/);
+  for (const line of lines)
+    assert.match(line, /--m1-epochs 3 .*--m1-kl-warmup 2 .*--out \S*default_m1-epochs-3-klWarmup-2\/m1(m2)?-50-s0 --continue$/);
 });

@@ -4,8 +4,10 @@ import * as path from 'node:path';
 import { test } from 'node:test';
 import {
   disposeVae,
+  klWeightAt,
   loadDataset,
   loadVae,
+  resolveVaeConfig,
   subsetDataset,
   tf,
   trainVae,
@@ -14,6 +16,7 @@ import {
   vaeEvaluate,
   vaeReconstruct,
   vaeSample,
+  type VaeTerms,
 } from 'ssvae';
 import { tempDir, writeTinyDataset } from './helpers';
 
@@ -149,8 +152,8 @@ test('subsetDataset keeps the first images of each split and says so in its name
   assert.equal(subsetDataset(dataset, { train: 1e6, validation: 1e6, test: 1e6 }), dataset);
 });
 
-test('VAE checkpoints: a run stopped after 2 epochs and resumed to 3 computes what an uninterrupted run does (GMVAE, binarised)', async () => {
-  const settings = { ...tiny, binarize: true, prior: 'mixture' as const, components: 3, activation: 'elu' as const };
+test('VAE checkpoints: a run stopped after 2 epochs and resumed to 3 computes what an uninterrupted run does (GMVAE, binarised, KL warm-up across the stop)', async () => {
+  const settings = { ...tiny, binarize: true, prior: 'mixture' as const, components: 3, activation: 'elu' as const, klWarmup: 3 };
   const whole = await trainVae({ ...settings, epochs: 3 }, { dataset, cache: false });
   const checkpointDir = path.join(tempDir('vae-checkpoint'), 'checkpoint');
   const first = await trainVae({ ...settings, epochs: 2 }, { dataset, cache: false, checkpointDir });
@@ -173,4 +176,30 @@ test('VAE checkpoints: a run stopped after 2 epochs and resumed to 3 computes wh
   );
   disposeVae(whole.vae);
   disposeVae(resumed.vae);
+});
+
+test('KL warm-up: the weight rises linearly step by step to klWeight at the end of epoch klWarmup, then stays', () => {
+  const steps = 10;
+  assert.equal(klWeightAt({ klWeight: 1, klWarmup: 0 }, 1, 0, steps), 1);
+  assert.equal(klWeightAt({ klWeight: 4, klWarmup: 0 }, 1, 0, steps), 4);
+  const warm = { klWeight: 1, klWarmup: 2 };
+  assert.equal(klWeightAt(warm, 1, 0, steps), 1 / 20);
+  assert.equal(klWeightAt(warm, 1, 9, steps), 10 / 20);
+  assert.equal(klWeightAt(warm, 2, 0, steps), 11 / 20);
+  assert.equal(klWeightAt(warm, 2, 9, steps), 1);
+  assert.equal(klWeightAt(warm, 3, 0, steps), 1);
+  assert.equal(klWeightAt({ klWeight: 2, klWarmup: 2 }, 1, 9, steps), 1);
+  assert.throws(() => resolveVaeConfig({ klWarmup: 1.5 }), /^Error: vae config\.klWarmup must be a whole number of epochs ≥ 0, got 1\.5$/);
+  assert.throws(() => resolveVaeConfig({ klWarmup: -1 }), /klWarmup must be a whole number of epochs ≥ 0, got -1$/);
+});
+
+test('KL warm-up: from the same weights, batches and noise, q(z|x) spends more KL in the first epoch than without', async () => {
+  const runs = [];
+  for (const klWarmup of [0, 3]) {
+    const { record, vae } = await trainVae({ ...tiny, epochs: 1, klWarmup }, { dataset, cache: false });
+    disposeVae(vae);
+    runs.push(record.epochs[0]!.train);
+  }
+  const [plain, warm] = runs as [VaeTerms, VaeTerms];
+  assert.ok(warm.kl > plain.kl, `mean training KL ${warm.kl} with warm-up, ${plain.kl} without`);
 });

@@ -94,6 +94,8 @@ export interface M1Config {
   /** Binarise pixels afresh in every batch, x̃ ~ Bernoulli(x) (true), or model grey levels as they are. */
   binarize: boolean;
   activeThreshold: number;
+  /** Epochs of KL warm-up (VaeConfig.klWarmup); 0, the default, trains on the ELBO from the start as Kingma et al. do. */
+  klWarmup: number;
 }
 
 export const M1_DEFAULTS: M1Config = {
@@ -104,6 +106,7 @@ export const M1_DEFAULTS: M1Config = {
   lr: 1e-3,
   binarize: true,
   activeThreshold: 0.1,
+  klWarmup: 0,
 };
 
 export const SCHEDULES = ['alternating', 'mixed', 'spread'] as const;
@@ -329,6 +332,8 @@ export function resolveM1Config(given: Partial<M1Config>): M1Config {
   checkKnownFields('m1', given, M1_DEFAULTS);
   const m1: M1Config = { ...M1_DEFAULTS, ...stripUndefined(given) };
   checkPositiveInts('config.m1', m1, ['zDim', 'epochs', 'batchSize']);
+  if (!(Number.isInteger(m1.klWarmup) && m1.klWarmup >= 0))
+    throw new Error(`config.m1.klWarmup must be a whole number of epochs ≥ 0, got ${JSON.stringify(m1.klWarmup)}`);
   checkNetwork('config.m1', m1);
   if (typeof m1.binarize !== 'boolean') throw new Error(`config.m1.binarize must be true or false, got ${JSON.stringify(m1.binarize)}`);
   if (!(m1.activeThreshold >= 0)) throw new Error(`config.m1.activeThreshold must be non-negative, got ${m1.activeThreshold}`);

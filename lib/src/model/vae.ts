@@ -55,6 +55,13 @@ export interface VaeConfig {
    */
   klWeight: number;
   /**
+   * KL warm-up: over the first klWarmup epochs the KL weight rises linearly, step by step, from 0
+   * to klWeight, reaching it at the last step of epoch klWarmup (0, the default, for none). Early in
+   * training the KL term can close dimensions of z before the decoder has learnt to use them;
+   * warm-up lets the reconstruction term claim them first (Bowman et al. 2016; Sønderby et al. 2016).
+   */
+  klWarmup: number;
+  /**
    * Train on pixels binarised afresh in every batch, x̃_d ~ Bernoulli(x_d) (dynamic binarisation, as
    * Kingma et al. train M1), rather than on the grey levels (false, the default). The validation
    * bound is computed on the grey levels either way.
@@ -83,6 +90,7 @@ export const VAE_DEFAULTS: VaeConfig = {
   beta1: 0.9,
   beta2: 0.999,
   klWeight: 1,
+  klWarmup: 0,
   binarize: false,
   dataset: 'mnist',
   activation: 'softplus',
@@ -117,6 +125,8 @@ export function resolveVaeConfig(overrides: Partial<VaeConfig> = {}): VaeConfig 
   checkPositiveInts('vae config', config, ['zDim', 'xDim', 'epochs', 'batchSize']);
   checkTraining('vae config', config);
   if (!(config.klWeight >= 0)) throw new Error(`vae config.klWeight must be non-negative, got ${config.klWeight}`);
+  if (!(Number.isInteger(config.klWarmup) && config.klWarmup >= 0))
+    throw new Error(`vae config.klWarmup must be a whole number of epochs ≥ 0, got ${config.klWarmup}`);
   if (typeof config.binarize !== 'boolean')
     throw new Error(`vae config.binarize must be true or false, got ${JSON.stringify(config.binarize)}`);
   const choices: [keyof VaeConfig, readonly string[]][] = [

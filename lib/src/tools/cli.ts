@@ -73,6 +73,7 @@ M1, the feature extractor of m1 and m1m2 (a VAE on all training images, trained 
 seed and cached in data/cache/):
   --m1-epochs E  --m1-hidden 500,500  --m1-z-dim Z  --m1-batch-size B  --m1-lr X
   --m1-active-threshold X                keep z₁'s dimensions whose mean varies by more
+  --m1-kl-warmup E                       raise the KL weight from 0 to 1 over E epochs
 The relaxation of gumbel (τ_t = max(min, τ₀ · exp(−decay · step))):
   --gumbel-temperature τ₀  --gumbel-min-temperature X  --gumbel-decay X
   --gumbel-straight-through true|false   one-hot forward, relaxed gradient`;

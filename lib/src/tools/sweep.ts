@@ -379,6 +379,7 @@ export const GROUP_SETTING_FLAGS: readonly { group: SettingGroup; key: string; f
   { group: 'm1', key: 'batchSize', flag: 'm1-batch-size', kind: 'int' },
   { group: 'm1', key: 'lr', flag: 'm1-lr', kind: 'number' },
   { group: 'm1', key: 'activeThreshold', flag: 'm1-active-threshold', kind: 'number' },
+  { group: 'm1', key: 'klWarmup', flag: 'm1-kl-warmup', kind: 'int' },
   { group: 'gumbel', key: 'temperature', flag: 'gumbel-temperature', kind: 'number' },
   { group: 'gumbel', key: 'minTemperature', flag: 'gumbel-min-temperature', kind: 'number' },
   { group: 'gumbel', key: 'decay', flag: 'gumbel-decay', kind: 'number' },

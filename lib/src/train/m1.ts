@@ -28,6 +28,7 @@ export function m1VaeConfig(config: TrainConfig, xDim: number): VaeConfig {
     batchSize: m1.batchSize,
     lr: m1.lr,
     binarize: m1.binarize,
+    klWarmup: m1.klWarmup,
     seed: config.seed,
     dataset: config.dataset,
     xDim,

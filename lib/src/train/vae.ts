@@ -77,11 +77,22 @@ export function vaeEvaluate(vae: Vae, images: Float32Array, seed: number): VaeTe
 }
 
 /**
+ * The KL weight β of step `step` (0-based) of epoch `epoch` (1-based), with `stepsPerEpoch` steps
+ * an epoch: config.klWeight, times min(1, t / T) during warm-up, t the step's number counted from
+ * 1 over the whole run and T = klWarmup · stepsPerEpoch.
+ */
+export function klWeightAt(config: Pick<VaeConfig, 'klWeight' | 'klWarmup'>, epoch: number, step: number, stepsPerEpoch: number): number {
+  if (config.klWarmup === 0) return config.klWeight;
+  const t = (epoch - 1) * stepsPerEpoch + step + 1;
+  return config.klWeight * Math.min(1, t / (config.klWarmup * stepsPerEpoch));
+}
+
+/**
  * One epoch of Adam on −ELBO (−E[log p(x|z)] + β·KL) over shuffled batches (the partial last batch
- * is dropped), on binarised pixels if config.binarize.
+ * is dropped), on binarised pixels if config.binarize; β as klWeightAt gives it.
  */
 function trainEpoch(vae: Vae, optimizer: Adam, x: tf.Tensor2D, epoch: number): VaeTerms {
-  const { batchSize, zDim, seed, klWeight, binarize } = vae.config;
+  const { batchSize, zDim, seed, binarize } = vae.config;
   const rng = makeRng(seed, `vae-epoch-${epoch}`);
   const count = x.shape[0];
   const order = Int32Array.from({ length: count }, (_, i) => i);
@@ -89,7 +100,9 @@ function trainEpoch(vae: Vae, optimizer: Adam, x: tf.Tensor2D, epoch: number): V
   const variables = vaeVariables(vae).flat();
   const sums = { negativeElbo: 0, reconstruction: 0, kl: 0 };
   let steps = 0;
+  const stepsPerEpoch = Math.floor(count / batchSize);
   for (let start = 0; start + batchSize <= count; start += batchSize) {
+    const klWeight = klWeightAt(vae.config, epoch, steps, stepsPerEpoch);
     const batch = tf.tidy(() => {
       const grey = tf.gather(x, tf.tensor1d(order.subarray(start, start + batchSize), 'int32')) as tf.Tensor2D;
       if (!binarize) return grey;
