@@ -5,7 +5,7 @@
  *   data      IDX files, datasets, semi-supervised splits, subsets
  *   model     configs, the network builder, M2, objectives, the VAE, Adam
  *   train     schedule, gradient step, trainers, evaluation, checkpoints, records, cache
- *   analysis  gradient variance, generation, t-SNE, the comparison and published numbers
+ *   analysis  gradient variance, generation, t-SNE, k-NN accuracy, the comparison and published numbers
  *   figures   charts, digit grids, tables
  *   notebook  profiles, progress lines, the notebooks' shared opening
  *   tools     the sweep (the CLI and benchmarks are programs, not exports)

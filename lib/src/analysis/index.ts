@@ -4,6 +4,7 @@ export * from './cost';
 export * from './generation';
 export * from './gradient-variance';
 export * from './likelihood';
+export * from './neighbours';
 export * from './references';
 export * from './restarts';
 export * from './tsne';
