@@ -168,7 +168,7 @@ describe(
       assert.ok(figureMarkup(page, 'recorded-likelihood'), 'no <figure id="recorded-likelihood">');
     });
 
-    test("10: M1 curve and dimensions, the four-method comparison, the labels' weight by schedule, three t-SNE plots and digits drawn through both decoders", () => {
+    test("10: M1 curve and dimensions, 5-NN on pixels and on M1's code, the four-method comparison, the labels' weight by schedule, three t-SNE plots and digits drawn through both decoders", () => {
       const page = html['10-m1-m2'] as string;
       for (const id of ['m1-elbo', 'm1-dimensions', 'm1m2-accuracy', 'm1m2-schedules', 'tsne-m1', 'tsne-m1m2', 'tsne-m2']) {
         const chart = figureMarkup(page, id);
@@ -184,6 +184,15 @@ describe(
         weights,
         /<td[^>]*>100<\/td>(\s*<td[^>]*>[\d.]+<\/td>){2}\s*<td[^>]*>0\.111<\/td>/,
         'label-weight: spread at N = 100 should weigh 2 · 100 / 1800',
+      );
+      const knn = figureMarkup(page, 'm1-knn');
+      assert.ok(knn, 'no <figure id="m1-knn">');
+      // Pixels and M1's code, each with its number of dimensions and an accuracy in percent.
+      assert.match(knn, /<td[^>]*>pixels<\/td>\s*<td[^>]*>784<\/td>\s*<td[^>]*>\d{1,3}\.\d\d<\/td>/, 'm1-knn: no row for the pixels');
+      assert.match(
+        knn,
+        /<td[^>]*>M1(’|'|&#39;|&#x27;)s code, kept dimensions<\/td>\s*<td[^>]*>\d+<\/td>\s*<td[^>]*>\d{1,3}\.\d\d<\/td>/,
+        "m1-knn: no row for M1's code",
       );
       const table = figureMarkup(page, 'm1m2-table');
       assert.ok(table, 'no <figure id="m1m2-table">');
