@@ -69,9 +69,10 @@ export function chooseStarts<R extends StartRun>(
   for (const run of runs) {
     const key = methodKey(run);
     const { labels, seed } = run.record.config;
-    const group = groups.get(`${key}#${labels}#${seed}`) ?? { key, members: [] };
+    const id = `${key}#${labels}#${seed}`;
+    const group = groups.get(id) ?? { key, members: [] };
     group.members.push(run);
-    groups.set(`${key}#${labels}#${seed}`, group);
+    groups.set(id, group);
   }
   const out: R[] = [];
   const replaced: R[] = [];
