@@ -3,7 +3,20 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import assert from 'node:assert/strict';
-import { encodeIdx, epochPlan, IDX_FILES, makeRng, standardNormal, tf, Trainer, type SemiSupervisedSplits, type TrainConfig } from 'ssvae';
+import {
+  encodeIdx,
+  epochPlan,
+  IDX_FILES,
+  makeRng,
+  resolveConfig,
+  standardNormal,
+  tf,
+  Trainer,
+  type RunRecord,
+  type SemiSupervisedSplits,
+  type TrainConfig,
+  type TrainSettings,
+} from 'ssvae';
 
 export function tempDir(prefix: string): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), `ssvae-${prefix}-`));
@@ -70,4 +83,35 @@ export function randomPixels(rows: number, cols: number, seed: number): tf.Tenso
     Float32Array.from(standardNormal(rows * cols, seed), (v) => 1 / (1 + Math.exp(-v))),
     [rows, cols],
   );
+}
+
+/** A finished run record as the CLI would write it, with the given result. */
+export function fakeRecord(overrides: TrainSettings, testAccuracy: number, startedAt: string, finished = true): RunRecord {
+  const config = resolveConfig(overrides);
+  const epochs = Array.from({ length: finished ? config.epochs : 1 }, (_, i) => ({
+    epoch: i + 1,
+    seconds: 20,
+    losses: { 'unlabelled.loss': 100 },
+    validationAccuracy: i === 0 ? 0.5 : testAccuracy + 0.001,
+    testAccuracy: i === 0 ? 0.4 : testAccuracy,
+  }));
+  return {
+    format: 'ssvae-run/1',
+    config,
+    epochs,
+    result: {
+      bestEpoch: epochs.length,
+      testAccuracyAtBest: testAccuracy,
+      validationAccuracyAtBest: testAccuracy + 0.001,
+      testAccuracyLast: testAccuracy,
+      finished,
+    },
+    environment: { backend: 'tensorflow', versions: {}, commit: 'abcdef1234567', cpu: 'Test CPU', cores: 2, startedAt },
+    wallSeconds: 20 * epochs.length,
+  };
+}
+
+export function writeRecord(root: string, name: string, record: RunRecord): void {
+  fs.mkdirSync(path.join(root, name), { recursive: true });
+  fs.writeFileSync(path.join(root, name, 'run.json'), JSON.stringify(record));
 }

@@ -48,6 +48,21 @@ describe(
       assert.ok(figureMarkup(html['07-comparison'] as string, 'other-references'), 'no <figure id="other-references">');
     });
 
+    test('07: Table 1 holds the planned runs, one row per method; every group, round 1 included, is listed after it', () => {
+      const page = html['07-comparison'] as string;
+      const table = figureMarkup(page, 'comparison-table') as string;
+      const every = figureMarkup(page, 'all-groups') ?? '';
+      assert.ok(every.includes('<table class="ssvae-comparison">'), 'no <figure id="all-groups"> with a table');
+      // The committed records include round 1's runs: a group of their own, not a row of Table 1.
+      assert.ok(every.includes('preset round-1') && !table.includes('preset round-1'));
+      assert.ok(!every.includes('Pyro SS-VAE tutorial'), 'the published rows are shown once, in Table 1');
+      // M1+M2's settings differ by N in its plan, so the notes list them.
+      assert.match(
+        page,
+        /<li>M1\+M2: variant 3 on M1's features: N = 100: epochs 100, hidden 300, schedule alternating, m1\.klWarmup 20; N = [^<]*<\/li>/,
+      );
+    });
+
     test('07: the accuracy chart is an inline SVG with axis titles and a legend', () => {
       const chart = figureMarkup(html['07-comparison'] as string, 'accuracy-vs-labels');
       assert.ok(chart, 'no <figure id="accuracy-vs-labels">');

@@ -2,17 +2,17 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { likelihoodMarkdown, readMarkedBlock, replaceMarkedBlock, resultsMarkdown } from 'ssvae';
+import { likelihoodMarkdown, readMarkedBlock, replaceMarkedBlock, resultsBlock } from 'ssvae';
 import { tempDir } from './helpers';
 
 const root = path.resolve(__dirname, '..');
 
-test("the README's results table is the one the run records under data/runs give", () => {
+test("the README's results tables are the ones the run records under data/runs and Table 1's plans give", () => {
   const inReadme = readMarkedBlock(path.join(root, 'README.md'), 'results');
   assert.ok(inReadme, 'README.md has a <!-- results:start --> … <!-- results:end --> block');
   assert.equal(
     inReadme,
-    resultsMarkdown(path.join(root, 'data', 'runs')).trim(),
+    resultsBlock(path.join(root, 'data', 'runs')).trim(),
     'stale: run `npm run ssvae -- results --write README.md`',
   );
 });

@@ -40,7 +40,6 @@ import {
   pyroSeries,
   referencePointsHtml,
   renderSvg,
-  resolveConfig,
   rowClassesOf,
   sourcesHtml,
   sparseAffinities,
@@ -50,10 +49,8 @@ import {
   tf,
   tsne,
   tsneGradient,
-  type RunRecord,
-  type TrainSettings,
 } from 'ssvae';
-import { tempDir } from './helpers';
+import { fakeRecord, tempDir, writeRecord } from './helpers';
 
 describe('stats', () => {
   test('Student t quantiles match tabulated values', () => {
@@ -111,37 +108,6 @@ describe('stats', () => {
     assert.ok(Number.isNaN(one.halfWidth));
   });
 });
-
-/** A finished run record as the CLI would write it, with the given result. */
-function fakeRecord(overrides: TrainSettings, testAccuracy: number, startedAt: string, finished = true): RunRecord {
-  const config = resolveConfig(overrides);
-  const epochs = Array.from({ length: finished ? config.epochs : 1 }, (_, i) => ({
-    epoch: i + 1,
-    seconds: 20,
-    losses: { 'unlabelled.loss': 100 },
-    validationAccuracy: i === 0 ? 0.5 : testAccuracy + 0.001,
-    testAccuracy: i === 0 ? 0.4 : testAccuracy,
-  }));
-  return {
-    format: 'ssvae-run/1',
-    config,
-    epochs,
-    result: {
-      bestEpoch: epochs.length,
-      testAccuracyAtBest: testAccuracy,
-      validationAccuracyAtBest: testAccuracy + 0.001,
-      testAccuracyLast: testAccuracy,
-      finished,
-    },
-    environment: { backend: 'tensorflow', versions: {}, commit: 'abcdef1234567', cpu: 'Test CPU', cores: 2, startedAt },
-    wallSeconds: 20 * epochs.length,
-  };
-}
-
-function writeRecord(root: string, name: string, record: RunRecord): void {
-  fs.mkdirSync(path.join(root, name), { recursive: true });
-  fs.writeFileSync(path.join(root, name, 'run.json'), JSON.stringify(record));
-}
 
 describe('comparison', () => {
   test('no run directory gives an empty summary, and the table still holds the published rows', async () => {

@@ -8,7 +8,7 @@
  *   analysis  gradient variance, generation, t-SNE, k-NN accuracy, the comparison and published numbers
  *   figures   charts, digit grids, tables
  *   notebook  profiles, progress lines, the notebooks' shared opening
- *   tools     the sweep (the CLI and benchmarks are programs, not exports)
+ *   tools     the sweep and Table 1 from its plans (the CLI and benchmarks are programs, not exports)
  * Everything is exported flat (`ssvae.train(…)`) and by folder (`ssvae.figures.accuracySpec`).
  */
 export * from './core';

@@ -140,6 +140,11 @@ export interface GroupSummary {
   /** The epoch counts of the runs (one value unless the settings say otherwise). */
   epochs: number[];
   meanWallSeconds: number;
+  /**
+   * In a table of one row per method (oneRowPerMethod): what names the row (its preset, a choice
+   * among starts), where `differences` keeps every setting of this N's runs.
+   */
+  rowDifferences?: string[];
 }
 
 export interface ComparisonSummary {
@@ -161,8 +166,13 @@ function methodOf(config: TrainConfig, startsCompared?: number): { methodKey: st
     startsCompared === undefined
       ? settingDifferences(config)
       : [...settingDifferences({ ...config, restart: 0 }), `best of ${startsCompared} starts by the bound`];
-  const method = differences.length === 0 ? VARIANT_NAMES[config.variant] : `${VARIANT_NAMES[config.variant]}; ${differences.join(', ')}`;
-  return { methodKey: `${config.variant}|${differences.join('|')}`, method, differences };
+  return { ...methodNamed(config.variant, differences), differences };
+}
+
+/** A method's key and display name: the variant's name, then what differs from the defaults. */
+function methodNamed(variant: Variant, differences: string[]): { methodKey: string; method: string } {
+  const method = differences.length === 0 ? VARIANT_NAMES[variant] : `${VARIANT_NAMES[variant]}; ${differences.join(', ')}`;
+  return { methodKey: `${variant}|${differences.join('|')}`, method };
 }
 
 /**
@@ -259,6 +269,57 @@ export function boundVersusAccuracy(runs: LoadedRun[], labels: number): BoundPoi
   });
 }
 
+/** Differences that name a row of oneRowPerMethod's table: the preset, and a choice among starts. */
+const ROW_NAMING = /^(preset |best of \d+ starts)/;
+
+/**
+ * The summary as Table 1 shows it: one row per variant (and preset), whatever else its settings
+ * are at each N. The settings of a method may be chosen per N (on validation: M1+M2 trains longer
+ * at N = 100 than at the others), and a reader wants one row for it. Each group keeps all its
+ * settings in `differences`; `rowDifferences` holds those that name its row. Two groups that
+ * would fill the same row at the same N are an error, since a cell holds one number.
+ */
+export function oneRowPerMethod(summary: ComparisonSummary): ComparisonSummary {
+  const cells = new Map<string, GroupSummary>();
+  const groups = summary.groups.map((group) => {
+    const rowDifferences = group.differences.filter((d) => ROW_NAMING.test(d));
+    const row: GroupSummary = { ...group, ...methodNamed(group.variant, rowDifferences), rowDifferences };
+    const cell = `${row.methodKey}#${group.labels}`;
+    const other = cells.get(cell);
+    if (other)
+      throw new Error(
+        `"${row.method}" has two settings at N = ${group.labels} ("${other.differences.join(', ')}" and ` +
+          `"${group.differences.join(', ')}"); a table of one row per method takes one of them`,
+      );
+    cells.set(cell, group);
+    return row;
+  });
+  return { ...summary, groups };
+}
+
+/** For each row of oneRowPerMethod's table, its settings beyond the row's name, with the N they apply at. */
+export interface RowSettings {
+  method: string;
+  /** One entry per distinct setting list, N ascending; empty settings are the defaults. */
+  byLabels: { labels: number[]; settings: string[] }[];
+}
+
+/** The settings behind each row of a oneRowPerMethod summary; rows on the defaults at every N are left out. */
+export function rowSettings(summary: ComparisonSummary): RowSettings[] {
+  const rows = new Map<string, RowSettings>();
+  for (const group of summary.groups) {
+    const named = new Set(group.rowDifferences ?? []);
+    const settings = group.differences.filter((d) => !named.has(d));
+    let row = rows.get(group.methodKey);
+    if (!row) rows.set(group.methodKey, (row = { method: group.method, byLabels: [] }));
+    const same = row.byLabels.find((b) => stableJson(b.settings) === stableJson(settings));
+    if (same) same.labels = [...same.labels, group.labels].sort((a, b) => a - b);
+    else row.byLabels.push({ labels: [group.labels], settings });
+  }
+  for (const row of rows.values()) row.byLabels.sort((a, b) => (a.labels[0] ?? 0) - (b.labels[0] ?? 0));
+  return [...rows.values()].filter((row) => row.byLabels.some((b) => b.settings.length > 0));
+}
+
 /** Reads and summarises the runs under `root` (default data/runs); no runs gives no groups. */
 export function loadComparison(root: string = defaultRunsDir()): ComparisonSummary {
   const { runs, skipped } = collectRuns(root);
@@ -315,7 +376,7 @@ export function comparisonTable(summary: ComparisonSummary, options: TableOption
         source: 'This project',
         kind: 'ours',
         variant: group.variant,
-        settings: group.differences.join(', '),
+        settings: (group.rowDifferences ?? group.differences).join(', '),
         cells: {},
       };
       ours.set(group.methodKey, row);

@@ -6,9 +6,8 @@
 import { escapeHtml } from '../core/html';
 import {
   comparisonTable,
-  defaultRunsDir,
-  loadComparison,
   provenance,
+  rowSettings,
   VARIANT_NAMES,
   type ComparisonSummary,
   type ComparisonRow,
@@ -78,21 +77,45 @@ export function comparisonTableMarkdown(table: ComparisonTable): string {
 }
 
 /**
- * The README's results block: the comparison table of every finished run under `root` beside the
- * published numbers, as Markdown, with a line saying where it comes from. Depends only on the
- * records (no date), so a test can check the README against them.
+ * The notes under a table of one row per method (oneRowPerMethod): each row whose settings are
+ * not the defaults everywhere, with its settings by N, e.g.
+ * "M1+M2: …: N = 100: epochs 100, hidden 300; N = 600, 1000, 3000: m1.klWarmup 20".
  */
-export function resultsMarkdown(root: string = defaultRunsDir()): string {
-  const summary = loadComparison(root);
-  const where = path.relative(projectDataDir(), root) === 'runs' ? 'data/runs' : root;
+export function rowSettingsLines(summary: ComparisonSummary): string[] {
+  return rowSettings(summary).map(
+    (row) =>
+      `${row.method}: ${row.byLabels
+        .map((b) => `N = ${b.labels.join(', ')}: ${b.settings.length === 0 ? 'the defaults' : b.settings.join(', ')}`)
+        .join('; ')}`,
+  );
+}
+
+/**
+ * The README's results block: Table 1 (`tableOne`, one row per method, beside the published
+ * numbers, from the runs of the plan files `tablePlans`) with the settings of its rows, then
+ * every group of runs in `all` (ours only), as
+ * Markdown. Depends only on the records (no date), so a test can check the README against them.
+ */
+export function resultsMarkdown(tableOne: ComparisonSummary, tablePlans: readonly string[], all: ComparisonSummary): string {
+  const where = path.relative(projectDataDir(), all.root) === 'runs' ? 'data/runs' : all.root;
+  const notes = rowSettingsLines(tableOne);
   return [
     [
-      'Test accuracy (%) at the best validation epoch, mean ± 95% Student-t interval over seeds,',
-      `from the ${summary.runCount} finished run records under \`${where}/\` (${summary.skipped.length} unfinished or skipped);`,
-      'published numbers as printed by their sources. Regenerate with `npm run ssvae -- results --write README.md`.',
+      '**Table 1.** Test accuracy (%) at the best validation epoch, mean ± 95% Student-t interval over seeds,',
+      `of the ${tableOne.runCount} finished runs that the table's plans train (${tablePlans.map((f) => `\`${f}\``).join(', ')}),`,
+      'one row per method; published numbers as printed by their sources.',
     ].join(' '),
     '',
-    comparisonTableMarkdown(comparisonTable(summary)),
+    comparisonTableMarkdown(comparisonTable(tableOne)),
+    '',
+    ...(notes.length === 0 ? [] : ['Settings other than the defaults, by N:', '', ...notes.map((line) => `- ${line}`), '']),
+    [
+      `**Every group of runs:** the ${all.runCount} finished run records under \`${where}/\` (${all.skipped.length} unfinished or skipped),`,
+      'studies and restarts included; runs that differ in any setting but the seed are separate rows.',
+      'Regenerate both tables with `npm run ssvae -- results --write README.md`.',
+    ].join(' '),
+    '',
+    comparisonTableMarkdown(comparisonTable(all, { published: [] })),
   ].join('\n');
 }
 

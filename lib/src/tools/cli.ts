@@ -10,7 +10,7 @@ import { SingleBar } from 'cli-progress';
 import { initBackend } from '../core/backend';
 import { loadM2Into } from '../train/checkpoint';
 import { defaultRunsDir } from '../analysis/comparison';
-import { resultsMarkdown } from '../figures/comparison';
+import { resultsBlock } from './table-one';
 import { readMarkedBlock, replaceMarkedBlock } from '../core/files';
 import { defaultLikelihoodDir, likelihoodMarkdown } from '../figures/likelihood';
 import { DEFAULTS, resolveConfig, stripUndefined, usesM1, VARIANTS, type TrainConfig, type TrainSettings } from '../model/config';
@@ -117,9 +117,10 @@ ROOT/<model>-s<seed>/likelihood.json (see eval --iwae).
   --components K  --z-dim Z  --hidden 300,300  --lr X  --batch-size B   override the preset`,
   results: `Usage: npm run ssvae -- results [--runs DIR] [--write FILE] [--likelihood DIR]
 
-Prints the comparison table (test accuracy at the best validation epoch, mean ± 95% interval
-over seeds, per method × N, beside the published numbers) of the finished runs under DIR
-(default data/runs) as Markdown. --write FILE puts it between the lines
+Prints, as Markdown, Table 1 (test accuracy at the best validation epoch, mean ± 95% interval
+over seeds, beside the published numbers; one row per method, from the runs under DIR, default
+data/runs, that plans/table1.json, plans/m1m2-table.json and plans/gumbel-table.json train),
+then a table of every group of finished runs under DIR. --write FILE puts them between the lines
 <!-- results:start --> and <!-- results:end --> of FILE instead (the README has them), and
 where FILE has <!-- likelihood:start --> … <!-- likelihood:end -->, the table of test
 log-likelihood bounds of the runs under --likelihood DIR (default data/study/likelihood) there.`,
@@ -156,7 +157,7 @@ Commands:
   eval     test accuracy and confusion matrix of a trained run
   sweep    train a plan of runs (methods × label counts × seeds), resumably
   vae      train and score unsupervised VAEs and GMVAEs (test log-likelihood bounds)
-  results  the table of all recorded runs beside the published numbers, as Markdown
+  results  Table 1 and every group of recorded runs, beside the published numbers, as Markdown
 
 Examples:
   npm run ssvae -- info
@@ -677,7 +678,7 @@ async function vaeCommand(argv: string[]): Promise<void> {
 
 async function resultsCommand(argv: string[]): Promise<void> {
   const flags = parse('results', argv, { runs: { type: 'string' }, likelihood: { type: 'string' }, write: { type: 'string' } });
-  const text = resultsMarkdown(path.resolve((flags.runs as string | undefined) ?? defaultRunsDir()));
+  const text = resultsBlock(path.resolve((flags.runs as string | undefined) ?? defaultRunsDir()));
   const file = flags.write as string | undefined;
   if (file === undefined) {
     console.log(text);

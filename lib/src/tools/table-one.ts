@@ -1,0 +1,44 @@
+/**
+ * Table 1 as the project's plans define it: the runs that plans/table1.json (variants 1–3 and the
+ * labelled-only classifier, and Pyro's script as published), plans/m1m2-table.json (M1 and
+ * M1+M2) and plans/gumbel-table.json (the Gumbel-softmax M2) train, found where the sweep put
+ * them, one row per method. A method's settings may differ by N (chosen on validation); the row
+ * says so in its notes. Every other run record (the studies, restarts, round 1) is summarised
+ * beside it by the README's second table and notebook 07's list of all groups.
+ */
+import * as path from 'node:path';
+import { defaultRunsDir, loadComparison, oneRowPerMethod, type ComparisonSummary } from '../analysis/comparison';
+import { libraryDir } from '../core/paths';
+import { resultsMarkdown } from '../figures/comparison';
+import { expandPlans, PlanError, readPlanFile, summarisePlanned, type SweepPlan } from './sweep';
+
+/** The plan files whose runs are Table 1, in the project's plans/ folder. */
+export const TABLE_PLANS = ['table1.json', 'm1m2-table.json', 'gumbel-table.json'] as const;
+
+/** The project's plans/ folder (beside lib/). */
+export function plansDir(): string {
+  return path.resolve(libraryDir(), '..', 'plans');
+}
+
+/** Table 1's plan files: `files` as given, or the project's TABLE_PLANS. */
+function tablePlans(files: string[]): SweepPlan[] {
+  return files.flatMap((file) =>
+    readPlanFile(file).map((plan, i) => {
+      if ('models' in plan) throw new PlanError(`${file}: plans[${i}] lists unsupervised models; Table 1 holds M2 variants`);
+      return plan;
+    }),
+  );
+}
+
+/**
+ * Table 1's finished runs under `root` (default data/runs), one row per method (and preset). An
+ * unfinished run leaves its cell to the seeds that are finished; one with no seed finished leaves it empty.
+ */
+export function tableOneSummary(root: string = defaultRunsDir(), files: string[] = TABLE_PLANS.map((f) => path.join(plansDir(), f))): ComparisonSummary {
+  return oneRowPerMethod(summarisePlanned(expandPlans(tablePlans(files)), root));
+}
+
+/** The README's results block for the records under `root`: Table 1, its settings, then every group. */
+export function resultsBlock(root: string = defaultRunsDir()): string {
+  return resultsMarkdown(tableOneSummary(root), TABLE_PLANS.map((f) => `plans/${f}`), loadComparison(root));
+}
