@@ -19,6 +19,9 @@
  * 1000 samples per image: the CS236 VAE on all test images, and M2 (y summed out, K decoder passes
  * per sample) on a slice of them, scaled to the whole set. The weights do not change the cost,
  * so freshly initialised models are timed.
+ *
+ * `--profile` then breaks one training step of v3 and of gumbel down by kernel (matrix products,
+ * Adam's update, the rest), with the number of kernels per step and the cost of one tiny op.
  */
 import * as cp from 'node:child_process';
 import { parseArgs } from 'node:util';
@@ -27,7 +30,7 @@ import { objectiveOf, resolveConfig, usesM1, type TrainConfig, type Variant } fr
 import { loadDataset, semiSupervisedSplits, type SemiSupervisedSplits } from '../data/datasets';
 import { withRandomLabels } from '../data/subset';
 import { timeTrainingSteps } from '../analysis/cost';
-import { createM2, disposeM2 } from '../model/m2';
+import { createM2, disposeM2, networkVariables } from '../model/m2';
 import { createVae, CS236_PRESET, disposeVae, resolveVaeConfig } from '../model/vae';
 import { binarizeImages, iwaeBounds, type LikelihoodModel } from '../analysis/likelihood';
 import { m1Splits, m1VaeConfig } from '../train/m1';
@@ -129,20 +132,39 @@ function measure(variant: Variant, warmup: number, steps: number, classes = 10):
   };
 }
 
+/** Wall time of one tiny op ([10] + [10]): what the backend spends on an op whatever its size. */
+function dispatchMicroseconds(reps = 2000): number {
+  const a = tf.ones([10]);
+  for (let i = 0; i < 100; i++) tf.add(a, a).dispose();
+  const start = process.hrtime.bigint();
+  for (let i = 0; i < reps; i++) tf.add(a, a).dispose();
+  const us = Number(process.hrtime.bigint() - start) / 1e3 / reps;
+  a.dispose();
+  return us;
+}
+
 /**
- * Where the time of one v3 unlabelled step goes: kernel time by op (tf.profile), grouped into
- * matrix multiplies, elementwise work on the [K·B, D] reconstruction, the rest, and the wall
- * time not spent in kernels (JavaScript: autodiff bookkeeping, op dispatch).
+ * Where the time of one training step (an unlabelled batch and, under the default schedule, a
+ * labelled one) of `variant` goes: kernel time by op (tf.profile), grouped into matrix
+ * multiplies, Adam's update of the flat parameter buffers, elementwise work on pixel-sized
+ * arrays (K·B or B rows of D: reconstructions and their gradients), and the rest; the number of
+ * kernels per step beside the cost
+ * of dispatching one; and the wall time not spent in kernels (JavaScript: autodiff bookkeeping).
  */
-async function profileStep(rounds: number): Promise<void> {
-  const config = resolveConfig({ variant: 'v3', labels: 3000, seed: 0 });
+async function profileStep(variant: Variant, rounds: number): Promise<void> {
+  const config = resolveConfig({ variant, labels: 3000, seed: 0 });
   const splits = semiSupervisedSplits(loadDataset(), config.labels, config.seed);
   const trainer = new Trainer(config, splits);
   const rng = makeRng(0, 'profile');
   const step = epochPlan(config, splits.unlabelled.count, splits.labelled.count, rng).find((s) => s.unlabelled) as Step;
   for (let i = 0; i < 3; i++) trainer.step(step, rng);
+  // Adam works on one flat buffer per network: 1-D tensors of a network's parameter count.
+  const m2 = createM2(config, 0);
+  const bufferSizes = new Set(networkVariables(m2).map((vars) => vars.reduce((n, v) => n + v.size, 0)));
+  disposeM2(m2);
   const byOp = new Map<string, number>();
   let kernelMs = 0;
+  let kernels = 0;
   let wallMs = 0;
   for (let r = 0; r < rounds; r++) {
     const start = process.hrtime.bigint();
@@ -152,45 +174,47 @@ async function profileStep(rounds: number): Promise<void> {
     wallMs += Number(process.hrtime.bigint() - start) / 1e6;
     for (const k of info.kernels) {
       const ms = Number(await k.kernelTimeMs);
-      const big = k.inputShapes.some(
-        (s) =>
-          s !== undefined &&
-          s.length >= 2 &&
-          s[s.length - 1] === config.xDim &&
-          (s[0] ?? 0) * (s[1] ?? 1) >= config.numClasses * config.batchSize,
-      );
-      const key = k.name === 'BatchMatMul' ? 'BatchMatMul (all matmuls)' : big ? `${k.name} on [K·B, D]` : `${k.name} (other shapes)`;
+      const shapes = k.inputShapes.filter((s): s is number[] => s !== undefined);
+      const adam = shapes.some((s) => s.length === 1 && bufferSizes.has(s[0] ?? 0));
+      // Reconstructions and their gradients: [rows, D] or [K, B, D].
+      const pixels = shapes.some((s) => s.length >= 2 && s[s.length - 1] === config.xDim);
+      const key =
+        k.name === 'BatchMatMul'
+          ? 'BatchMatMul (all matmuls)'
+          : adam
+            ? "Adam's update (flat parameter buffers)"
+            : pixels
+              ? 'elementwise on [rows, D] (pixels)'
+              : 'other kernels';
       byOp.set(key, (byOp.get(key) ?? 0) + ms);
       kernelMs += ms;
+      kernels += 1;
     }
   }
   trainer.dispose();
-  // The ceiling: the decoder's output matmul alone, [K·B, H] × [H, D], in a loop.
-  const h = tf.tensor2d(standardNormal(config.numClasses * config.batchSize * 500, 1), [config.numClasses * config.batchSize, 500]);
+  // The ceiling: the decoder's output matmul alone, [rows, H] × [H, D], in a loop.
+  const rows = objectiveOf(variant) === 'v2' || objectiveOf(variant) === 'v3' ? config.numClasses * config.batchSize : config.batchSize;
+  const h = tf.tensor2d(standardNormal(rows * 500, 1), [rows, 500]);
   const w = tf.tensor2d(standardNormal(500 * config.xDim, 2), [500, config.xDim]);
   const reps = 20;
   for (let i = 0; i < 3; i++) tf.tidy(() => tf.sum(tf.matMul(h, w)).dataSync());
   const mmStart = process.hrtime.bigint();
   for (let i = 0; i < reps; i++) tf.tidy(() => tf.sum(tf.matMul(h, w)).dataSync());
   const mmMs = Number(process.hrtime.bigint() - mmStart) / 1e6 / reps;
-  const mmGflops = (2 * config.numClasses * config.batchSize * 500 * config.xDim) / 1e9 / (mmMs / 1000);
+  const mmGflops = (2 * rows * 500 * config.xDim) / 1e9 / (mmMs / 1000);
   tf.dispose([h, w]);
   const stepGflop = stepFlops(config, step) / 1e9;
   const perStep = (ms: number) => (ms / rounds).toFixed(1).padStart(6);
-  console.log(`profile of one v3 unlabelled step (${rounds} rounds, tf.profile adds some overhead):`);
+  console.log(`profile of one ${variant} training step (${rounds} rounds, tf.profile adds some overhead):`);
   console.log(
     `  wall ${perStep(wallMs)} ms, in kernels ${perStep(kernelMs)} ms, outside kernels (JS, dispatch) ${perStep(wallMs - kernelMs)} ms`,
   );
-  [...byOp.entries()]
-    .sort((a, b) => b[1] - a[1])
-    .slice(0, 12)
-    .forEach(([name, ms]) => console.log(`  ${perStep(ms)} ms  ${name}`));
+  [...byOp.entries()].sort((a, b) => b[1] - a[1]).forEach(([name, ms]) => console.log(`  ${perStep(ms)} ms  ${name}`));
   console.log(
-    `  matmul ceiling in this run: [${config.numClasses * config.batchSize}, 500] × [500, ${config.xDim}] alone runs at ${mmGflops.toFixed(0)} GFLOP/s;`,
+    `  ${(kernels / rounds).toFixed(0)} kernels per step; one tiny op ([10] + [10]) takes ${dispatchMicroseconds().toFixed(0)} µs of wall time in this run`,
   );
-  console.log(
-    `  this step's ${stepGflop.toFixed(2)} GFLOP of matmuls need ${((stepGflop / mmGflops) * 1000).toFixed(1)} ms at that rate, i.e. ${((stepGflop / mmGflops) * 250).toFixed(1)} s for a 250-step epoch of such steps`,
-  );
+  console.log(`  matmul ceiling in this run: [${rows}, 500] × [500, ${config.xDim}] alone runs at ${mmGflops.toFixed(0)} GFLOP/s;`);
+  console.log(`  this step's ${stepGflop.toFixed(2)} GFLOP of matmuls need ${((stepGflop / mmGflops) * 1000).toFixed(1)} ms at that rate`);
 }
 
 /** Seconds and achieved GFLOP/s of the IWAE bounds with m up to `samples` on the first `images` test images. */
@@ -314,7 +338,7 @@ async function main(): Promise<void> {
     console.log(
       `one M1+M2 epoch (on z₁, ${results.find((r) => r.variant === 'm1m2')?.gflopPerEpoch.toFixed(0)} GFLOP) costs ${(stackedEpoch / m2Epoch).toFixed(2)}× one M2 (v3) epoch, same run`,
     );
-  if (values.profile) await profileStep(5);
+  if (values.profile) for (const v of ['v3', 'gumbel'] as Variant[]) await profileStep(v, 5);
   if (!values['no-wasm']) {
     const wasm = wasmMeasurement(Number(values['wasm-steps']));
     const v3 = results.find((r) => r.variant === 'v3');
