@@ -65,7 +65,14 @@ describe('Table 1', () => {
     assert.equal(comparisonTable(all, { published: [] }).rows.length, 5);
 
     const summary = tableOneSummary(root, [plans]);
-    assert.equal(summary.runCount, 8);
+    assert.deepEqual([summary.runCount, summary.plannedCount], [8, 8]);
+    // A planned run that has not finished is counted as planned, not summarised.
+    assert.deepEqual(
+      (({ runCount, plannedCount }) => [runCount, plannedCount])(
+        tableOneSummary(root, [plans, planFile('more.json', { variants: ['v3'], labels: [600], seeds: [0], epochs: 3 })]),
+      ),
+      [8, 9],
+    );
     const table = comparisonTable(summary, { published: [] });
     assert.deepEqual(
       table.rows.map((r) => [r.method, r.settings, formatCell(r.cells[100]), formatCell(r.cells[3000])]),
@@ -138,6 +145,7 @@ describe('Table 1', () => {
     const text = resultsMarkdown(tableOneSummary(root), ['plans/a.json', 'plans/b.json'], loadComparison(root));
     const [tableOne = '', everyGroup = ''] = text.split('**Every group of runs:**');
     assert.ok(tableOne.startsWith('**Table 1.**') && tableOne.includes('(`plans/a.json`, `plans/b.json`)'));
+    assert.match(tableOne, /of the 1 finished runs \(of \d+ planned\)/);
     assert.ok(tableOne.includes('| Classifier on labels only | This project | 76.00 (1 seed) |'));
     assert.ok(tableOne.includes('| Classifier on labels only | Pyro SS-VAE tutorial | 77.12 ± 1.59 |'), 'published rows beside Table 1');
     assert.ok(!tableOne.includes('lr 0.001') && !tableOne.includes('Settings other than the defaults'));

@@ -153,6 +153,8 @@ export interface ComparisonSummary {
   skipped: SkippedRun[];
   /** Number of runs summarised. */
   runCount: number;
+  /** Where the runs come from plans (Table 1): how many runs the plans hold, finished or not. */
+  plannedCount?: number;
   /** Every subset trained from more than one start, and the start its "best of k starts" row took. */
   restartChoices: RestartChoice[];
 }

@@ -102,7 +102,8 @@ export function resultsMarkdown(tableOne: ComparisonSummary, tablePlans: readonl
   return [
     [
       '**Table 1.** Test accuracy (%) at the best validation epoch, mean ± 95% Student-t interval over seeds,',
-      `of the ${tableOne.runCount} finished runs that the table's plans train (${tablePlans.map((f) => `\`${f}\``).join(', ')}),`,
+      `of the ${tableOne.runCount} finished runs${tableOne.plannedCount === undefined ? '' : ` (of ${tableOne.plannedCount} planned)`}`,
+      `that the table's plans train (${tablePlans.map((f) => `\`${f}\``).join(', ')}),`,
       'one row per method; published numbers as printed by their sources.',
     ].join(' '),
     '',

@@ -34,11 +34,19 @@ function tablePlans(files: string[]): SweepPlan[] {
  * Table 1's finished runs under `root` (default data/runs), one row per method (and preset). An
  * unfinished run leaves its cell to the seeds that are finished; one with no seed finished leaves it empty.
  */
-export function tableOneSummary(root: string = defaultRunsDir(), files: string[] = TABLE_PLANS.map((f) => path.join(plansDir(), f))): ComparisonSummary {
-  return oneRowPerMethod(summarisePlanned(expandPlans(tablePlans(files)), root));
+export function tableOneSummary(
+  root: string = defaultRunsDir(),
+  files: string[] = TABLE_PLANS.map((f) => path.join(plansDir(), f)),
+): ComparisonSummary {
+  const runs = expandPlans(tablePlans(files));
+  return { ...oneRowPerMethod(summarisePlanned(runs, root)), plannedCount: runs.length };
 }
 
 /** The README's results block for the records under `root`: Table 1, its settings, then every group. */
 export function resultsBlock(root: string = defaultRunsDir()): string {
-  return resultsMarkdown(tableOneSummary(root), TABLE_PLANS.map((f) => `plans/${f}`), loadComparison(root));
+  return resultsMarkdown(
+    tableOneSummary(root),
+    TABLE_PLANS.map((f) => `plans/${f}`),
+    loadComparison(root),
+  );
 }
