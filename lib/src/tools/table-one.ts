@@ -20,7 +20,7 @@ export function plansDir(): string {
   return path.resolve(libraryDir(), '..', 'plans');
 }
 
-/** Table 1's plan files: `files` as given, or the project's TABLE_PLANS. */
+/** The plans in `files`, each an M2 plan (a plan of unsupervised models is refused). */
 function tablePlans(files: string[]): SweepPlan[] {
   return files.flatMap((file) =>
     readPlanFile(file).map((plan, i) => {
