@@ -3,7 +3,7 @@ import * as cp from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { expandPlans, groupName, parsePlan, parseShard, readPlanFile, readRunRecord, shardOf, type RunRecord } from 'ssvae';
+import { expandPlans, groupName, onlySeeds, parsePlan, parseShard, readPlanFile, readRunRecord, shardOf, type RunRecord } from 'ssvae';
 import { flags, tempDir, tinyModelFlags, writeTinyDataset } from './helpers';
 
 const root = path.resolve(__dirname, '..');
@@ -177,6 +177,39 @@ test('a run that two plans share is planned once, to the larger number of epochs
       ['default_lr-0.0042/v3-3000-s0', 6],
     ],
   );
+});
+
+test('--plan with --seeds keeps only those seeds of each plan; keeping nothing is an error naming the file', () => {
+  const a = parsePlan({ variants: ['m1'], labels: [100, 3000], seeds: [0, 1, 2, 3, 4], epochs: 50 });
+  const b = parsePlan({ variants: ['m1m2'], labels: [100], seeds: [0, 3], epochs: 100 });
+  assert.deepEqual(
+    expandPlans(onlySeeds([a, b], [1, 2], 'p.json')).map((r) => r.name),
+    ['default/m1-100-s1', 'default/m1-3000-s1', 'default/m1-100-s2', 'default/m1-3000-s2'],
+  );
+  assert.deepEqual(
+    onlySeeds([a, b], [3], 'p.json').map((p) => [p.seeds, p.epochs]),
+    [
+      [[3], 50],
+      [[3], 100],
+    ],
+  );
+  assert.throws(() => onlySeeds([a, b], [7, 8], 'p.json'), /p\.json has no runs with seeds 7, 8 \(its seeds: 0, 1, 2, 3, 4\)/);
+  // From the command line: the plan's runs of seed 1 only, and the other plan fields still refused.
+  const dir = tempDir('sweep-seeds');
+  const file = path.join(dir, 'plan.json');
+  fs.writeFileSync(file, JSON.stringify({ variants: ['v3'], labels: [100], seeds: [0, 1, 2], epochs: 5 }));
+  const listed = cli(['sweep', '--plan', file, '--seeds', '1', '--out', path.join(dir, 'runs'), '--list']);
+  assert.equal(listed.status, 0, listed.stderr);
+  assert.deepEqual(
+    listed.stdout
+      .trim()
+      .split('\n')
+      .map((line) => / --seed (\d+) /.exec(line)?.[1]),
+    ['1'],
+  );
+  const clash = cli(['sweep', '--plan', file, '--seeds', '1', '--epochs', '3', '--out', path.join(dir, 'runs'), '--list']);
+  assert.equal(clash.status, 2);
+  assert.match(clash.stderr, /--plan gives the whole plan; drop --epochs/);
 });
 
 test('a bad plan file gets one clear error naming the file and the field', () => {

@@ -26,6 +26,7 @@ import {
   expandPlans,
   formatSummary,
   listCommands,
+  onlySeeds,
   parsePlan,
   parseShard,
   PlanError,
@@ -145,6 +146,8 @@ Finished runs are skipped, unfinished ones resumed. Ends with mean ± 95% interv
   --list             print one self-contained train command per run and exit (GNU parallel,
                      Slurm job arrays); nothing is trained
   --shard I/N        take only the I-th of N round-robin slices of the plan (0 ≤ I < N)
+  --plan FILE --seeds LIST   only the plan's runs of these seeds (to split a plan between
+                     machines by labelled subset, each training the M1s of its own seeds)
 
 ${SETTINGS_USAGE}`,
 };
@@ -452,11 +455,10 @@ async function sweepCommand(argv: string[]): Promise<void> {
   let plans: AnyPlan[];
   try {
     if (flags.plan !== undefined) {
-      const clash = ['variants', 'labels', 'seeds', 'epochs', 'grid', ...Object.keys(SETTING_OPTIONS)].filter(
-        (k) => flags[k] !== undefined,
-      );
+      const clash = ['variants', 'labels', 'epochs', 'grid', ...Object.keys(SETTING_OPTIONS)].filter((k) => flags[k] !== undefined);
       if (clash.length > 0) throw new UsageError(`--plan gives the whole plan; drop --${clash.join(', --')}`);
       plans = readPlanFile(flags.plan as string);
+      if (flags.seeds !== undefined) plans = onlySeeds(plans, seedList(flags.seeds as string), flags.plan as string);
     } else {
       const variants = (flags.variants as string | undefined)?.split(',');
       const labels = positiveIntList(flags, 'labels');

@@ -245,6 +245,23 @@ export function readPlanFile(file: string): AnyPlan[] {
   return [parseAnyPlan(raw, file)];
 }
 
+/**
+ * The plans' runs of the seeds in `keep` only: each plan keeps its seeds that are listed, and a
+ * plan left with none is dropped. Keeping none of the runs is an error that names `file`.
+ */
+export function onlySeeds(plans: AnyPlan[], keep: number[], file: string): AnyPlan[] {
+  const wanted = new Set(keep);
+  const kept = plans.flatMap((plan) => {
+    const seeds = plan.seeds.filter((s) => wanted.has(s));
+    return seeds.length === 0 ? [] : [{ ...plan, seeds }];
+  });
+  if (kept.length === 0) {
+    const theirs = [...new Set(plans.flatMap((p) => p.seeds))].sort((a, b) => a - b);
+    throw new PlanError(`${file} has no runs with seeds ${keep.join(', ')} (its seeds: ${theirs.join(', ')})`);
+  }
+  return kept;
+}
+
 /** A plan of M2 runs (variants × labels × seeds), or of unsupervised models if it lists `models`. */
 export function parseAnyPlan(raw: unknown, where = 'plan'): AnyPlan {
   const isObject = raw !== null && typeof raw === 'object' && !Array.isArray(raw);
