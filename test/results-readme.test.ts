@@ -10,11 +10,7 @@ const root = path.resolve(__dirname, '..');
 test("the README's results tables are the ones the run records under data/runs and Table 1's plans give", () => {
   const inReadme = readMarkedBlock(path.join(root, 'README.md'), 'results');
   assert.ok(inReadme, 'README.md has a <!-- results:start --> … <!-- results:end --> block');
-  assert.equal(
-    inReadme,
-    resultsBlock(path.join(root, 'data', 'runs')).trim(),
-    'stale: run `npm run ssvae -- results --write README.md`',
-  );
+  assert.equal(inReadme, resultsBlock(path.join(root, 'data', 'runs')).trim(), 'stale: run `npm run ssvae -- results --write README.md`');
 });
 
 test("the README's likelihood table is the one the records under data/study/likelihood give", () => {
