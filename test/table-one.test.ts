@@ -14,6 +14,7 @@ import {
   PlanError,
   resultsMarkdown,
   rowSettings,
+  rowSettingsHtml,
   rowSettingsLines,
   tableOneSummary,
   TABLE_PLANS,
@@ -96,6 +97,11 @@ describe('Table 1', () => {
       'M2, summed out + classification term (variant 3): N = 100, 3000: epochs 3',
       "M1+M2: variant 3 on M1's features: N = 100: epochs 4, hidden 300, schedule alternating; N = 3000: epochs 3",
     ]);
+    assert.equal(
+      rowSettingsHtml(summary),
+      '<p>Settings other than the defaults, by N:</p><ul><li>M2, summed out + classification term (variant 3): N = 100, 3000: epochs 3</li>' +
+        "<li>M1+M2: variant 3 on M1's features: N = 100: epochs 4, hidden 300, schedule alternating; N = 3000: epochs 3</li></ul>",
+    );
   });
 
   test('a preset stays in the row name; two settings of one method at one N are refused', () => {
@@ -149,6 +155,7 @@ describe('Table 1', () => {
     assert.ok(tableOne.includes('| Classifier on labels only | This project | 76.00 (1 seed) |'));
     assert.ok(tableOne.includes('| Classifier on labels only | Pyro SS-VAE tutorial | 77.12 ± 1.59 |'), 'published rows beside Table 1');
     assert.ok(!tableOne.includes('lr 0.001') && !tableOne.includes('Settings other than the defaults'));
+    assert.equal(rowSettingsHtml(tableOneSummary(root)), '', 'no notes when every row uses the defaults');
     assert.ok(everyGroup.includes('the 2 finished run records'));
     assert.ok(everyGroup.includes('| Classifier on labels only; lr 0.001 | This project | 70.00 (1 seed) |'));
     assert.ok(!everyGroup.includes('Pyro SS-VAE tutorial'), 'the published rows are not repeated');

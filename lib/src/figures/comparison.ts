@@ -90,6 +90,16 @@ export function rowSettingsLines(summary: ComparisonSummary): string[] {
   );
 }
 
+/** The heading of rowSettingsLines' list, in the README and in notebook 07. */
+const ROW_SETTINGS_HEADING = 'Settings other than the defaults, by N:';
+
+/** rowSettingsLines as an HTML paragraph and list (empty if every row uses the defaults). */
+export function rowSettingsHtml(summary: ComparisonSummary): string {
+  const lines = rowSettingsLines(summary);
+  if (lines.length === 0) return '';
+  return `<p>${escapeHtml(ROW_SETTINGS_HEADING)}</p><ul>${lines.map((line) => `<li>${escapeHtml(line)}</li>`).join('')}</ul>`;
+}
+
 /**
  * The README's results block: Table 1 (`tableOne`, one row per method, beside the published
  * numbers, from the runs of the plan files `tablePlans`) with the settings of its rows, then
@@ -109,7 +119,7 @@ export function resultsMarkdown(tableOne: ComparisonSummary, tablePlans: readonl
     '',
     comparisonTableMarkdown(comparisonTable(tableOne)),
     '',
-    ...(notes.length === 0 ? [] : ['Settings other than the defaults, by N:', '', ...notes.map((line) => `- ${line}`), '']),
+    ...(notes.length === 0 ? [] : [ROW_SETTINGS_HEADING, '', ...notes.map((line) => `- ${line}`), '']),
     [
       `**Every group of runs:** the ${all.runCount} finished run records under \`${where}/\` (${all.skipped.length} unfinished or skipped),`,
       'studies and restarts included; runs that differ in any setting but the seed are separate rows.',

@@ -148,8 +148,8 @@ function dispatchMicroseconds(reps = 2000): number {
  * labelled one) of `variant` goes: kernel time by op (tf.profile), grouped into matrix
  * multiplies, Adam's update of the flat parameter buffers, elementwise work on pixel-sized
  * arrays (K·B or B rows of D: reconstructions and their gradients), and the rest; the number of
- * kernels per step beside the cost
- * of dispatching one; and the wall time not spent in kernels (JavaScript: autodiff bookkeeping).
+ * kernels per step beside the cost of dispatching one; and the wall time not spent in kernels
+ * (JavaScript: autodiff bookkeeping).
  */
 async function profileStep(variant: Variant, rounds: number): Promise<void> {
   const config = resolveConfig({ variant, labels: 3000, seed: 0 });

@@ -10,7 +10,7 @@ import { SingleBar } from 'cli-progress';
 import { initBackend } from '../core/backend';
 import { loadM2Into } from '../train/checkpoint';
 import { defaultRunsDir } from '../analysis/comparison';
-import { resultsBlock } from './table-one';
+import { resultsBlock, TABLE_PLAN_NAMES } from './table-one';
 import { readMarkedBlock, replaceMarkedBlock } from '../core/files';
 import { defaultLikelihoodDir, likelihoodMarkdown } from '../figures/likelihood';
 import { DEFAULTS, resolveConfig, stripUndefined, usesM1, VARIANTS, type TrainConfig, type TrainSettings } from '../model/config';
@@ -120,7 +120,7 @@ ROOT/<model>-s<seed>/likelihood.json (see eval --iwae).
 
 Prints, as Markdown, Table 1 (test accuracy at the best validation epoch, mean ± 95% interval
 over seeds, beside the published numbers; one row per method, from the runs under DIR, default
-data/runs, that plans/table1.json, plans/m1m2-table.json and plans/gumbel-table.json train),
+data/runs, that ${TABLE_PLAN_NAMES.join(', ')} train),
 then a table of every group of finished runs under DIR. --write FILE puts them between the lines
 <!-- results:start --> and <!-- results:end --> of FILE instead (the README has them), and
 where FILE has <!-- likelihood:start --> … <!-- likelihood:end -->, the table of test

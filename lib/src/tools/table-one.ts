@@ -15,6 +15,9 @@ import { expandPlans, PlanError, readPlanFile, summarisePlanned, type SweepPlan 
 /** The plan files whose runs are Table 1, in the project's plans/ folder. */
 export const TABLE_PLANS = ['table1.json', 'm1m2-table.json', 'gumbel-table.json'] as const;
 
+/** TABLE_PLANS as the project names them: "plans/table1.json", … */
+export const TABLE_PLAN_NAMES = TABLE_PLANS.map((f) => `plans/${f}`);
+
 /** The project's plans/ folder (beside lib/). */
 export function plansDir(): string {
   return path.resolve(libraryDir(), '..', 'plans');
@@ -44,9 +47,5 @@ export function tableOneSummary(
 
 /** The README's results block for the records under `root`: Table 1, its settings, then every group. */
 export function resultsBlock(root: string = defaultRunsDir()): string {
-  return resultsMarkdown(
-    tableOneSummary(root),
-    TABLE_PLANS.map((f) => `plans/${f}`),
-    loadComparison(root),
-  );
+  return resultsMarkdown(tableOneSummary(root), TABLE_PLAN_NAMES, loadComparison(root));
 }
