@@ -7,6 +7,9 @@
 //                                          output directory are kept
 //   node scripts/export.js --jobs 2        two notebooks at a time (default 1); each one's
 //                                          output is printed when it is done
+//   node scripts/export.js --rerun         after Run All, run every code cell once more in the
+//                                          same kernel, last first, and fail on the first error
+//                                          (the handouts keep the outputs of Run All)
 //
 // Each notebook runs from a fresh tslab kernel through `jupyter nbconvert --execute`, in the
 // notebooks/ directory, with this process's environment (so e.g. SSVAE_PROFILE reaches the
@@ -21,7 +24,9 @@
 // that relative paths in the notebook mean the same, removed when the notebook is done.
 //
 // Each notebook's last line gives its wall time and the CPU seconds that nbconvert and the
-// kernel used (what CI budgets: it does not grow when other work shares the cores).
+// kernel used (it does not grow when other work shares the cores). With --rerun, the second pass
+// is scripts/execute_twice.py, an nbconvert preprocessor; its line gives the CPU seconds of Run
+// All alone (what CI budgets).
 //
 // Environment:
 //   SSVAE_HANDOUT_DIR     output directory (default build/handouts)
@@ -152,7 +157,7 @@ sys.exit(status)
  * Runs one notebook through nbconvert into `outDir`, with its formulas typeset by KaTeX; throws
  * an ExportError naming it on failure.
  */
-async function exportNotebook({ jupyter, python }, kernelName, file, outDir, quiet) {
+async function exportNotebook({ jupyter, python }, kernelName, file, outDir, { quiet, rerun }) {
   const relative = path.relative(ROOT, file);
   const stem = path.basename(file, '.ipynb');
   const timeout = process.env.SSVAE_CELL_TIMEOUT ?? '3600';
@@ -174,7 +179,11 @@ async function exportNotebook({ jupyter, python }, kernelName, file, outDir, qui
     'nbconvert',
     '--to',
     'html',
-    '--execute',
+    // The preprocessor that runs the notebook: nbconvert's own, or its subclass that then runs
+    // each cell again (the ExecutePreprocessor options apply to both).
+    ...(rerun
+      ? ['--HTMLExporter.preprocessors=["execute_twice.RerunPreprocessor"]', `--RerunPreprocessor.label=${relative}`]
+      : ['--execute']),
     `--ExecutePreprocessor.kernel_name=${kernelName}`,
     `--ExecutePreprocessor.timeout=${timeout}`,
     '--template',
@@ -194,6 +203,8 @@ async function exportNotebook({ jupyter, python }, kernelName, file, outDir, qui
     ...process.env,
     // Use the kernels registered in .venv even if the user has their own tslab kernelspec.
     JUPYTER_PREFER_ENV_PATH: '1',
+    // Where nbconvert finds execute_twice.py (--rerun).
+    PYTHONPATH: [__dirname, process.env.PYTHONPATH].filter(Boolean).join(path.delimiter),
   };
   let result;
   try {
@@ -297,23 +308,27 @@ function removeStaleCopies() {
   }
 }
 
-/** The command line: notebook names, and --jobs N. */
+/** The command line: notebook names, --jobs N and --rerun. */
 function parseCommandLine(argv) {
   let parsed;
   try {
-    parsed = util.parseArgs({ args: argv, options: { jobs: { type: 'string' } }, allowPositionals: true });
+    parsed = util.parseArgs({
+      args: argv,
+      options: { jobs: { type: 'string' }, rerun: { type: 'boolean' } },
+      allowPositionals: true,
+    });
   } catch (error) {
     // parseArgs's first sentence names the option; its advice about '--' does not apply here.
-    throw new ExportError(`${error.message.split('. ')[0]} (usage: export.js [--jobs N] [NOTEBOOK …])`);
+    throw new ExportError(`${error.message.split('. ')[0]} (usage: export.js [--jobs N] [--rerun] [NOTEBOOK …])`);
   }
   const jobs = parsed.values.jobs === undefined ? 1 : Number(parsed.values.jobs);
   if (!Number.isInteger(jobs) || jobs < 1)
     throw new ExportError(`--jobs: expected a whole number ≥ 1, got ${JSON.stringify(parsed.values.jobs)}`);
-  return { jobs, names: parsed.positionals };
+  return { jobs, rerun: parsed.values.rerun === true, names: parsed.positionals };
 }
 
 async function main(argv) {
-  const { jobs, names } = parseCommandLine(argv);
+  const { jobs, rerun, names } = parseCommandLine(argv);
   removeStaleCopies();
   const outDir = path.resolve(ROOT, process.env.SSVAE_HANDOUT_DIR || path.join('build', 'handouts'));
   const all = listNotebooks();
@@ -334,7 +349,7 @@ async function main(argv) {
         if (fs.existsSync(path.join(outDir, html))) fs.copyFileSync(path.join(outDir, html), path.join(staged, html));
       }
     }
-    await eachAtMost(selected, jobs, (file) => exportNotebook({ jupyter, python }, kernelName, file, staged, jobs > 1));
+    await eachAtMost(selected, jobs, (file) => exportNotebook({ jupyter, python }, kernelName, file, staged, { quiet: jobs > 1, rerun }));
 
     const entries = all
       .map((file) => ({ html: `${path.basename(file, '.ipynb')}.html`, title: notebookTitle(file) }))

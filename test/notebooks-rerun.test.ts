@@ -1,47 +1,78 @@
 /**
  * Every notebook survives being run again in the same kernel: Run All, then every code cell once
- * more, last first (scripts/rerun-notebooks.py, with nbclient and the tslab kernel), under
- * SSVAE_PROFILE=smoke. The notebooks are split between two processes that run side by side.
+ * more, last first. The shared smoke export runs each notebook so (export.js --rerun, whose
+ * second pass is the nbconvert preprocessor scripts/execute_twice.py); this file checks its log,
+ * and that the preprocessor does catch a cell that breaks when run again.
  * Set SSVAE_SKIP_NOTEBOOK_TESTS=1 to skip.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
-import { test } from 'node:test';
+import { describe, test } from 'node:test';
+import { smokeExport } from './smoke-export';
 
 const ROOT = path.resolve(__dirname, '..');
-const { setupPython } = require('../scripts/setup-python') as { setupPython(): { python: string } };
+const { setupPython } = require('../scripts/setup-python') as {
+  setupPython(): { jupyter: string; kernelName: string };
+};
+const { listNotebooks } = require('../scripts/export') as { listNotebooks(): string[] };
 
-const notebooks = fs
-  .readdirSync(path.join(ROOT, 'notebooks'))
-  .filter((n) => n.endsWith('.ipynb') && !n.startsWith('.'))
-  .sort();
-
-/** Runs the re-execution script on `names`; resolves with its exit status and output. */
-function rerun(python: string, names: string[]): Promise<{ status: number | null; output: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(python, [path.join(ROOT, 'scripts', 'rerun-notebooks.py'), ...names.map((n) => path.join('notebooks', n))], {
-      cwd: ROOT,
-      env: { ...process.env, SSVAE_PROFILE: 'smoke' },
-    });
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
-    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
-    child.on('error', reject);
-    child.on('close', (status) => resolve({ status, output }));
-  });
-}
-
-test(
-  'every notebook can be run, and then each of its cells once more, in one kernel',
+describe(
+  'running every cell again',
   { skip: process.env.SSVAE_SKIP_NOTEBOOK_TESTS === '1' ? 'SSVAE_SKIP_NOTEBOOK_TESTS=1' : false },
-  async () => {
-    const { python } = setupPython();
-    const halves = [notebooks.filter((_, i) => i % 2 === 0), notebooks.filter((_, i) => i % 2 === 1)];
-    const results = await Promise.all(halves.map((names) => rerun(python, names)));
-    for (const { status, output } of results) assert.equal(status, 0, output);
-    const ok = results.flatMap(({ output }) => output.split('\n').filter((line) => line.startsWith('rerun ok: ')));
-    assert.deepEqual(ok.map((line) => line.slice('rerun ok: '.length).split(' ')[0]).sort(), notebooks);
+  () => {
+    test('every notebook can be run, and then each of its cells once more, in one kernel', () => {
+      const { log } = smokeExport();
+      const ok = [...log.matchAll(/rerun ok: (notebooks\/[^:]+\.ipynb): Run All used [\d.]+ s of CPU; then its (\d+) code cells/g)];
+      const expected = listNotebooks().map((file) => path.relative(ROOT, file));
+      assert.deepEqual(ok.map((m) => m[1]).sort(), [...expected].sort(), log);
+      for (const m of ok) assert.ok(Number(m[2]) > 0, `${m[1]}: no code cell ran again`);
+    });
+
+    test('a cell that undoes what it needs fails on the second pass, by name, and no handout is written', () => {
+      const { jupyter, kernelName } = setupPython();
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ssvae-rerun-'));
+      try {
+        const cell = (id: string, source: string) => ({ cell_type: 'code', id, metadata: {}, execution_count: null, outputs: [], source });
+        const notebook = {
+          nbformat: 4,
+          nbformat_minor: 5,
+          metadata: {},
+          cells: [
+            cell('make', 'const queue = [1, 2];'),
+            cell('take', "queue.shift();\nif (queue.length === 0) throw new Error('the queue is empty');\nqueue.length"),
+          ],
+        };
+        fs.writeFileSync(path.join(dir, 'twice.ipynb'), JSON.stringify(notebook));
+        const args = [
+          'nbconvert',
+          '--to',
+          'html',
+          '--HTMLExporter.preprocessors=["execute_twice.RerunPreprocessor"]',
+          '--RerunPreprocessor.label=twice.ipynb',
+          `--ExecutePreprocessor.kernel_name=${kernelName}`,
+          '--ExecutePreprocessor.timeout=300',
+          '--output-dir',
+          dir,
+          path.join(dir, 'twice.ipynb'),
+        ];
+        const result = spawnSync(jupyter, args, {
+          cwd: ROOT,
+          env: { ...process.env, JUPYTER_PREFER_ENV_PATH: '1', PYTHONPATH: path.join(ROOT, 'scripts') },
+          encoding: 'utf8',
+          timeout: 5 * 60 * 1000,
+        });
+        const output = `${result.stdout}\n${result.stderr}`;
+        assert.notEqual(result.status, 0, output);
+        assert.match(output, /rerun FAILED: twice\.ipynb: code cell take \(cell 2\) failed when run a second time/);
+        assert.match(output, /the queue is empty/);
+        assert.ok(!/rerun ok/.test(output), output);
+        assert.ok(!fs.existsSync(path.join(dir, 'twice.html')), 'a handout was written');
+      } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
+    });
   },
 );

@@ -1,5 +1,6 @@
 /**
- * One export of every notebook under SSVAE_PROFILE=smoke, two at a time, shared by the test
+ * One export of every notebook under SSVAE_PROFILE=smoke, two at a time, each run with Run All
+ * and then every code cell once more (export.js --rerun), shared by the test
  * files that check handouts (each test file runs in its own process). The export goes to
  * build/test-handouts/<stamp>/, where the stamp hashes everything that shapes the handouts
  * (notebooks, export scripts and template, the compiled library); a later test file with the
@@ -24,7 +25,7 @@ function stamp(): string {
   const hash = crypto.createHash('sha256');
   const inputs = [
     ...filesUnder(path.join(ROOT, 'notebooks'), (n) => n.endsWith('.ipynb') && !n.startsWith('.')),
-    ...filesUnder(path.join(ROOT, 'scripts'), (n) => /\.(js|j2)$/.test(n)),
+    ...filesUnder(path.join(ROOT, 'scripts'), (n) => /\.(js|j2|py)$/.test(n)),
     ...filesUnder(path.join(ROOT, 'lib', 'dist'), (n) => n.endsWith('.js')),
   ];
   for (const file of inputs) hash.update(path.relative(ROOT, file)).update(fs.readFileSync(file));
@@ -50,7 +51,7 @@ export function smokeExport(): SmokeExport {
     fs.rmSync(base, { recursive: true, force: true }); // older exports
     // Two notebooks at a time: much of a notebook's time is the kernel starting and compiling
     // cells, one core's work, so two side by side take less time than one after the other.
-    const result = spawnSync(process.execPath, [path.join(ROOT, 'scripts', 'export.js'), '--jobs', '2'], {
+    const result = spawnSync(process.execPath, [path.join(ROOT, 'scripts', 'export.js'), '--jobs', '2', '--rerun'], {
       cwd: ROOT,
       env: { ...process.env, SSVAE_PROFILE: 'smoke', SSVAE_HANDOUT_DIR: dir },
       encoding: 'utf8',
