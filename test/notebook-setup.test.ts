@@ -73,7 +73,7 @@ describe('the export command line', () => {
     for (const [args, message] of [
       [['--jobs', '0'], '[export] error: --jobs: expected a whole number ≥ 1, got "0"'],
       [['--jobs', 'two', '00-setup'], '[export] error: --jobs: expected a whole number ≥ 1, got "two"'],
-      [['--job', '2'], "[export] error: Unknown option '--job' (usage: export.js [--jobs N] [NOTEBOOK …])"],
+      [['--job', '2'], "[export] error: Unknown option '--job' (usage: export.js [--jobs N] [--rerun] [NOTEBOOK …])"],
       [['99-nope'], '[export] error: 99-nope: no such notebook in notebooks/ (have: '],
     ] as [string[], string][]) {
       const result = exportWith(args, handoutDir);
