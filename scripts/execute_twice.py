@@ -39,13 +39,9 @@ class RerunPreprocessor(ExecutePreprocessor):
 
     label = Unicode('notebook', help='How the log lines name the notebook.').tag(config=True)
 
-    def preprocess(self, nb, resources=None, km=None):
-        self._last_index = len(nb.cells) - 1
-        return super().preprocess(nb, resources, km)
-
     def preprocess_cell(self, cell, resources, index):
         result = super().preprocess_cell(cell, resources, index)
-        if index == self._last_index:  # still inside the kernel's context
+        if index == len(self.nb.cells) - 1:  # the last cell: still inside the kernel's context
             self._run_each_again()
         return result
 

@@ -154,6 +154,30 @@ sys.exit(status)
 `;
 
 /**
+ * nbconvert's flags for running a notebook in kernel `kernelName`: its own ExecutePreprocessor,
+ * or with `rerun` its subclass in scripts/execute_twice.py, which then runs each code cell again
+ * and names the notebook `label` in its log lines (the ExecutePreprocessor options apply to both).
+ */
+function executionArgs({ kernelName, timeout, rerun, label }) {
+  return [
+    ...(rerun ? ['--HTMLExporter.preprocessors=["execute_twice.RerunPreprocessor"]', `--RerunPreprocessor.label=${label}`] : ['--execute']),
+    `--ExecutePreprocessor.kernel_name=${kernelName}`,
+    `--ExecutePreprocessor.timeout=${timeout}`,
+  ];
+}
+
+/** The environment nbconvert runs in: this process's, with the two settings below. */
+function nbconvertEnv() {
+  return {
+    ...process.env,
+    // Use the kernels registered in .venv even if the user has their own tslab kernelspec.
+    JUPYTER_PREFER_ENV_PATH: '1',
+    // Where nbconvert finds execute_twice.py (--rerun).
+    PYTHONPATH: [__dirname, process.env.PYTHONPATH].filter(Boolean).join(path.delimiter),
+  };
+}
+
+/**
  * Runs one notebook through nbconvert into `outDir`, with its formulas typeset by KaTeX; throws
  * an ExportError naming it on failure.
  */
@@ -179,13 +203,7 @@ async function exportNotebook({ jupyter, python }, kernelName, file, outDir, { q
     'nbconvert',
     '--to',
     'html',
-    // The preprocessor that runs the notebook: nbconvert's own, or its subclass that then runs
-    // each cell again (the ExecutePreprocessor options apply to both).
-    ...(rerun
-      ? ['--HTMLExporter.preprocessors=["execute_twice.RerunPreprocessor"]', `--RerunPreprocessor.label=${relative}`]
-      : ['--execute']),
-    `--ExecutePreprocessor.kernel_name=${kernelName}`,
-    `--ExecutePreprocessor.timeout=${timeout}`,
+    ...executionArgs({ kernelName, timeout, rerun, label: relative }),
     '--template',
     'lab',
     `--template-file=${TEMPLATE}`,
@@ -199,13 +217,7 @@ async function exportNotebook({ jupyter, python }, kernelName, file, outDir, { q
   const formulas = prepared.formulas.length;
   log(`${relative}: executing${formulas > 0 ? ` (${formulas} formula(s) typeset with KaTeX)` : ''}`);
   const started = Date.now();
-  const env = {
-    ...process.env,
-    // Use the kernels registered in .venv even if the user has their own tslab kernelspec.
-    JUPYTER_PREFER_ENV_PATH: '1',
-    // Where nbconvert finds execute_twice.py (--rerun).
-    PYTHONPATH: [__dirname, process.env.PYTHONPATH].filter(Boolean).join(path.delimiter),
-  };
+  const env = nbconvertEnv();
   let result;
   try {
     fs.writeFileSync(copy, `${JSON.stringify(prepared.notebook, null, 1)}\n`);
@@ -372,4 +384,4 @@ if (require.main === module) {
   });
 }
 
-module.exports = { listNotebooks, notebookTitle };
+module.exports = { listNotebooks, notebookTitle, executionArgs, nbconvertEnv };

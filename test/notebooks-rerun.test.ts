@@ -11,13 +11,17 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, test } from 'node:test';
-import { smokeExport } from './smoke-export';
+import { rerunLines, smokeExport } from './smoke-export';
 
 const ROOT = path.resolve(__dirname, '..');
 const { setupPython } = require('../scripts/setup-python') as {
   setupPython(): { jupyter: string; kernelName: string };
 };
-const { listNotebooks } = require('../scripts/export') as { listNotebooks(): string[] };
+const { listNotebooks, executionArgs, nbconvertEnv } = require('../scripts/export') as {
+  listNotebooks(): string[];
+  executionArgs(options: { kernelName: string; timeout: string; rerun: boolean; label: string }): string[];
+  nbconvertEnv(): NodeJS.ProcessEnv;
+};
 
 describe(
   'running every cell again',
@@ -25,10 +29,10 @@ describe(
   () => {
     test('every notebook can be run, and then each of its cells once more, in one kernel', () => {
       const { log } = smokeExport();
-      const ok = [...log.matchAll(/rerun ok: (notebooks\/[^:]+\.ipynb): Run All used [\d.]+ s of CPU; then its (\d+) code cells/g)];
+      const ok = rerunLines(log);
       const expected = listNotebooks().map((file) => path.relative(ROOT, file));
-      assert.deepEqual(ok.map((m) => m[1]).sort(), [...expected].sort(), log);
-      for (const m of ok) assert.ok(Number(m[2]) > 0, `${m[1]}: no code cell ran again`);
+      assert.deepEqual(ok.map((line) => line.notebook).sort(), [...expected].sort(), log);
+      for (const line of ok) assert.ok(line.codeCells > 0, `${line.notebook}: no code cell ran again`);
     });
 
     test('a cell that undoes what it needs fails on the second pass, by name, and no handout is written', () => {
@@ -50,17 +54,14 @@ describe(
           'nbconvert',
           '--to',
           'html',
-          '--HTMLExporter.preprocessors=["execute_twice.RerunPreprocessor"]',
-          '--RerunPreprocessor.label=twice.ipynb',
-          `--ExecutePreprocessor.kernel_name=${kernelName}`,
-          '--ExecutePreprocessor.timeout=300',
+          ...executionArgs({ kernelName, timeout: '300', rerun: true, label: 'twice.ipynb' }),
           '--output-dir',
           dir,
           path.join(dir, 'twice.ipynb'),
         ];
         const result = spawnSync(jupyter, args, {
           cwd: ROOT,
-          env: { ...process.env, JUPYTER_PREFER_ENV_PATH: '1', PYTHONPATH: path.join(ROOT, 'scripts') },
+          env: nbconvertEnv(),
           encoding: 'utf8',
           timeout: 5 * 60 * 1000,
         });

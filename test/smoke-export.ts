@@ -65,3 +65,22 @@ export function smokeExport(): SmokeExport {
   }
   return { dir, log: fs.readFileSync(logFile, 'utf8'), ran, html: (name) => fs.readFileSync(path.join(dir, `${name}.html`), 'utf8') };
 }
+
+/** One notebook's line from the export's second pass (scripts/execute_twice.py). */
+export interface RerunLine {
+  /** The notebook, as notebooks/<name>.ipynb. */
+  notebook: string;
+  /** CPU seconds of nbconvert and the kernel at the end of Run All. */
+  runAllCpuSeconds: number;
+  /** Code cells run again, last first. */
+  codeCells: number;
+}
+
+/** The "rerun ok" lines of an export's log. */
+export function rerunLines(log: string): RerunLine[] {
+  return [...log.matchAll(/rerun ok: (notebooks\/[^:]+\.ipynb): Run All used ([\d.]+) s of CPU; then its (\d+) code cells/g)].map((m) => ({
+    notebook: m[1] as string,
+    runAllCpuSeconds: Number(m[2]),
+    codeCells: Number(m[3]),
+  }));
+}
