@@ -3,7 +3,18 @@ import * as cp from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { expandPlans, groupName, onlySeeds, parsePlan, parseShard, readPlanFile, readRunRecord, shardOf, type RunRecord } from 'ssvae';
+import {
+  expandPlans,
+  groupName,
+  parseAnyPlan,
+  parsePlan,
+  parseShard,
+  readPlanFile,
+  readRunRecord,
+  selectRuns,
+  shardOf,
+  type RunRecord,
+} from 'ssvae';
 import { flags, tempDir, tinyModelFlags, writeTinyDataset } from './helpers';
 
 const root = path.resolve(__dirname, '..');
@@ -179,37 +190,76 @@ test('a run that two plans share is planned once, to the larger number of epochs
   );
 });
 
-test('--plan with --seeds keeps only those seeds of each plan; keeping nothing is an error naming the file', () => {
+test('--plan with --variants, --labels or --seeds keeps only those runs of each plan; keeping nothing is an error naming the file', () => {
   const a = parsePlan({ variants: ['m1'], labels: [100, 3000], seeds: [0, 1, 2, 3, 4], epochs: 50 });
   const b = parsePlan({ variants: ['m1m2'], labels: [100], seeds: [0, 3], epochs: 100 });
   assert.deepEqual(
-    expandPlans(onlySeeds([a, b], [1, 2], 'p.json')).map((r) => r.name),
+    expandPlans(selectRuns([a, b], { seeds: [1, 2] }, 'p.json')).map((r) => r.name),
     ['default/m1-100-s1', 'default/m1-3000-s1', 'default/m1-100-s2', 'default/m1-3000-s2'],
   );
   assert.deepEqual(
-    onlySeeds([a, b], [3], 'p.json').map((p) => [p.seeds, p.epochs]),
+    selectRuns([a, b], { seeds: [3] }, 'p.json').map((p) => [p.seeds, p.epochs]),
     [
       [[3], 50],
       [[3], 100],
     ],
   );
-  assert.throws(() => onlySeeds([a, b], [7, 8], 'p.json'), /p\.json has no runs with seeds 7, 8 \(its seeds: 0, 1, 2, 3, 4\)/);
+  // Every field narrows: N = 100 of seed 3 is one run of each plan, and m1m2 alone the second plan's.
+  assert.deepEqual(
+    expandPlans(selectRuns([a, b], { labels: [100], seeds: [3] }, 'p.json')).map((r) => [r.name, r.config.epochs]),
+    [
+      ['default/m1-100-s3', 50],
+      ['default/m1m2-100-s3', 100],
+    ],
+  );
+  assert.deepEqual(
+    expandPlans(selectRuns([a, b], { variants: ['m1m2'], labels: [100], seeds: [3] }, 'p.json')).map((r) => r.name),
+    ['default/m1m2-100-s3'],
+  );
+  assert.throws(() => selectRuns([a, b], { seeds: [7, 8] }, 'p.json'), /p\.json has no runs with seeds 7, 8 \(its seeds: 0, 1, 2, 3, 4\)/);
+  assert.throws(
+    () => selectRuns([a, b], { variants: ['m1m2'], labels: [600] }, 'p.json'),
+    /p\.json has no runs with variants m1m2 and labels 600 \(its variants: m1, m1m2; its labels: 100, 3000\)/,
+  );
+  // A plan of unsupervised models has no label counts: selecting by N drops it.
+  const vae = parseAnyPlan({ models: ['vae'], seeds: [0, 1], preset: 'cs236' });
+  assert.deepEqual(
+    selectRuns([vae, b], { seeds: [0] }, 'p.json').map((p) => p.seeds),
+    [[0], [0]],
+  );
+  assert.equal(selectRuns([vae, b], { labels: [100] }, 'p.json').length, 1);
   // From the command line: the plan's runs of seed 1 only, and the other plan fields still refused.
   const dir = tempDir('sweep-seeds');
   const file = path.join(dir, 'plan.json');
-  fs.writeFileSync(file, JSON.stringify({ variants: ['v3'], labels: [100], seeds: [0, 1, 2], epochs: 5 }));
-  const listed = cli(['sweep', '--plan', file, '--seeds', '1', '--out', path.join(dir, 'runs'), '--list']);
+  fs.writeFileSync(file, JSON.stringify({ variants: ['v3', 'baseline'], labels: [100, 3000], seeds: [0, 1, 2], epochs: 5 }));
+  const listed = cli([
+    'sweep',
+    '--plan',
+    file,
+    '--seeds',
+    '1',
+    '--labels',
+    '3000',
+    '--variants',
+    'v3',
+    '--out',
+    path.join(dir, 'runs'),
+    '--list',
+  ]);
   assert.equal(listed.status, 0, listed.stderr);
   assert.deepEqual(
     listed.stdout
       .trim()
       .split('\n')
-      .map((line) => / --seed (\d+) /.exec(line)?.[1]),
-    ['1'],
+      .map((line) => [/ --variant (\S+) /.exec(line)?.[1], / --labels (\d+) /.exec(line)?.[1], / --seed (\d+) /.exec(line)?.[1]]),
+    [['v3', '3000', '1']],
   );
   const clash = cli(['sweep', '--plan', file, '--seeds', '1', '--epochs', '3', '--out', path.join(dir, 'runs'), '--list']);
   assert.equal(clash.status, 2);
   assert.match(clash.stderr, /--plan gives the whole plan; drop --epochs/);
+  const none = cli(['sweep', '--plan', file, '--labels', '600', '--out', path.join(dir, 'runs'), '--list']);
+  assert.equal(none.status, 2);
+  assert.match(none.stderr, /plan\.json has no runs with labels 600 \(its labels: 100, 3000\)/);
 });
 
 test('a bad plan file gets one clear error naming the file and the field', () => {

@@ -26,7 +26,7 @@ import {
   expandPlans,
   formatSummary,
   listCommands,
-  onlySeeds,
+  selectRuns,
   parsePlan,
   parseShard,
   PlanError,
@@ -147,7 +147,9 @@ Finished runs are skipped, unfinished ones resumed. Ends with mean ± 95% interv
                      Slurm job arrays); nothing is trained
   --shard I/N        take only the I-th of N round-robin slices of the plan (0 ≤ I < N)
   --plan FILE --seeds LIST   only the plan's runs of these seeds (to split a plan between
-                     machines by labelled subset, each training the M1s of its own seeds)
+                     machines by labelled subset, each training the M1s of its own seeds);
+                     likewise --variants LIST and --labels LIST, e.g. --plan plans/m1m2-table.json
+                     --labels 100 --seeds 3 (one run)
 
 ${SETTINGS_USAGE}`,
 };
@@ -455,10 +457,15 @@ async function sweepCommand(argv: string[]): Promise<void> {
   let plans: AnyPlan[];
   try {
     if (flags.plan !== undefined) {
-      const clash = ['variants', 'labels', 'epochs', 'grid', ...Object.keys(SETTING_OPTIONS)].filter((k) => flags[k] !== undefined);
+      const clash = ['epochs', 'grid', ...Object.keys(SETTING_OPTIONS)].filter((k) => flags[k] !== undefined);
       if (clash.length > 0) throw new UsageError(`--plan gives the whole plan; drop --${clash.join(', --')}`);
       plans = readPlanFile(flags.plan as string);
-      if (flags.seeds !== undefined) plans = onlySeeds(plans, seedList(flags.seeds as string), flags.plan as string);
+      const keep = {
+        variants: (flags.variants as string | undefined)?.split(','),
+        labels: positiveIntList(flags, 'labels'),
+        seeds: flags.seeds === undefined ? undefined : seedList(flags.seeds as string),
+      };
+      if (Object.values(keep).some((v) => v !== undefined)) plans = selectRuns(plans, stripUndefined(keep), flags.plan as string);
     } else {
       const variants = (flags.variants as string | undefined)?.split(',');
       const labels = positiveIntList(flags, 'labels');

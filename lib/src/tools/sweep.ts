@@ -245,19 +245,37 @@ export function readPlanFile(file: string): AnyPlan[] {
   return [parseAnyPlan(raw, file)];
 }
 
+/** Which of a plan file's runs to train: each field given keeps only the runs with one of its values. */
+export interface RunSelection {
+  variants?: string[];
+  labels?: number[];
+  seeds?: number[];
+}
+
 /**
- * The plans' runs of the seeds in `keep` only: each plan keeps its seeds that are listed, and a
- * plan left with none is dropped. Keeping none of the runs is an error that names `file`.
+ * The plans' runs that `keep` selects: each plan keeps its variants, label counts and seeds that
+ * are listed (a field not given keeps them all), and a plan left with no runs is dropped. A plan
+ * of unsupervised models has no variants or label counts, so selecting by either drops it.
+ * Keeping none of the runs is an error that names `file` and what its plans hold.
  */
-export function onlySeeds(plans: AnyPlan[], keep: number[], file: string): AnyPlan[] {
-  const wanted = new Set(keep);
-  const kept = plans.flatMap((plan) => {
-    const seeds = plan.seeds.filter((s) => wanted.has(s));
-    return seeds.length === 0 ? [] : [{ ...plan, seeds }];
+export function selectRuns(plans: AnyPlan[], keep: RunSelection, file: string): AnyPlan[] {
+  const listed = <T>(values: T[] | undefined, value: T): boolean => values === undefined || values.includes(value);
+  const kept = plans.flatMap((plan): AnyPlan[] => {
+    const seeds = plan.seeds.filter((s) => listed(keep.seeds, s));
+    if ('models' in plan) return seeds.length === 0 || keep.variants || keep.labels ? [] : [{ ...plan, seeds }];
+    const variants = plan.variants.filter((v) => listed(keep.variants, v));
+    const labels = plan.labels.filter((n) => listed(keep.labels, n));
+    return seeds.length === 0 || variants.length === 0 || labels.length === 0 ? [] : [{ ...plan, variants, labels, seeds }];
   });
   if (kept.length === 0) {
-    const theirs = [...new Set(plans.flatMap((p) => p.seeds))].sort((a, b) => a - b);
-    throw new PlanError(`${file} has no runs with seeds ${keep.join(', ')} (its seeds: ${theirs.join(', ')})`);
+    const fields = (['variants', 'labels', 'seeds'] as const).filter((f) => keep[f] !== undefined);
+    const theirs = (field: (typeof fields)[number]): string => {
+      const values = plans.flatMap((p) => (field in p ? (p as unknown as Record<string, (string | number)[]>)[field] : []));
+      const unique = [...new Set(values)];
+      return (field === 'variants' ? unique : (unique as number[]).sort((a, b) => a - b)).join(', ') || 'none';
+    };
+    const asked = fields.map((f) => `${f} ${(keep[f] as (string | number)[]).join(', ')}`).join(' and ');
+    throw new PlanError(`${file} has no runs with ${asked} (its ${fields.map((f) => `${f}: ${theirs(f)}`).join('; its ')})`);
   }
   return kept;
 }
