@@ -64,6 +64,16 @@ test('sweep trains every run of the plan, names each from its settings, and ends
   const again = cli(['sweep', ...tinyPlan, '--out', out]);
   assert.equal(again.status, 0, again.stderr);
   assert.match(again.stdout, /sweep: 0 trained, 4 already finished, 0 failed/);
+  // --status reads the same records: every run finished, with the accuracy its record holds.
+  const status = cli(['sweep', ...tinyPlan, '--out', out, '--status']);
+  assert.equal(status.status, 0, status.stderr);
+  const lines = status.stdout.trim().split('\n');
+  assert.equal(lines.at(-1), '4 runs planned: 4 finished, 0 started, 0 not started; 0 epochs left');
+  for (const run of RUNS) {
+    const test = readRunRecord(path.join(out, group, run)).result.testAccuracyAtBest;
+    const line = lines.find((l) => l.startsWith(`${group}/${run} `));
+    assert.ok(line?.includes(`finished: `) && line.includes(`test accuracy there ${(100 * test).toFixed(2)}%`), `${run}: ${line}`);
+  }
 });
 
 test('sweep killed with SIGKILL and restarted loses nothing and redoes no finished run', async () => {
@@ -90,6 +100,23 @@ test('sweep killed with SIGKILL and restarted loses nothing and redoes no finish
   });
   assert.ok(firstDone.length >= 1 && firstDone.length < 4, `finished before the kill: ${firstDone.join(', ')}`);
   const finishedBytes = Object.fromEntries(firstDone.map((r) => [r, fs.readFileSync(path.join(out, group, r, 'run.json'))]));
+  // --status after the kill: the finished runs say so, the others are at an epoch or not started.
+  // (A killed sweep's worker may still finish the run it is in, so a run can move on meanwhile.)
+  const status = cli(['sweep', ...tinyPlan, '--out', out, '--status']);
+  assert.equal(status.status, 0, status.stderr);
+  const lines = status.stdout.trim().split('\n');
+  const states = RUNS.map((r) => {
+    const line = lines.find((l) => l.startsWith(`${group}/${r} `)) ?? '';
+    const state = / {2}(finished): | {2}(at epoch) 1 of 2$| {2}(not started) \(2 epochs\)$/.exec(line)?.slice(1).find(Boolean);
+    assert.ok(state && (state === 'finished' || !firstDone.includes(r)), `${r}: ${line}`);
+    return state;
+  });
+  const count = (state: string) => states.filter((s) => s === state).length;
+  assert.equal(
+    lines.at(-1),
+    `4 runs planned: ${count('finished')} finished, ${count('at epoch')} started, ${count('not started')} not started; ` +
+      `${2 * count('not started') + count('at epoch')} epochs left`,
+  );
   // Restart at once. The killed sweep's workers stop at their next step, or finish the
   // evaluation or checkpoint they are in first (then the restarted worker waits for the lock).
   const restart = cli(['sweep', ...tinyPlan, '--out', out]);
@@ -257,6 +284,9 @@ test('--plan with --variants, --labels or --seeds keeps only those runs of each 
   const clash = cli(['sweep', '--plan', file, '--seeds', '1', '--epochs', '3', '--out', path.join(dir, 'runs'), '--list']);
   assert.equal(clash.status, 2);
   assert.match(clash.stderr, /--plan gives the whole plan; drop --epochs/);
+  const both = cli(['sweep', '--plan', file, '--out', path.join(dir, 'runs'), '--list', '--status']);
+  assert.equal(both.status, 2);
+  assert.match(both.stderr, /--list and --status each print instead of training; give one/);
   const none = cli(['sweep', '--plan', file, '--labels', '600', '--out', path.join(dir, 'runs'), '--list']);
   assert.equal(none.status, 2);
   assert.match(none.stderr, /plan\.json has no runs with labels 600 \(its labels: 100, 3000\)/);

@@ -27,6 +27,7 @@ import {
   formatSummary,
   listCommands,
   selectRuns,
+  sweepStatus,
   parsePlan,
   parseShard,
   PlanError,
@@ -127,7 +128,7 @@ where FILE has <!-- likelihood:start --> … <!-- likelihood:end -->, the table 
 log-likelihood bounds of the runs under --likelihood DIR (default data/study/likelihood) there.`,
   sweep: `Usage: npm run ssvae -- sweep [--plan FILE | --variants LIST --labels LIST --seeds LIST]
                               [--epochs E] [settings] [--grid KEY=V1,V2 …]
-                              [--out ROOT] [--jobs J] [--threads T] [--list] [--shard I/N]
+                              [--out ROOT] [--jobs J] [--threads T] [--list | --status] [--shard I/N]
 
 Trains every run of a plan that is not finished yet: methods × label counts × seeds, each in
 ROOT/<group>/<variant>-<N>-s<seed>, where <group> names the preset and the settings given.
@@ -145,6 +146,9 @@ Finished runs are skipped, unfinished ones resumed. Ends with mean ± 95% interv
                      ⌊cores / J⌋ TensorFlow threads unless --threads
   --list             print one self-contained train command per run and exit (GNU parallel,
                      Slurm job arrays); nothing is trained
+  --status           print where each run stands under ROOT (finished with its test accuracy,
+                     at epoch k of E, not started) and the epochs left; nothing is trained
+                     (an m1 or m1m2 run is not started while its seed's M1 trains)
   --shard I/N        take only the I-th of N round-robin slices of the plan (0 ≤ I < N)
   --plan FILE --seeds LIST   only the plan's runs of these seeds (to split a plan between
                      machines by labelled subset, each training the M1s of its own seeds);
@@ -451,6 +455,7 @@ async function sweepCommand(argv: string[]): Promise<void> {
     jobs: { type: 'string' },
     threads: { type: 'string' },
     list: { type: 'boolean', default: false },
+    status: { type: 'boolean', default: false },
     shard: { type: 'string' },
   });
   const settings = stripUndefined(settingsFromFlags(flags));
@@ -503,8 +508,13 @@ async function sweepCommand(argv: string[]): Promise<void> {
   if (jobs <= 0) throw new UsageError(`--jobs expects a positive integer, got ${jobs}`);
   const threads = number(flags, 'threads', true);
   if (threads !== undefined && threads <= 0) throw new UsageError(`--threads expects a positive integer, got ${threads}`);
+  if (flags.list && flags.status) throw new UsageError('--list and --status each print instead of training; give one');
   if (flags.list) {
     for (const line of listCommands(runs, root, threads)) console.log(line);
+    return;
+  }
+  if (flags.status) {
+    for (const line of sweepStatus(runs, root)) console.log(line);
     return;
   }
   let barTotal = 0;

@@ -601,6 +601,42 @@ function finishedLine(run: SweepRun, dir: string): string {
 }
 
 /**
+ * Where each planned run stands, one line per run (finished with its result, at epoch k of E,
+ * not started, or why it cannot go on), then a line of counts and the epochs left. Reads the
+ * records under `root` and trains nothing.
+ */
+export function sweepStatus(runs: SweepRun[], root: string): string[] {
+  const width = Math.max(0, ...runs.map((r) => r.name.length));
+  const counts = { finished: 0, started: 0, fresh: 0, invalid: 0 };
+  let epochsLeft = 0;
+  const lines = runs.map((run) => {
+    const left = workLeft(run, root);
+    const name = run.name.padEnd(width);
+    if (left.kind === 'done') {
+      counts.finished++;
+      return `${name}  finished: ${finishedLine(run, path.join(root, run.name))}`;
+    }
+    if (left.kind === 'invalid') {
+      counts.invalid++;
+      return `${name}  cannot go on: ${left.reason}`;
+    }
+    epochsLeft += left.remaining;
+    const done = run.config.epochs - left.remaining;
+    if (done === 0) {
+      counts.fresh++;
+      return `${name}  not started (${run.config.epochs} epochs)`;
+    }
+    counts.started++;
+    return left.remaining === 0 ? `${name}  trained, not scored yet` : `${name}  at epoch ${done} of ${run.config.epochs}`;
+  });
+  lines.push(
+    `${runs.length} runs planned: ${counts.finished} finished, ${counts.started} started, ${counts.fresh} not started` +
+      `${counts.invalid > 0 ? `, ${counts.invalid} that cannot go on` : ''}; ${epochsLeft} epochs left`,
+  );
+  return lines;
+}
+
+/**
  * Trains every run of `runs` that is not finished, `jobs` at a time, each in a child process
  * (`ssvae train … --continue`, its output appended to DIR/train.log). A run that fails is
  * reported and the others go on. Returns what happened and the summary over the planned runs.
