@@ -26,16 +26,16 @@ import {
   expandPlans,
   formatSummary,
   listCommands,
-  selectRuns,
-  sweepStatus,
   parsePlan,
   parseShard,
   PlanError,
   readPlanFile,
   runSweep,
+  selectRuns,
   GROUP_SETTING_FLAGS,
   SETTING_FLAGS,
   shardOf,
+  sweepStatus,
   isVaeRun,
   VAE_SETTING_FLAGS,
   type AnyPlan,
@@ -153,7 +153,7 @@ Finished runs are skipped, unfinished ones resumed. Ends with mean ± 95% interv
   --plan FILE --seeds LIST   only the plan's runs of these seeds (to split a plan between
                      machines by labelled subset, each training the M1s of its own seeds);
                      likewise --variants LIST and --labels LIST, e.g. --plan plans/m1m2-table.json
-                     --labels 100 --seeds 3 (one run)
+                     --variants m1m2 --labels 100 --seeds 3 (one run)
 
 ${SETTINGS_USAGE}`,
 };
