@@ -270,7 +270,7 @@ export function selectRuns(plans: AnyPlan[], keep: RunSelection, file: string): 
   if (kept.length === 0) {
     const fields = (['variants', 'labels', 'seeds'] as const).filter((f) => keep[f] !== undefined);
     const theirs = (field: (typeof fields)[number]): string => {
-      const values = plans.flatMap((p) => (field in p ? (p as unknown as Record<string, (string | number)[]>)[field] : []));
+      const values = plans.flatMap((p): (string | number)[] => ('models' in p ? (field === 'seeds' ? p.seeds : []) : p[field]));
       const unique = [...new Set(values)];
       return (field === 'variants' ? unique : (unique as number[]).sort((a, b) => a - b)).join(', ') || 'none';
     };
