@@ -74,6 +74,21 @@ test('sweep trains every run of the plan, names each from its settings, and ends
     const line = lines.find((l) => l.startsWith(`${group}/${run} `));
     assert.ok(line?.includes(`finished: `) && line.includes(`test accuracy there ${(100 * test).toFixed(2)}%`), `${run}: ${line}`);
   }
+  // A longer plan continues a finished run from its checkpoint; without the checkpoint, the status
+  // says the run is finished at its own length and will be trained again from the start.
+  fs.rmSync(path.join(out, group, 'v3-50-s1', 'checkpoint'), { recursive: true });
+  const longer = cli(['sweep', ...tinyPlan, '--epochs', '3', '--out', out, '--status']);
+  assert.equal(longer.status, 0, longer.stderr);
+  const longerLines = longer.stdout.trim().split('\n');
+  for (const run of RUNS) {
+    const line = longerLines.find((l) => l.startsWith(`${group}/${run} `));
+    const expected =
+      run === 'v3-50-s1'
+        ? '  finished at 2 epochs; the plan asks 3 and the checkpoint is gone, so it trains again from the start'
+        : '  at epoch 2 of 3';
+    assert.ok(line?.endsWith(expected), `${run}: ${line}`);
+  }
+  assert.equal(longerLines.at(-1), '4 runs planned: 0 finished, 3 started, 1 not started; 6 epochs left');
 });
 
 test('sweep killed with SIGKILL and restarted loses nothing and redoes no finished run', async () => {

@@ -148,7 +148,8 @@ Finished runs are skipped, unfinished ones resumed. Ends with mean ± 95% interv
                      Slurm job arrays); nothing is trained
   --status           print where each run stands under ROOT (finished with its test accuracy,
                      at epoch k of E, not started) and the epochs left; nothing is trained
-                     (an m1 or m1m2 run is not started while its seed's M1 trains)
+                     (an m1 or m1m2 run is not started while its seed's M1 trains; a run
+                     finished at fewer epochs than planned, without its checkpoint, starts over)
   --shard I/N        take only the I-th of N round-robin slices of the plan (0 ≤ I < N)
   --plan FILE --seeds LIST   only the plan's runs of these seeds (to split a plan between
                      machines by labelled subset, each training the M1s of its own seeds);

@@ -30,7 +30,7 @@ import type { VaeConfig } from '../model/vae';
 import { VAE_MODELS, vaeRunConfig, vaeRunState, type VaeModelName } from './likelihood';
 import { resultLine } from '../notebook/progress';
 import { readJsonFile } from '../core/files';
-import { readRunRecord } from '../train/records';
+import { readRunRecord, runFile } from '../train/records';
 import { runState, type RunState } from '../train/run-dir';
 
 /** One plan: every variant × N × seed, each with `settings`, crossed with every combination of `grid`. */
@@ -600,6 +600,13 @@ function finishedLine(run: SweepRun, dir: string): string {
   return `${elbo}−IWAE(m = ${sampleCounts[last]}) ${(-(bounds[last] as number)).toFixed(2)} nats`;
 }
 
+/** The length of a finished record in `dir` that a longer plan cannot continue (no checkpoint), if there is one. */
+function shorterRecord(dir: string): number | undefined {
+  if (!fs.existsSync(runFile(dir))) return undefined;
+  const record = readRunRecord(dir);
+  return record.result.finished ? record.epochs.length : undefined;
+}
+
 /**
  * Where each planned run stands, one line per run (finished with its result, at epoch k of E,
  * not started, or why it cannot go on), then a line of counts and the epochs left. Reads the
@@ -624,7 +631,11 @@ export function sweepStatus(runs: SweepRun[], root: string): string[] {
     const done = run.config.epochs - left.remaining;
     if (done === 0) {
       counts.fresh++;
-      return `${name}  not started (${run.config.epochs} epochs)`;
+      const shorter = isVaeRun(run) ? undefined : shorterRecord(path.join(root, run.name));
+      return shorter === undefined
+        ? `${name}  not started (${run.config.epochs} epochs)`
+        : `${name}  finished at ${shorter} epochs; the plan asks ${run.config.epochs} and the checkpoint is gone, ` +
+            `so it trains again from the start`;
     }
     counts.started++;
     return left.remaining === 0 ? `${name}  trained, not scored yet` : `${name}  at epoch ${done} of ${run.config.epochs}`;
