@@ -168,6 +168,10 @@ test('m1m2 and m1 train on one cached M1 (trained once), record it, and leave no
   assert.equal(derived?.m1?.epochs, 2);
   assert.match(derived?.m1?.cacheEntry ?? '', /^vae-z4-e2-s0-[0-9a-f]+-[0-9a-f]+$/);
   assert.ok(fs.existsSync(path.join(cacheRoot, derived!.m1!.cacheEntry, 'vae.json')));
+  // The record says where M1 was trained: the environment of M1's own training.
+  const m1Record = JSON.parse(fs.readFileSync(path.join(cacheRoot, derived!.m1!.cacheEntry, 'vae.json'), 'utf8'));
+  assert.deepEqual(derived?.m1?.environment, m1Record.environment);
+  assert.ok(derived!.m1!.environment!.startedAt <= first.record.environment.startedAt);
   assert.equal(lines.filter((l) => l.startsWith('M1 epoch')).length, 2, lines.join('\n'));
   const tensors = tf.memory().numTensors; // the M1 stays loaded for the process, like any cached model
   const second = await train({ ...small, variant: 'm1', epochs: 2 }, { dataset, m1: { cacheRoot, log } });

@@ -16,6 +16,7 @@ import {
   klPerDimension,
   loadDataset,
   makeRng,
+  parseCpuInfo,
   readRunRecord,
   resolveConfig,
   restartStream,
@@ -350,6 +351,23 @@ test('CLI: a run records its TensorFlow thread count, and says so when it contin
   );
   // The record keeps the environment its run started in.
   assert.equal(readRunRecord(out).environment.threads, 1);
+});
+
+test('parseCpuInfo: family, model and the vector extensions TensorFlow uses; nothing for a cpuinfo without a family', () => {
+  const zen3 = [
+    'processor\t: 0',
+    'vendor_id\t: AuthenticAMD',
+    'cpu family\t: 25',
+    'model\t\t: 1',
+    'model name\t: AMD EPYC',
+    'flags\t\t: fpu sse4_2 avx fma avx2 sha_ni',
+    '',
+  ];
+  const second = ['processor\t: 1', 'cpu family\t: 6', 'model\t\t: 143', 'flags\t\t: avx512f amx_tile', ''];
+  assert.deepEqual(parseCpuInfo([...zen3, ...second].join('\n')), { family: 25, model: 1, simd: ['sse4_2', 'avx', 'avx2', 'fma'] });
+  const sapphire = ['cpu family\t: 6', 'model\t\t: 143', 'model name\t: Intel(R) Xeon(R)', 'flags\t\t: avx2 avx512f avx512_bf16 amx_tile'];
+  assert.deepEqual(parseCpuInfo(sapphire.join('\n')), { family: 6, model: 143, simd: ['avx2', 'avx512f', 'avx512_bf16', 'amx_tile'] });
+  assert.equal(parseCpuInfo('processor\t: 0\nBogoMIPS\t: 50.00\nFeatures\t: fp asimd\nCPU part\t: 0xd0c\n'), undefined);
 });
 
 test('Adam: one step from zero moments moves each weight by lr·sign(g) (none where g = 0); a group without gradient is left alone', () => {

@@ -156,15 +156,29 @@ test('VAE checkpoints: a run stopped after 2 epochs and resumed to 3 computes wh
   const settings = { ...tiny, binarize: true, prior: 'mixture' as const, components: 3, activation: 'elu' as const, klWarmup: 3 };
   const whole = await trainVae({ ...settings, epochs: 3 }, { dataset, cache: false });
   const checkpointDir = path.join(tempDir('vae-checkpoint'), 'checkpoint');
-  const first = await trainVae({ ...settings, epochs: 2 }, { dataset, cache: false, checkpointDir });
+  // The first part records one TensorFlow thread; the second continues with the default.
+  const threads = process.env.TF_NUM_INTRAOP_THREADS;
+  process.env.TF_NUM_INTRAOP_THREADS = '1';
+  const first = await trainVae({ ...settings, epochs: 2 }, { dataset, cache: false, checkpointDir, log: () => {} });
   assert.equal(JSON.parse(fs.readFileSync(path.join(checkpointDir, 'vae.json'), 'utf8')).epochs.length, 2);
   disposeVae(first.vae);
+  delete process.env.TF_NUM_INTRAOP_THREADS;
   const resumedEpochs: number[] = [];
+  const lines: string[] = [];
   const resumed = await trainVae(
     { ...settings, epochs: 3 },
-    { dataset, cache: false, checkpointDir, onEpoch: (e) => resumedEpochs.push(e.epoch) },
+    { dataset, cache: false, checkpointDir, onEpoch: (e) => resumedEpochs.push(e.epoch), log: (l) => lines.push(l) },
   );
+  if (threads === undefined) delete process.env.TF_NUM_INTRAOP_THREADS;
+  else process.env.TF_NUM_INTRAOP_THREADS = threads;
   assert.deepEqual(resumedEpochs, [3]);
+  // The record keeps the environment the training started in, and the log says the count changed.
+  assert.deepEqual(resumed.record.environment, first.record.environment);
+  assert.equal(resumed.record.environment.threads, 1);
+  assert.ok(
+    lines.some((l) => /^note: .* was started with 1 TensorFlow threads and continues with TensorFlow's default threads/.test(l)),
+    lines.join('\n'),
+  );
   const terms = (r: typeof whole) => r.record.epochs.map((e) => [e.epoch, e.train, e.validation]);
   assert.deepEqual(terms(resumed), terms(whole));
   assert.ok(resumed.record.finished);

@@ -19,7 +19,7 @@ import { classCounts, loadDataset, loadNamedDataset } from '../data/datasets';
 import { confusionMatrix } from '../train/evaluate';
 import { createM2, disposeM2 } from '../model/m2';
 import { epochLine, resultLine } from '../notebook/progress';
-import { readRunRecord, tensorflowThreads } from '../train/records';
+import { readRunRecord, threadChangeNote } from '../train/records';
 import { lockRunDir, lockRunDirWaiting, runState, takeLockWaiting, type RunState } from '../train/run-dir';
 import {
   defaultJobs,
@@ -405,14 +405,8 @@ async function trainCommand(argv: string[]): Promise<void> {
 
 /** Says so when a run continues with another TensorFlow thread count than it started with. */
 function noteThreadChange(out: string): void {
-  const started = readRunRecord(out).environment.threads;
-  const now = tensorflowThreads();
-  if (started === undefined || started === now) return;
-  const describe = (t: number | 'default') => (t === 'default' ? "TensorFlow's default threads (one per core)" : `${t} TensorFlow threads`);
-  console.log(
-    `note: ${out} was started with ${describe(started)} and continues with ${describe(now)}; ` +
-      'its numbers may differ in the last bits from a run that keeps one count (--threads)',
-  );
+  const note = threadChangeNote(out, readRunRecord(out).environment);
+  if (note) console.log(note);
 }
 
 /** "0-4" or "0,2,5" → [0, 1, 2, 3, 4] or [0, 2, 5]. */

@@ -48,7 +48,52 @@ export interface Environment {
    * bits. Absent from records written before it was kept.
    */
   threads?: number | 'default';
+  /**
+   * What /proc/cpuinfo says of the processor beyond its name (Linux only): family and model, which
+   * tell processor generations apart where `cpu` is only a brand, and the vector extensions
+   * TensorFlow may choose its kernels by. Absent from records written before it was kept.
+   */
+  cpuid?: CpuId;
   startedAt: string;
+}
+
+export interface CpuId {
+  family: number;
+  model: number;
+  /** The x86 vector extensions present, among those TensorFlow's kernels use (SIMD_FLAGS). */
+  simd: string[];
+}
+
+/** x86 vector extensions that change which kernels TensorFlow runs, as /proc/cpuinfo names them. */
+export const SIMD_FLAGS = [
+  'sse4_2',
+  'avx',
+  'avx2',
+  'fma',
+  'f16c',
+  'avx512f',
+  'avx512bw',
+  'avx512_vnni',
+  'avx512_bf16',
+  'avx_vnni',
+  'amx_tile',
+];
+
+/** Family, model and vector extensions of the first processor in `cpuinfo` (the text of /proc/cpuinfo). */
+export function parseCpuInfo(cpuinfo: string): CpuId | undefined {
+  const field = (name: string) => new RegExp(`^${name}\\s*:\\s*(.*)$`, 'm').exec(cpuinfo)?.[1]?.trim();
+  const [family, model] = [field('cpu family'), field('model')].map((v) => (v && /^\d+$/.test(v) ? Number(v) : undefined));
+  if (family === undefined || model === undefined) return undefined;
+  const flags = new Set((field('flags') ?? '').split(/\s+/));
+  return { family, model, simd: SIMD_FLAGS.filter((f) => flags.has(f)) };
+}
+
+function readCpuId(): CpuId | undefined {
+  try {
+    return parseCpuInfo(fs.readFileSync('/proc/cpuinfo', 'utf8'));
+  } catch {
+    return undefined;
+  }
 }
 
 export interface RunRecord {
@@ -77,6 +122,11 @@ export interface M1Record {
   wallSeconds: number;
   /** −ELBO in nats per image on the validation images after M1's last epoch. */
   validationNegativeElbo: number;
+  /**
+   * The environment M1's training started in, which may not be the run's: M1 is trained once by
+   * whichever run needs it first. Absent from records written before it was kept.
+   */
+  environment?: Environment;
 }
 
 export function summarise(epochs: EpochRecord[], totalEpochs: number): RunResult {
@@ -119,7 +169,23 @@ export function tensorflowThreads(): number | 'default' {
   return Number.isInteger(set) && set > 0 ? set : 'default';
 }
 
+/**
+ * The line that says `what` (a run, an M1) continues with another TensorFlow thread count than it
+ * started with, or undefined if the count is the same (or was not recorded).
+ */
+export function threadChangeNote(what: string, started: Environment | undefined): string | undefined {
+  const then = started?.threads;
+  const now = tensorflowThreads();
+  if (then === undefined || then === now) return undefined;
+  const describe = (t: number | 'default') => (t === 'default' ? "TensorFlow's default threads (one per core)" : `${t} TensorFlow threads`);
+  return (
+    `note: ${what} was started with ${describe(then)} and continues with ${describe(now)}; ` +
+    'its numbers may differ in the last bits from one that keeps one count (--threads)'
+  );
+}
+
 export function describeEnvironment(backend: string): Environment {
+  const cpuid = readCpuId();
   return {
     backend,
     versions: {
@@ -132,6 +198,7 @@ export function describeEnvironment(backend: string): Environment {
     cpu: os.cpus()[0]?.model ?? 'unknown',
     cores: os.cpus().length,
     threads: tensorflowThreads(),
+    ...(cpuid ? { cpuid } : {}),
     startedAt: new Date().toISOString(),
   };
 }

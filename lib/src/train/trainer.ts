@@ -394,6 +394,7 @@ async function m1Features(
     epochs: run.record.epochs.length,
     wallSeconds: run.record.wallSeconds,
     validationNegativeElbo: last?.validation.negativeElbo ?? NaN,
+    environment: run.record.environment,
   };
   return { config: resolveConfig({ ...config, xDim: features.dims.length }), splits: features.splits, m1 };
 }

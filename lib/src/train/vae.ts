@@ -17,7 +17,7 @@ import { createVae, disposeVae, resolveVaeConfig, VAE_NETWORKS, vaeElbo, vaeVari
 import { gaussianKlPerDimension } from '../model/objectives';
 import { cacheEntryDir, codeVersion, defaultCacheRoot, lookUpEntry, trainingReason } from './cache-entries';
 import { optimizerFiles, readNetworkInto, readOptimizerInto, serialise, writeNetwork, writeOptimizer } from './checkpoint';
-import { describeEnvironment, type Environment } from './records';
+import { describeEnvironment, threadChangeNote, type Environment } from './records';
 import { gradientStep, TrainingDiverged } from './step';
 
 /** Batch means in nats per image: −ELBO, −log p(x|z) and KL (each of them is minimised, or is part of what is). */
@@ -43,7 +43,9 @@ export interface VaeRunRecord {
   config: VaeConfig;
   epochs: VaeEpochRecord[];
   finished: boolean;
+  /** The environment the VAE's training started in (kept when a checkpoint is continued). */
   environment: Environment;
+  /** Seconds of wall time over all sessions of the training. */
   wallSeconds: number;
 }
 
@@ -320,7 +322,11 @@ export async function trainVae(overrides: Partial<VaeConfig> = {}, options: Trai
     const resumed = checkpoint ? resumeFrom(checkpoint, vae, optimizer) : undefined;
     if (resumed) {
       log(`${checkpoint}: continuing from epoch ${resumed.epochs.length} of ${config.epochs}`);
+      const note = threadChangeNote(checkpoint ?? 'the VAE', resumed.environment);
+      if (note) log(note);
+      // Like a run's record, the VAE's keeps the environment its training started in.
       Object.assign(record, {
+        environment: resumed.environment ?? record.environment,
         epochs: resumed.epochs,
         wallSeconds: resumed.wallSeconds,
         finished: resumed.epochs.length === config.epochs,
