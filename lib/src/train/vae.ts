@@ -320,9 +320,9 @@ export async function trainVae(overrides: Partial<VaeConfig> = {}, options: Trai
   const checkpoint = options.checkpointDir;
   try {
     const resumed = checkpoint ? resumeFrom(checkpoint, vae, optimizer) : undefined;
-    if (resumed) {
+    if (checkpoint && resumed) {
       log(`${checkpoint}: continuing from epoch ${resumed.epochs.length} of ${config.epochs}`);
-      const note = threadChangeNote(checkpoint ?? 'the VAE', resumed.environment);
+      const note = threadChangeNote(checkpoint, resumed.environment);
       if (note) log(note);
       // Like a run's record, the VAE's keeps the environment its training started in.
       Object.assign(record, {
