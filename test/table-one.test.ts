@@ -11,12 +11,15 @@ import {
   formatCell,
   loadComparison,
   oneRowPerMethod,
+  pairedDifferences,
+  pairedMarkdown,
   PlanError,
   resultsMarkdown,
   rowSettings,
   rowSettingsHtml,
   rowSettingsLines,
   tableOneSummary,
+  tablePairs,
   TABLE_PLANS,
   plansDir,
   type TrainSettings,
@@ -141,6 +144,51 @@ describe('Table 1', () => {
       (err: Error) => err instanceof PlanError && /vae\.json: plans\[0\] lists unsupervised models/.test(err.message),
     );
     assert.throws(() => tableOneSummary(tempDir('t1'), [path.join(tempDir('t1'), 'none.json')]), /none\.json/);
+  });
+
+  test('two rows are compared on the subsets both have, seed by seed; a missing row is named', () => {
+    const root = tempDir('table-one-paired');
+    const plans = planFile('paired.json', [{ variants: ['v3', 'm1m2', 'baseline'], labels: [100, 600], seeds: [0, 1, 2, 3], epochs: 3 }]);
+    // v3 at N = 100 on seeds 0–2, M1+M2 on seeds 1–3: pairs on seeds 1 and 2 only. At N = 600
+    // M1+M2 has no run, so there is no pair there.
+    const v3 = [0.9, 0.91, 0.92];
+    v3.forEach((acc, seed) => writeRun(root, 'default', { variant: 'v3', labels: 100, seed, epochs: 3 }, acc));
+    writeRun(root, 'default', { variant: 'v3', labels: 600, seed: 0, epochs: 3 }, 0.95);
+    [0.95, 0.92, 0.97].forEach((acc, i) => writeRun(root, 'default', { variant: 'm1m2', labels: 100, seed: i + 1, epochs: 3 }, acc));
+    const summary = tableOneSummary(root, [plans]);
+
+    const paired = pairedDifferences(summary, 'm1m2|', 'v3|');
+    assert.equal(paired.a, "M1+M2: variant 3 on M1's features");
+    assert.equal(paired.b, 'M2, summed out + classification term (variant 3)');
+    assert.equal(paired.byLabels.length, 1, 'no pair at N = 600');
+    const [at100] = paired.byLabels;
+    assert.ok(at100);
+    assert.deepEqual(at100.seeds, [1, 2]);
+    at100.differences.forEach((d, i) => assert.ok(Math.abs(d - [0.95 - 0.91, 0.92 - 0.92][i]!) < 1e-12));
+    assert.deepEqual([at100.above, at100.level, at100.below], [1, 1, 0]);
+    // Two pairs: the interval is the mean ± t(0.975, 1) · s / √2, with t(0.975, 1) = 12.706.
+    const s = Math.abs(at100.differences[0]! - at100.differences[1]!) / Math.SQRT2;
+    assert.ok(Math.abs(at100.interval.mean - 0.02) < 1e-12);
+    assert.ok(Math.abs(at100.interval.halfWidth - (12.7062 * s) / Math.SQRT2) < 1e-5);
+
+    // The other way round the signs flip; a key that names no row is an error listing the rows.
+    const reversed = pairedDifferences(summary, 'v3|', 'm1m2|').byLabels[0];
+    assert.deepEqual([reversed?.above, reversed?.level, reversed?.below], [0, 1, 1]);
+    assert.throws(() => pairedDifferences(summary, 'gumbel|', 'v3|'), /no row "gumbel\|" in the summary \(rows: "v3\|", "m1m2\|"\)/);
+
+    // The README's pairs are those of TABLE_PAIRS whose two rows are in the table: here only M1+M2 − v3.
+    const pairs = tablePairs(summary);
+    assert.deepEqual(
+      pairs.map((p) => [p.a, p.b]),
+      [[paired.a, paired.b]],
+    );
+    const text = pairedMarkdown(pairs, [100, 600]);
+    assert.ok(text.includes(`| ${paired.a} | ${paired.b} | +2.00 ± 25.41 (1 above, 1 level) | — |`), text);
+    assert.ok(text.includes(`- ${paired.a} minus ${paired.b}: N = 100: +4.00, 0.00 (seeds 1, 2)`), text);
+    const block = resultsMarkdown(summary, ['plans/paired.json'], loadComparison(root), pairs);
+    assert.ok(block.indexOf('**Paired differences.**') > block.indexOf('**Table 1.**'));
+    assert.ok(block.indexOf('**Paired differences.**') < block.indexOf('**Every group of runs:**'));
+    assert.ok(!resultsMarkdown(summary, ['plans/paired.json'], loadComparison(root)).includes('Paired differences'));
   });
 
   test("the project's table plans exist and name M2 variants; the README block holds both tables", () => {

@@ -493,3 +493,69 @@ export function differencesFromPublished(
   }
   return out;
 }
+
+/** Two rows of Table 1 compared on the labelled subsets that both have a finished run at one N. */
+export interface PairedDifference {
+  labels: number;
+  /** The seeds (each a labelled subset) where both rows have a run, ascending. */
+  seeds: number[];
+  /** Test accuracy at the best validation epoch of row a minus that of row b, seed by seed. */
+  differences: number[];
+  /** Mean of the differences with its 95% Student t interval (NaN with fewer than two pairs). */
+  interval: MeanInterval;
+  /** How many pairs a wins, ties (the same number of test images right) and loses. */
+  above: number;
+  level: number;
+  below: number;
+}
+
+/** Row a against row b of a one-row-per-method summary, at every N where they share a seed. */
+export interface PairedComparison {
+  a: string;
+  b: string;
+  byLabels: PairedDifference[];
+}
+
+/**
+ * Row `a` minus row `b` (methodKeys of a oneRowPerMethod summary, e.g. "m1m2|" and "v3|"), paired
+ * by seed: the same seed and N is the same labelled subset, so the difference of two runs on it
+ * leaves out the spread between subsets that widens each row's own interval. Label counts where the
+ * two share no seed are left out; a key that names no row is an error.
+ */
+export function pairedDifferences(summary: ComparisonSummary, a: string, b: string): PairedComparison {
+  const rows = (key: string) => {
+    const groups = summary.groups.filter((g) => g.methodKey === key);
+    const method = groups[0]?.method;
+    if (method === undefined) throw new Error(`pairedDifferences: no row "${key}" in the summary (rows: ${distinctKeys(summary)})`);
+    return { groups, method };
+  };
+  const [rowA, rowB] = [rows(a), rows(b)];
+  const byLabels: PairedDifference[] = [];
+  for (const groupA of [...rowA.groups].sort((x, y) => x.labels - y.labels)) {
+    const groupB = rowB.groups.find((g) => g.labels === groupA.labels);
+    if (!groupB) continue;
+    const bySeed = new Map(groupB.runs.map((r) => [r.record.config.seed, r.record.result.testAccuracyAtBest]));
+    const pairs = groupA.runs.flatMap((r) => {
+      const other = bySeed.get(r.record.config.seed);
+      return other === undefined ? [] : [{ seed: r.record.config.seed, difference: r.record.result.testAccuracyAtBest - other }];
+    });
+    if (pairs.length === 0) continue;
+    // Accuracies are counts of test images over the test set; a difference below 1e-9 is a tie.
+    const sign = (d: number) => (Math.abs(d) < 1e-9 ? 0 : Math.sign(d));
+    const differences = pairs.map((p) => p.difference);
+    byLabels.push({
+      labels: groupA.labels,
+      seeds: pairs.map((p) => p.seed),
+      differences,
+      interval: meanInterval(differences),
+      above: differences.filter((d) => sign(d) > 0).length,
+      level: differences.filter((d) => sign(d) === 0).length,
+      below: differences.filter((d) => sign(d) < 0).length,
+    });
+  }
+  return { a: rowA.method, b: rowB.method, byLabels };
+}
+
+function distinctKeys(summary: ComparisonSummary): string {
+  return [...new Set(summary.groups.map((g) => `"${g.methodKey}"`))].join(', ');
+}

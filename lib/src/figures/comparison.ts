@@ -12,6 +12,8 @@ import {
   type ComparisonSummary,
   type ComparisonRow,
   type ComparisonTable,
+  type PairedComparison,
+  type PairedDifference,
   type PublishedDifference,
   type TableCell,
 } from '../analysis/comparison';
@@ -106,9 +108,16 @@ export function rowSettingsHtml(summary: ComparisonSummary): string {
  * every group of runs in `all` (ours only), as
  * Markdown. Depends only on the records (no date), so a test can check the README against them.
  */
-export function resultsMarkdown(tableOne: ComparisonSummary, tablePlans: readonly string[], all: ComparisonSummary): string {
+export function resultsMarkdown(
+  tableOne: ComparisonSummary,
+  tablePlans: readonly string[],
+  all: ComparisonSummary,
+  paired: PairedComparison[] = [],
+): string {
   const where = path.relative(projectDataDir(), all.root) === 'runs' ? 'data/runs' : all.root;
   const notes = rowSettingsLines(tableOne);
+  const table = comparisonTable(tableOne);
+  const pairs = paired.filter((p) => p.byLabels.length > 0);
   return [
     [
       '**Table 1.** Test accuracy (%) at the best validation epoch, mean ± 95% Student-t interval over seeds,',
@@ -117,9 +126,10 @@ export function resultsMarkdown(tableOne: ComparisonSummary, tablePlans: readonl
       'one row per method; published numbers as printed by their sources.',
     ].join(' '),
     '',
-    comparisonTableMarkdown(comparisonTable(tableOne)),
+    comparisonTableMarkdown(table),
     '',
     ...(notes.length === 0 ? [] : [ROW_SETTINGS_HEADING, '', ...notes.map((line) => `- ${line}`), '']),
+    ...(pairs.length === 0 ? [] : [pairedMarkdown(pairs, table.labelCounts), '']),
     [
       `**Every group of runs:** the ${all.runCount} finished run records under \`${where}/\` (${all.skipped.length} unfinished or skipped),`,
       'studies and restarts included; runs that differ in any setting but the seed are separate rows.',
@@ -127,6 +137,58 @@ export function resultsMarkdown(tableOne: ComparisonSummary, tablePlans: readonl
     ].join(' '),
     '',
     comparisonTableMarkdown(comparisonTable(all, { published: [] })),
+  ].join('\n');
+}
+
+/** A difference of accuracies in points, signed: "+0.32", "−0.13", "0.00". */
+export function formatSignedPoints(difference: number, digits = 2): string {
+  const text = Math.abs(100 * difference).toFixed(digits);
+  if (Number(text) === 0) return text;
+  return `${difference > 0 ? '+' : '−'}${text}`;
+}
+
+/** "+0.32 ± 0.19 (3 above, 1 level)": the mean paired difference and how the pairs fall. */
+function pairedCell(cell: PairedDifference | undefined): string {
+  if (!cell) return '—';
+  const { mean, halfWidth } = cell.interval;
+  const spread = Number.isFinite(halfWidth) ? ` ± ${(100 * halfWidth).toFixed(2)}` : '';
+  const counts = [
+    [cell.above, 'above'],
+    [cell.level, 'level'],
+    [cell.below, 'below'],
+  ].filter(([count]) => count !== 0);
+  return `${formatSignedPoints(mean)}${spread} (${counts.map(([count, word]) => `${count} ${word}`).join(', ')})`;
+}
+
+/**
+ * Rows of Table 1 compared on the labelled subsets they share (pairedDifferences): a table of the
+ * mean differences by N, then every pair's difference, so that a sentence about them can cite it.
+ */
+export function pairedMarkdown(paired: PairedComparison[], labelCounts: number[]): string {
+  const head = ['Method', 'minus', ...labelCounts.map((n) => `N = ${n}`)];
+  const rows = paired.map((p) => [p.a, p.b, ...labelCounts.map((n) => pairedCell(p.byLabels.find((d) => d.labels === n)))]);
+  const lines = paired.map(
+    (p) =>
+      `- ${p.a} minus ${p.b}: ${p.byLabels
+        .map(
+          (d) =>
+            `N = ${d.labels}: ${d.differences.map((x) => formatSignedPoints(x)).join(', ')} (seed${d.seeds.length === 1 ? '' : 's'} ${d.seeds.join(', ')})`,
+        )
+        .join('; ')}`,
+  );
+  return [
+    [
+      '**Paired differences.** Test accuracy of one row of Table 1 minus another, in points, on the labelled subsets',
+      'where both have a finished run (the same seed and N is the same subset): mean ± 95% Student-t interval over',
+      'those subsets, and on how many the first row is above, level with or below the second.',
+      "Pairing takes out the spread between subsets that widens each row's own interval.",
+    ].join(' '),
+    '',
+    markdownTable(head, rows),
+    '',
+    'Each pair, in seed order:',
+    '',
+    ...lines,
   ].join('\n');
 }
 

@@ -122,7 +122,8 @@ ROOT/<model>-s<seed>/likelihood.json (see eval --iwae).
 Prints, as Markdown, Table 1 (test accuracy at the best validation epoch, mean ± 95% interval
 over seeds, beside the published numbers; one row per method, from the runs under DIR, default
 data/runs, that ${TABLE_PLAN_NAMES.join(', ')} train),
-then a table of every group of finished runs under DIR. --write FILE puts them between the lines
+its rows' paired differences on the labelled subsets they share, then a table of every group of
+finished runs under DIR. --write FILE puts them between the lines
 <!-- results:start --> and <!-- results:end --> of FILE instead (the README has them), and
 where FILE has <!-- likelihood:start --> … <!-- likelihood:end -->, the table of test
 log-likelihood bounds of the runs under --likelihood DIR (default data/study/likelihood) there.`,

@@ -7,7 +7,14 @@
  * beside it by the README's second table and notebook 07's list of all groups.
  */
 import * as path from 'node:path';
-import { defaultRunsDir, loadComparison, oneRowPerMethod, type ComparisonSummary } from '../analysis/comparison';
+import {
+  defaultRunsDir,
+  loadComparison,
+  oneRowPerMethod,
+  pairedDifferences,
+  type ComparisonSummary,
+  type PairedComparison,
+} from '../analysis/comparison';
 import { libraryDir } from '../core/paths';
 import { resultsMarkdown } from '../figures/comparison';
 import { expandPlans, PlanError, readPlanFile, summarisePlanned, type SweepPlan } from './sweep';
@@ -45,7 +52,28 @@ export function tableOneSummary(
   return { ...oneRowPerMethod(summarisePlanned(runs, root)), plannedCount: runs.length };
 }
 
-/** The README's results block for the records under `root`: Table 1, its settings, then every group. */
+/**
+ * The rows of Table 1 that the README compares subset by subset, as [a, b] (a minus b), each a
+ * question the collection asks: what the unlabelled images add to a classifier, what the
+ * classification term adds to M2, what relaxing y costs against summing it out, what M1's
+ * features add to a labelled-only classifier, and what they add to M2.
+ */
+export const TABLE_PAIRS: readonly (readonly [string, string])[] = [
+  ['v3|', 'baseline|'],
+  ['v3|', 'v2|'],
+  ['gumbel|', 'v3|'],
+  ['m1|', 'baseline|'],
+  ['m1m2|', 'v3|'],
+];
+
+/** TABLE_PAIRS paired by subset in a Table 1 summary; pairs with a row missing from it are left out. */
+export function tablePairs(summary: ComparisonSummary): PairedComparison[] {
+  const keys = new Set(summary.groups.map((g) => g.methodKey));
+  return TABLE_PAIRS.filter(([a, b]) => keys.has(a) && keys.has(b)).map(([a, b]) => pairedDifferences(summary, a, b));
+}
+
+/** The README's results block for the records under `root`: Table 1, its settings, its paired differences, then every group. */
 export function resultsBlock(root: string = defaultRunsDir()): string {
-  return resultsMarkdown(tableOneSummary(root), TABLE_PLAN_NAMES, loadComparison(root));
+  const tableOne = tableOneSummary(root);
+  return resultsMarkdown(tableOne, TABLE_PLAN_NAMES, loadComparison(root), tablePairs(tableOne));
 }
