@@ -103,6 +103,18 @@ describe(
       );
     });
 
+    test('07: rows of Table 1 compared on their shared subsets, with the numeric check of mean and spread', () => {
+      const page = html['07-comparison'] as string;
+      const paired = figureMarkup(page, 'paired-differences');
+      // The committed records hold five seeds of variant 3 and of the classifier on labels only at every N.
+      assert.ok(paired?.includes('<table class="ssvae-paired">'), 'no <figure id="paired-differences"> with a table');
+      assert.match(
+        paired ?? '',
+        /M2, summed out \+ classification term \(variant 3\)<\/td><td>Classifier on labels only<\/td>(<td[^>]*>[^<]*\(5 above\)<\/td>){4}/,
+      );
+      assert.ok(page.includes('<table class="ssvae-paired-check">'), 'no table of the numeric check');
+    });
+
     test('07: every seed of each group with three or more is a row of an HTML table', () => {
       const page = html['07-comparison'] as string;
       const seeds = figureMarkup(page, 'seeds');

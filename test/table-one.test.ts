@@ -12,6 +12,7 @@ import {
   loadComparison,
   oneRowPerMethod,
   pairedDifferences,
+  pairedDifferencesHtml,
   pairedMarkdown,
   PlanError,
   resultsMarkdown,
@@ -185,6 +186,12 @@ describe('Table 1', () => {
     const text = pairedMarkdown(pairs, [100, 600]);
     assert.ok(text.includes(`| ${paired.a} | ${paired.b} | +2.00 ± 25.41 (1 above, 1 level) | — |`), text);
     assert.ok(text.includes(`- ${paired.a} minus ${paired.b}: N = 100: +4.00, 0.00 (seeds 1, 2)`), text);
+    assert.ok(
+      pairedDifferencesHtml(pairs, [100, 600]).includes(
+        '<td style="text-align:right">+2.00 ± 25.41 (1 above, 1 level)</td><td style="text-align:right">—</td></tr>',
+      ),
+      'the HTML table has the same cells, N columns right-aligned',
+    );
     const block = resultsMarkdown(summary, ['plans/paired.json'], loadComparison(root), pairs);
     assert.ok(block.indexOf('**Paired differences.**') > block.indexOf('**Table 1.**'));
     assert.ok(block.indexOf('**Paired differences.**') < block.indexOf('**Every group of runs:**'));

@@ -160,13 +160,26 @@ function pairedCell(cell: PairedDifference | undefined): string {
   return `${formatSignedPoints(mean)}${spread} (${counts.map(([count, word]) => `${count} ${word}`).join(', ')})`;
 }
 
+/** The cells of the paired-differences table: row a, row b, then one cell per N. */
+function pairedRows(paired: PairedComparison[], labelCounts: number[]): { head: string[]; rows: string[][] } {
+  return {
+    head: ['Method', 'minus', ...labelCounts.map((n) => `N = ${n}`)],
+    rows: paired.map((p) => [p.a, p.b, ...labelCounts.map((n) => pairedCell(p.byLabels.find((d) => d.labels === n)))]),
+  };
+}
+
+/** The paired-differences table as HTML (the same cells as pairedMarkdown's table). */
+export function pairedDifferencesHtml(paired: PairedComparison[], labelCounts: number[]): string {
+  const { head, rows } = pairedRows(paired, labelCounts);
+  return htmlTable('ssvae-paired', head, rows, { rightAligned: labelCounts.map((_, i) => i + 2) });
+}
+
 /**
  * Rows of Table 1 compared on the labelled subsets they share (pairedDifferences): a table of the
  * mean differences by N, then every pair's difference, so that a sentence about them can cite it.
  */
 export function pairedMarkdown(paired: PairedComparison[], labelCounts: number[]): string {
-  const head = ['Method', 'minus', ...labelCounts.map((n) => `N = ${n}`)];
-  const rows = paired.map((p) => [p.a, p.b, ...labelCounts.map((n) => pairedCell(p.byLabels.find((d) => d.labels === n)))]);
+  const { head, rows } = pairedRows(paired, labelCounts);
   const lines = paired.map(
     (p) =>
       `- ${p.a} minus ${p.b}: ${p.byLabels
