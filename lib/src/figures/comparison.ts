@@ -104,9 +104,10 @@ export function rowSettingsHtml(summary: ComparisonSummary): string {
 
 /**
  * The README's results block: Table 1 (`tableOne`, one row per method, beside the published
- * numbers, from the runs of the plan files `tablePlans`) with the settings of its rows, then
- * every group of runs in `all` (ours only), as
- * Markdown. Depends only on the records (no date), so a test can check the README against them.
+ * numbers, from the runs of the plan files `tablePlans`) with the settings of its rows, the
+ * `paired` differences of its rows where any pair shares a subset, then every group of runs in
+ * `all` (ours only), as Markdown. Depends only on the records (no date), so a test can check the
+ * README against them.
  */
 export function resultsMarkdown(
   tableOne: ComparisonSummary,
