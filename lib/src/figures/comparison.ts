@@ -134,7 +134,7 @@ export function resultsMarkdown(
     [
       `**Every group of runs:** the ${all.runCount} finished run records under \`${where}/\` (${all.skipped.length} unfinished or skipped),`,
       'studies and restarts included; runs that differ in any setting but the seed are separate rows.',
-      'Regenerate both tables with `npm run ssvae -- results --write README.md`.',
+      'Regenerate every table of this block with `npm run ssvae -- results --write README.md`.',
     ].join(' '),
     '',
     comparisonTableMarkdown(comparisonTable(all, { published: [] })),
@@ -195,7 +195,7 @@ export function pairedMarkdown(paired: PairedComparison[], labelCounts: number[]
       '**Paired differences.** Test accuracy of one row of Table 1 minus another, in points, on the labelled subsets',
       'where both have a finished run (the same seed and N is the same subset): mean ± 95% Student-t interval over',
       'those subsets, and on how many the first row is above, level with or below the second.',
-      "Pairing takes out the spread between subsets that widens each row's own interval.",
+      "Pairing takes out the part of each row's spread over subsets that the two rows share; where one row does well on the subsets that are hard for the other, it widens the interval instead (notebook 07).",
     ].join(' '),
     '',
     markdownTable(head, rows),
