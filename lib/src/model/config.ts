@@ -189,6 +189,15 @@ export interface TrainConfig extends ModelConfig {
    * Records written before it existed used 1.
    */
   labelledBoundWeight: number;
+  /**
+   * Evaluate an average of the weights instead of the weights themselves: the decay d of an
+   * exponential moving average over the optimisation steps (model/average.ts; about 1 / (1 − d)
+   * recent steps count), or 0, the default, for none. Training is the same either way; with
+   * d > 0 every epoch's accuracies, the choice of the best epoch and the saved best weights are
+   * the averaged model's, and each epoch also records the trained weights' own accuracies
+   * (EpochRecord.unaveraged). Records written before it existed used 0.
+   */
+  averageDecay: number;
   /** 'mnist' or the directory of a dataset stored as MNIST's four IDX files. */
   dataset: string;
   /** M1's settings, for the variants m1 and m1m2 only (M1_DEFAULTS, then the fields given); absent for the others. */
@@ -215,6 +224,7 @@ export const DEFAULTS: Omit<TrainConfig, 'labelledBatchSize' | 'm1' | 'gumbel'> 
   alpha: 46,
   alphaRule: 'kingma',
   labelledBoundWeight: 1,
+  averageDecay: 0,
   hidden: [500],
   zDim: 50,
   xDim: 784,
@@ -293,6 +303,9 @@ export function resolveConfig(overrides: TrainSettings = {}): TrainConfig {
   if (!(config.alpha >= 0)) throw new Error(`config.alpha must be non-negative, got ${config.alpha}`);
   if (!(config.labelledBoundWeight >= 0 && Number.isFinite(config.labelledBoundWeight))) {
     throw new Error(`config.labelledBoundWeight must be a non-negative number, got ${config.labelledBoundWeight}`);
+  }
+  if (!(config.averageDecay >= 0 && config.averageDecay < 1)) {
+    throw new Error(`config.averageDecay must lie in [0, 1) (0 for no averaging), got ${config.averageDecay}`);
   }
   if (config.labelledBoundWeight === 0 && (objectiveOf(config.variant) === 'v1' || objectiveOf(config.variant) === 'v2')) {
     throw new Error(

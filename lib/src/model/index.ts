@@ -1,4 +1,5 @@
 // model/: see README.md in this folder for what lives here and what it may import.
+export * from './average';
 export * from './config';
 export * from './densities';
 export * from './iwae';

@@ -12,6 +12,7 @@ import { tf } from '../core/backend';
 import { readableDir, replaceDirAtomic } from '../core/files';
 import { M2_NETWORKS, type M2 } from '../model/m2';
 import type { Adam, AdamState } from '../model/optimizer';
+import type { WeightAverage } from '../model/average';
 
 export interface SavedNetwork {
   json: string;
@@ -121,22 +122,52 @@ export function readOptimizerInto(dir: string, optimizer: Adam): void {
   optimizer.setState(decodeOptimizer(dir));
 }
 
-/** Saves the three networks to dir/{classifier,encoder,decoder}/ (replacing dir atomically), plus the optimizer if given. */
-export async function saveM2(dir: string, m: M2, optimizer?: Adam, extra: Record<string, unknown> = {}): Promise<void> {
+/** The file of a checkpoint that holds a weight average's running sums (its step count goes in state.json). */
+const AVERAGE_FILE = 'average.bin';
+
+/**
+ * Saves the three networks to dir/{classifier,encoder,decoder}/ (replacing dir atomically), plus
+ * the optimizer and the weight average if given.
+ */
+export async function saveM2(
+  dir: string,
+  m: M2,
+  optimizer?: Adam,
+  extra: Record<string, unknown> = {},
+  average?: WeightAverage,
+): Promise<void> {
   const nets = zip(M2_NETWORKS, await Promise.all(M2_NETWORKS.map((name) => serialise(m[name]))));
   const opt = optimizer ? optimizerFiles(optimizer) : undefined;
+  const avg = average?.getState();
   replaceDirAtomic(dir, (tmp) => {
     for (const [name, net] of nets) writeNetwork(path.join(tmp, name), net);
     if (opt) writeOptimizer(tmp, opt);
-    fs.writeFileSync(path.join(tmp, 'state.json'), JSON.stringify(extra));
+    if (avg) fs.writeFileSync(path.join(tmp, AVERAGE_FILE), new Uint8Array(avg.sums.buffer, avg.sums.byteOffset, avg.sums.byteLength));
+    const state = avg ? { ...extra, averageSteps: avg.steps } : extra;
+    fs.writeFileSync(path.join(tmp, 'state.json'), JSON.stringify(state));
   });
 }
 
-/** Loads weights (and optimizer state, if asked) saved by saveM2 into `m`; returns the saved extra state. */
-export function loadM2Into(dir: string, m: M2, optimizer?: Adam): Record<string, unknown> {
+/**
+ * Loads weights (and optimizer state and weight average, if asked) saved by saveM2 into `m`;
+ * returns the saved extra state.
+ */
+export function loadM2Into(dir: string, m: M2, optimizer?: Adam, average?: WeightAverage): Record<string, unknown> {
   const source = readableDir(dir);
   if (source === undefined) throw new Error(`${dir}: no checkpoint there`);
   M2_NETWORKS.forEach((name) => readNetworkInto(path.join(source, name), m[name]));
   if (optimizer) readOptimizerInto(source, optimizer);
-  return JSON.parse(fs.readFileSync(path.join(source, 'state.json'), 'utf8'));
+  const state = JSON.parse(fs.readFileSync(path.join(source, 'state.json'), 'utf8')) as Record<string, unknown>;
+  if (average) {
+    const file = path.join(source, AVERAGE_FILE);
+    if (!fs.existsSync(file)) throw new Error(`${file}: missing; the checkpoint holds no weight average to continue`);
+    const raw = fs.readFileSync(file);
+    const sums = new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength));
+    try {
+      average.setState({ steps: state.averageSteps as number, sums });
+    } catch (err) {
+      throw new Error(`${file}: ${(err as Error).message}`, { cause: err });
+    }
+  }
+  return state;
 }

@@ -23,6 +23,11 @@ export interface EpochRecord {
    * written before it existed.
    */
   klPerDimension?: number[];
+  /**
+   * With config.averageDecay > 0 the accuracies above are the averaged weights'; these are the
+   * trained weights' own, at the same moment. Absent otherwise.
+   */
+  unaveraged?: { validationAccuracy: number; testAccuracy: number };
 }
 
 export interface RunResult {
@@ -225,13 +230,15 @@ export function readRunRecord(dir: string): RunRecord {
   }
   // Records written before presets and α′ rules existed ran the 'round-1' defaults with a constant
   // α′; before the Gaussian observation model existed, every run's was Bernoulli; before the
-  // labelled bound had a weight, it had weight 1; before restarts, every run was restart 0.
-  const legacy: Pick<TrainConfig, 'preset' | 'alphaRule' | 'likelihood' | 'labelledBoundWeight' | 'restart'> = {
+  // labelled bound had a weight, it had weight 1; before restarts, every run was restart 0; before
+  // averaging, no run averaged its weights.
+  const legacy: Pick<TrainConfig, 'preset' | 'alphaRule' | 'likelihood' | 'labelledBoundWeight' | 'restart' | 'averageDecay'> = {
     preset: 'round-1',
     alphaRule: 'constant',
     likelihood: 'bernoulli',
     labelledBoundWeight: 1,
     restart: 0,
+    averageDecay: 0,
   };
   record.config = { ...legacy, ...(record.config as Partial<TrainConfig>) } as TrainConfig;
   return record;

@@ -37,6 +37,7 @@ import {
 } from '../model/objectives';
 import { unlabelledBoundRelaxed } from '../model/relaxed';
 import { Adam } from '../model/optimizer';
+import { WeightAverage } from '../model/average';
 import { drawSeed, gumbel, makeRng, standardNormal, type Rng } from '../core/random';
 import { describeEnvironment, readRunRecord, summarise, writeRunRecord, type EpochRecord, type M1Record, type RunRecord } from './records';
 import { epochPlan, labelledShare, type Step } from './schedule';
@@ -110,6 +111,8 @@ export function initSeedOf(config: Pick<TrainConfig, 'seed' | 'restart'>): numbe
 export class Trainer {
   readonly model: M2;
   readonly optimizer: Adam;
+  /** The moving average of the trained weights (config.averageDecay > 0), updated after every step. */
+  readonly average?: WeightAverage;
   /** α′, from config.alpha or config.alphaRule. */
   readonly alpha: number;
   /** The Gumbel-softmax temperature τ of the next step (variant gumbel; trainEpoch sets it by step). */
@@ -128,6 +131,7 @@ export class Trainer {
     const groups = objectiveOf(config.variant) === 'baseline' ? [classifierVariables(this.model)] : networkVariables(this.model);
     this.variables = groups.flat();
     this.optimizer = new Adam(groups, { lr: config.lr, beta1: config.beta1, beta2: config.beta2 });
+    if (config.averageDecay > 0) this.average = new WeightAverage(this.variables, config.averageDecay);
     this.data = trainingData(splits, config.xDim, config.numClasses);
     this.alpha = effectiveAlpha(config, splits.unlabelled.count + splits.labelled.count);
     this.gumbel = config.gumbel ?? resolveGumbelConfig({});
@@ -215,8 +219,8 @@ export class Trainer {
   }
 
   /**
-   * One update. Returns the step's loss terms as numbers; throws TrainingDiverged (and leaves
-   * the weights untouched) if the loss is not finite.
+   * One update (and the weight average's, if any). Returns the step's loss terms as numbers;
+   * throws TrainingDiverged (and leaves the weights untouched) if the loss is not finite.
    */
   step(step: Step, rng: Rng): Record<string, number> {
     let names: string[] = [];
@@ -227,6 +231,7 @@ export class Trainer {
         names = Object.keys(terms);
         return { loss, terms: tf.stack(Object.values(terms)) as tf.Tensor1D };
       });
+      this.average?.update();
       return Object.fromEntries([['loss', loss], ...names.map((n, i) => [n, terms[i] ?? NaN])]);
     } finally {
       for (const t of [batch.labelled?.x, batch.labelled?.y, batch.unlabelled?.x, batch.unlabelled?.yHat]) t?.dispose();
@@ -268,6 +273,7 @@ export class Trainer {
   dispose(keepModel = false): void {
     tf.dispose(Object.values(this.data));
     this.optimizer.dispose();
+    this.average?.dispose();
     if (!keepModel) disposeM2(this.model);
   }
 }
@@ -282,7 +288,10 @@ export interface TrainOptions {
   /** Called after every step and every epoch, e.g. for a progress bar. */
   onStep?: (epoch: number, done: number, total: number) => void;
   onEpoch?: (record: EpochRecord, run: RunRecord) => void;
-  /** Keep the model after training (the caller disposes it); default: dispose it. */
+  /**
+   * Keep the model after training (the caller disposes it); default: dispose it. With
+   * config.averageDecay > 0 it holds the averaged weights.
+   */
   keepModel?: boolean;
   /** For m1 and m1m2: where M1 is cached (default data/cache/) and where the cache says what it did. */
   m1?: Pick<M1Options, 'cacheRoot' | 'log'>;
@@ -320,7 +329,7 @@ export async function train(configOverrides: TrainSettings, options: TrainOption
   const environment = previous?.environment ?? describeEnvironment(backend.name);
   let wallSeconds = previous?.wallSeconds ?? 0;
   if (previous && checkpointDir) {
-    const state = loadM2Into(checkpointDir, trainer.model, trainer.optimizer) as { epoch?: number };
+    const state = loadM2Into(checkpointDir, trainer.model, trainer.optimizer, trainer.average) as { epoch?: number };
     const done = state.epoch ?? 0;
     epochs.splice(done); // epochs recorded after the checkpoint are redone
   }
@@ -346,29 +355,44 @@ export async function train(configOverrides: TrainSettings, options: TrainOption
         }
         throw err;
       }
-      const validationAccuracy = accuracy(trainer.model, splits.validation);
-      const testAccuracy = accuracy(trainer.model, splits.test);
-      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-      wallSeconds += seconds;
-      const klPerDim = objectiveOf(config.variant) === 'baseline' ? undefined : klPerDimension(trainer.model, splits.validation);
-      const entry: EpochRecord = {
-        epoch,
-        seconds,
-        losses,
-        validationAccuracy,
-        testAccuracy,
-        ...(klPerDim ? { klPerDimension: klPerDim } : {}),
-      };
-      epochs.push(entry);
-      if (options.outDir && checkpointDir) {
-        if (summarise(epochs, config.epochs).bestEpoch === epoch)
+      const accuracies = (): { validationAccuracy: number; testAccuracy: number } => ({
+        validationAccuracy: accuracy(trainer.model, splits.validation),
+        testAccuracy: accuracy(trainer.model, splits.test),
+      });
+      // With averaging, the model is evaluated (and its best weights saved) with the averaged
+      // weights swapped in; the trained weights come back before the checkpoint.
+      const unaveraged = trainer.average ? accuracies() : undefined;
+      const restore = trainer.average?.swapIn();
+      let entry: EpochRecord;
+      try {
+        const { validationAccuracy, testAccuracy } = accuracies();
+        const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+        wallSeconds += seconds;
+        const klPerDim = objectiveOf(config.variant) === 'baseline' ? undefined : klPerDimension(trainer.model, splits.validation);
+        entry = {
+          epoch,
+          seconds,
+          losses,
+          validationAccuracy,
+          testAccuracy,
+          ...(klPerDim ? { klPerDimension: klPerDim } : {}),
+          ...(unaveraged ? { unaveraged } : {}),
+        };
+        epochs.push(entry);
+        if (options.outDir && summarise(epochs, config.epochs).bestEpoch === epoch)
           await saveM2(path.join(options.outDir, 'best'), trainer.model, undefined, { epoch });
-        await saveM2(checkpointDir, trainer.model, trainer.optimizer, { epoch });
+      } finally {
+        restore?.();
+      }
+      if (options.outDir && checkpointDir) {
+        await saveM2(checkpointDir, trainer.model, trainer.optimizer, { epoch }, trainer.average);
         writeRunRecord(options.outDir, record());
       }
       options.onEpoch?.(entry, record());
     }
   } finally {
+    // A kept model is the one the run evaluated: with averaging, the averaged weights.
+    if (options.keepModel) trainer.average?.apply();
     trainer.dispose(options.keepModel);
   }
   return options.keepModel ? { record: record(), model: trainer.model } : { record: record() };
