@@ -3,6 +3,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import {
+  averagingGroups,
+  averagingTableHtml,
+  averagingRuns,
   loadDataset,
   readRunRecord,
   resolveConfig,
@@ -11,10 +14,11 @@ import {
   tf,
   train,
   trainArgs,
+  unaveragedRecord,
   WeightAverage,
   type RunRecord,
 } from 'ssvae';
-import { assertStepsKeepTensorCount, tempDir, writeTinyDataset } from './helpers';
+import { assertStepsKeepTensorCount, fakeRecord, tempDir, writeTinyDataset } from './helpers';
 
 const dataDir = tempDir('average-data');
 writeTinyDataset(dataDir, 30, 5);
@@ -157,4 +161,59 @@ test('v3 with averaging: tf.memory().numTensors is the same after step 10 and st
   const before = tf.memory().numTensors;
   await train({ ...small, variant: 'baseline', epochs: 2, averageDecay: 0.99 }, { dataset });
   assert.equal(tf.memory().numTensors, before);
+});
+
+/** A finished 12-epoch record of v3 at N = 100 with averaging, from per-epoch [validation, test] pairs of both readings. */
+function averagedRecord(seed: number, averaged: [number, number][], unaveraged: [number, number][]): RunRecord {
+  const record = fakeRecord(
+    { variant: 'v3', labels: 100, seed, epochs: averaged.length, averageDecay: 0.999 },
+    0.9,
+    '2026-12-08T00:00:00Z',
+  );
+  record.epochs = record.epochs.map((e, i) => ({
+    ...e,
+    validationAccuracy: averaged[i]![0],
+    testAccuracy: averaged[i]![1],
+    unaveraged: { validationAccuracy: unaveraged[i]![0], testAccuracy: unaveraged[i]![1] },
+  }));
+  return record;
+}
+
+test('averagingRuns reads a run both ways, each with its own best epoch; averagingGroups compares them on validation', () => {
+  const ramp = (n: number, top: number): [number, number][] =>
+    Array.from({ length: n }, (_, i) => [top - (n - i) * 0.001, top - 0.01 - (n - i) * 0.001]);
+  const a0 = ramp(12, 0.95);
+  const u0: [number, number][] = ramp(12, 0.94).map(([v, t], i) => (i === 5 ? [0.97, 0.9] : [v, t]));
+  const a1 = ramp(12, 0.96);
+  const u1 = ramp(12, 0.95).map(([v, t], i): [number, number] => [v, i % 2 === 0 ? t + 0.01 : t - 0.01]);
+  const runs = averagingRuns([
+    { dir: 'b', record: averagedRecord(1, a1, u1) },
+    { dir: 'a', record: averagedRecord(0, a0, u0) },
+    { dir: 'plain', record: fakeRecord({ variant: 'v3', labels: 100 }, 0.9, '2026-12-08T00:00:00Z') },
+  ]);
+  assert.deepEqual(
+    runs.map((r) => r.dir),
+    ['a', 'b'],
+  );
+  const [r0] = runs;
+  assert.deepEqual([r0!.averaged.bestEpoch, r0!.averaged.testAccuracy], [12, a0[11]![1]]);
+  assert.deepEqual([r0!.unaveraged.bestEpoch, r0!.unaveraged.validationAccuracy, r0!.unaveraged.testAccuracy], [6, 0.97, 0.9]);
+  // The unaveraged test accuracy of run b alternates ±0.01 around a ramp over its last ten epochs.
+  assert.ok(runs[1]!.unaveraged.lateSpread > 0.009 && runs[1]!.averaged.lateSpread < 0.004);
+  const [group] = averagingGroups(runs);
+  assert.deepEqual(group!.seeds, [0, 1]);
+  assert.ok(Math.abs(group!.validation.unaveraged - (0.97 + u1[11]![0]) / 2) < 1e-12);
+  assert.equal(group!.averagingWins, group!.validation.averaged > group!.validation.unaveraged);
+  assert.equal(group!.test.averaged.n, 2);
+  const html = averagingTableHtml([group!]);
+  assert.match(
+    html,
+    /variant 3\)<\/td><td style="text-align:right">100<\/td><td style="text-align:right">0\.999<\/td><td style="text-align:right">2<\/td>/,
+  );
+  assert.equal((html.match(/<tr>/g) ?? []).length, 2);
+  const bare = fakeRecord({ variant: 'v3', labels: 100, averageDecay: 0.99 }, 0.9, '2026-12-08T00:00:00Z');
+  assert.throws(
+    () => unaveragedRecord(bare, 'runs/x'),
+    /runs\/x: epoch 1 records no unaveraged accuracies \(config\.averageDecay is 0\.99\)/,
+  );
 });

@@ -77,7 +77,7 @@ describe(
       }
     });
 
-    test('07: the bound against accuracy is a chart of the N = 100 runs, with the pairs it orders counted', () => {
+    test('07: the bound against accuracy is a chart of the N = 100 runs, with the pairs it orders counted; restarts and averaging are tables', () => {
       const page = html['07-comparison'] as string;
       const chart = figureMarkup(page, 'bound-vs-accuracy');
       // The committed records hold five seeds of variant 3 at N = 100.
@@ -89,6 +89,11 @@ describe(
       assert.ok(
         page.includes('No subset has been trained from more than one start yet.') || choices?.includes('<table class="ssvae-restarts">'),
         'no table of restart choices',
+      );
+      const averaged = figureMarkup(page, 'averaging');
+      assert.ok(
+        page.includes('No run has averaged its weights yet.') || averaged?.includes('<table class="ssvae-averaging">'),
+        'no table of the runs with averaged weights',
       );
     });
 

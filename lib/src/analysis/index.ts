@@ -1,4 +1,5 @@
 // analysis/: see README.md in this folder for what lives here and what it may import.
+export * from './averaging';
 export * from './comparison';
 export * from './cost';
 export * from './generation';

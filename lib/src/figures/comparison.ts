@@ -19,6 +19,7 @@ import {
 } from '../analysis/comparison';
 import type { ReferencePoint, Source } from '../analysis/references';
 import type { BoundPoint } from '../analysis/restarts';
+import type { AveragingGroup } from '../analysis/averaging';
 import { projectDataDir } from '../core/paths';
 import * as path from 'node:path';
 import { VEGA_LITE_SCHEMA, type ChartOptions, type TopLevelSpec } from './vega';
@@ -50,6 +51,42 @@ export function htmlTable(
     return `<tr${rowClass === undefined ? '' : ` class="${escapeHtml(rowClass)}"`}>${tds}</tr>`;
   });
   return `<table class="${escapeHtml(className)}">\n<thead><tr>${headRow}</tr></thead>\n<tbody>\n${body.join('\n')}\n</tbody>\n</table>`;
+}
+
+/**
+ * The runs that averaged their weights, one row per variant, N and decay: mean best validation
+ * accuracy, test accuracy at the best validation epoch (mean ± 95% half-width over seeds) and
+ * the mean spread of the test accuracy over the last epochs, with the trained weights and with
+ * their average, in %.
+ */
+export function averagingTableHtml(groups: readonly AveragingGroup[]): string {
+  const pct = (x: number) => (100 * x).toFixed(2);
+  const interval = (m: AveragingGroup['test']['averaged']) => formatCell({ accuracy: m.mean, spread: m.halfWidth });
+  const head = [
+    'Variant',
+    'N',
+    'Decay',
+    'Seeds',
+    'Validation, trained',
+    'Validation, averaged',
+    'Test, trained',
+    'Test, averaged',
+    'Late spread, trained',
+    'Late spread, averaged',
+  ];
+  const rows = groups.map((g) => [
+    VARIANT_NAMES[g.variant],
+    String(g.labels),
+    String(g.decay),
+    String(g.seeds.length),
+    pct(g.validation.unaveraged),
+    pct(g.validation.averaged),
+    interval(g.test.unaveraged),
+    interval(g.test.averaged),
+    pct(g.lateSpread.unaveraged),
+    pct(g.lateSpread.averaged),
+  ]);
+  return htmlTable('ssvae-averaging', head, rows, { rightAligned: [1, 2, 3, 4, 5, 6, 7, 8, 9] });
 }
 
 /** The table as HTML: one row per method, one column per N, test accuracy in %. */
