@@ -6,7 +6,6 @@ import {
   averagingGroups,
   averagingTableHtml,
   averagingRuns,
-  loadDataset,
   readRunRecord,
   resolveConfig,
   semiSupervisedSplits,
@@ -18,12 +17,9 @@ import {
   WeightAverage,
   type RunRecord,
 } from 'ssvae';
-import { assertStepsKeepTensorCount, fakeRecord, tempDir, writeTinyDataset } from './helpers';
+import { assertStepsKeepTensorCount, fakeRecord, tempDir, tinyTraining } from './helpers';
 
-const dataDir = tempDir('average-data');
-writeTinyDataset(dataDir, 30, 5);
-const dataset = loadDataset({ dataDir, validationSize: 100 });
-const small = { labels: 50, batchSize: 20, hidden: [8], zDim: 2, xDim: 16, dataset: dataDir };
+const { dataset, small } = tinyTraining('average-data');
 
 /** Sets each variable to the values given for it. */
 function setAll(vars: tf.Variable[], values: number[][]): void {

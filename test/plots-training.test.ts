@@ -15,7 +15,6 @@ import {
   gradientFlowSpec,
   gradientSnrByModelSpec,
   gradientSnrSpec,
-  loadDataset,
   lossTermsSpec,
   measureGradientVariance,
   digitCountsSpec,
@@ -30,12 +29,10 @@ import {
   vaeCurveSpec,
   type TopLevelSpec,
 } from 'ssvae';
-import { tempDir, writeTinyDataset } from './helpers';
+import { tinyTraining } from './helpers';
 
-const dataDir = tempDir('plots-data');
-writeTinyDataset(dataDir, 30, 5);
-const dataset = loadDataset({ dataDir, validationSize: 100 });
-const small = { labels: 50, batchSize: 20, hidden: [8], zDim: 2, xDim: 16, dataset: dataDir, epochs: 2 };
+const { dataDir, dataset, small: tiny } = tinyTraining('plots-data');
+const small = { ...tiny, epochs: 2 };
 
 /** Renders the spec and checks that its title is in the SVG (Vega writes text escaped, so compare the escaped form). */
 async function rendersWithTitle(spec: TopLevelSpec): Promise<string> {

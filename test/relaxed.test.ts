@@ -9,7 +9,6 @@ import {
   disposeM2,
   gumbel,
   labelledBound,
-  loadDataset,
   logPriorY,
   logQy,
   readRunRecord,
@@ -25,7 +24,7 @@ import {
   unlabelledBoundEnumerated,
   unlabelledBoundRelaxed,
 } from 'ssvae';
-import { assertStepsKeepTensorCount, flags, randomPixels, tempDir, tinyModelFlags, writeTinyDataset } from './helpers';
+import { assertStepsKeepTensorCount, flags, randomPixels, tempDir, tinyModelFlags, tinyTraining } from './helpers';
 
 const tiny = { xDim: 6, numClasses: 3, hidden: [5], zDim: 2, init: 'glorot-normal' as const, likelihood: 'bernoulli' as const };
 
@@ -191,10 +190,7 @@ test('the relaxed bound gives every network a gradient and leaves no tensors beh
   disposeM2(m);
 });
 
-const dataDir = tempDir('gumbel-data');
-writeTinyDataset(dataDir, 30, 5); // 4×4 images: train 200 (after 100 validation), test 50
-const dataset = loadDataset({ dataDir, validationSize: 100 });
-const small = { labels: 50, batchSize: 20, hidden: [8], zDim: 2, xDim: 16, dataset: dataDir };
+const { dataDir, dataset, small } = tinyTraining('gumbel-data');
 
 test('gumbel: settings with defaults and checks; τ falls from temperature to minTemperature at rate decay', () => {
   const config = resolveConfig({ variant: 'gumbel', gumbel: { straightThrough: true } });

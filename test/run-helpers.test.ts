@@ -3,13 +3,11 @@ import * as cp from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { disposeM2, epochLine, findCachedRun, firstEpochs, loadDataset, resultLine, train, trainCached } from 'ssvae';
-import { tempDir, writeTinyDataset } from './helpers';
+import { disposeM2, epochLine, findCachedRun, firstEpochs, resultLine, train, trainCached } from 'ssvae';
+import { tempDir, tinyTraining } from './helpers';
 
-const dataDir = tempDir('helpers-data');
-writeTinyDataset(dataDir, 30, 5);
-const dataset = loadDataset({ dataDir, validationSize: 100 });
-const small = { labels: 50, batchSize: 20, hidden: [8], zDim: 2, xDim: 16, dataset: dataDir, variant: 'v3' as const, seed: 2 };
+const { dataDir, dataset, small: tiny } = tinyTraining('helpers-data');
+const small = { ...tiny, variant: 'v3' as const, seed: 2 };
 
 test('firstEpochs of a 4-epoch run matches a 2-epoch run of the same configuration', async () => {
   const long = (await train({ ...small, epochs: 4 }, { dataset })).record;

@@ -14,7 +14,6 @@ import {
   gaussianKl,
   initSeedOf,
   klPerDimension,
-  loadDataset,
   makeRng,
   parseCpuInfo,
   readRunRecord,
@@ -28,13 +27,10 @@ import {
   type Step,
   type Variant,
 } from 'ssvae';
-import { assertStepsKeepTensorCount, flags, tempDir, tinyModelFlags, writeTinyDataset } from './helpers';
+import { assertStepsKeepTensorCount, flags, tempDir, tinyModelFlags, tinyTraining } from './helpers';
 
 const root = path.resolve(__dirname, '..');
-const dataDir = tempDir('train-data');
-writeTinyDataset(dataDir, 30, 5); // 4×4 images: train 200 (after 100 validation), test 50
-const dataset = loadDataset({ dataDir, validationSize: 100 });
-const small = { labels: 50, batchSize: 20, hidden: [8], zDim: 2, xDim: 16, dataset: dataDir };
+const { dataDir, dataset, small } = tinyTraining('train-data');
 
 test('alternating schedule at N = 3000: 250 steps, a labelled batch every 16th step, every image once', () => {
   const config = resolveConfig({ variant: 'v3', labels: 3000, schedule: 'alternating' });
