@@ -6,10 +6,12 @@ import {
   averagingGroups,
   averagingTableHtml,
   averagingRuns,
+  oneRowPerMethod,
   readRunRecord,
   resolveConfig,
   semiSupervisedSplits,
   SETTING_FLAGS,
+  summariseRuns,
   tf,
   train,
   trainArgs,
@@ -212,4 +214,18 @@ test('averagingRuns reads a run both ways, each with its own best epoch; averagi
     () => unaveragedRecord(bare, 'runs/x'),
     /runs\/x: epoch 1 records no unaveraged accuracies \(config\.averageDecay is 0\.99\)/,
   );
+});
+
+test('Table 1 gives averaged weights a row of their own beside the same variant’s trained weights', () => {
+  const runs = [0, 1].flatMap((seed) => [
+    { dir: `plain-${seed}`, record: fakeRecord({ variant: 'v3', labels: 3000, seed }, 0.97, '2026-12-08T00:00:00Z') },
+    { dir: `avg-${seed}`, record: fakeRecord({ variant: 'v3', labels: 3000, seed, averageDecay: 0.999 }, 0.973, '2026-12-08T00:00:00Z') },
+  ]);
+  const rows = oneRowPerMethod(summariseRuns(runs))
+    .groups.map((g) => [g.method, g.runs.length, g.testAtBest.mean])
+    .sort((a, b) => String(a[0]).localeCompare(String(b[0])));
+  assert.deepEqual(rows, [
+    ['M2, summed out + classification term (variant 3)', 2, 0.97],
+    ['M2, summed out + classification term (variant 3); averageDecay 0.999', 2, 0.973],
+  ]);
 });

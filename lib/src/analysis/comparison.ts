@@ -271,8 +271,11 @@ export function boundVersusAccuracy(runs: LoadedRun[], labels: number): BoundPoi
   });
 }
 
-/** Differences that name a row of oneRowPerMethod's table: the preset, and a choice among starts. */
-const ROW_NAMING = /^(preset |best of \d+ starts)/;
+/**
+ * Differences that name a row of oneRowPerMethod's table: the preset, a choice among starts, and
+ * averaged weights (evaluated on the same training, so a row of its own beside the weights').
+ */
+const ROW_NAMING = /^(preset |best of \d+ starts|averageDecay )/;
 
 /**
  * The summary as Table 1 shows it: one row per variant (and preset), whatever else its settings

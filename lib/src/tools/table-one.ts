@@ -1,7 +1,8 @@
 /**
  * Table 1 as the project's plans define it: the runs that plans/table1.json (variants 1–3 and the
  * labelled-only classifier, and Pyro's script as published), plans/m1m2-table.json (M1 and
- * M1+M2) and plans/gumbel-table.json (the Gumbel-softmax M2) train, found where the sweep put
+ * M1+M2), plans/gumbel-table.json (the Gumbel-softmax M2) and plans/averaging-table.json (variant
+ * 3 evaluated with averaged weights) train, found where the sweep put
  * them, one row per method. A method's settings may differ by N (chosen on validation); the row
  * says so in its notes. Every other run record (the studies, restarts, round 1) is summarised
  * beside it by the README's second table and notebook 07's list of all groups.
@@ -20,7 +21,7 @@ import { resultsMarkdown } from '../figures/comparison';
 import { expandPlans, PlanError, readPlanFile, summarisePlanned, type SweepPlan } from './sweep';
 
 /** The plan files whose runs are Table 1, in the project's plans/ folder. */
-export const TABLE_PLANS = ['table1.json', 'm1m2-table.json', 'gumbel-table.json'] as const;
+export const TABLE_PLANS = ['table1.json', 'm1m2-table.json', 'gumbel-table.json', 'averaging-table.json'] as const;
 
 /** TABLE_PLANS as the project names them: "plans/table1.json", … */
 export const TABLE_PLAN_NAMES = TABLE_PLANS.map((f) => `plans/${f}`);
