@@ -11,6 +11,7 @@ import {
   resolveConfig,
   semiSupervisedSplits,
   SETTING_FLAGS,
+  summarise,
   summariseRuns,
   tf,
   train,
@@ -174,6 +175,7 @@ function averagedRecord(seed: number, averaged: [number, number][], unaveraged: 
     testAccuracy: averaged[i]![1],
     unaveraged: { validationAccuracy: unaveraged[i]![0], testAccuracy: unaveraged[i]![1] },
   }));
+  record.result = summarise(record.epochs, record.config.epochs);
   return record;
 }
 

@@ -45,9 +45,10 @@ export function unaveragedRecord(record: RunRecord, dir = 'the run'): RunRecord 
   return { ...record, config: { ...record.config, averageDecay: 0 }, epochs, result: summarise(epochs, record.config.epochs) };
 }
 
+/** The record's own result (as the trainer, or unaveragedRecord, summarised its epochs) and its late spread. */
 function reading(record: RunRecord): Reading {
   const late = record.epochs.slice(-LAST_EPOCHS).map((e) => e.testAccuracy);
-  const result = summarise(record.epochs, record.config.epochs);
+  const { result } = record;
   return {
     bestEpoch: result.bestEpoch,
     validationAccuracy: result.validationAccuracyAtBest,
