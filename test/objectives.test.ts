@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
+  aggregateClassKl,
   bernoulliLogLikelihood,
   classifierLogits,
   createM2,
@@ -226,4 +227,30 @@ test('the leave-one-out control variate changes the surrogate by −b·log q(ŷ|
     loo.reconstruction,
   ]);
   disposeM2(m);
+});
+
+test('KL(q̄ ‖ p(y)) is the part of the batch-mean KL(q(y|x) ‖ p(y)) that the image does not explain (ELBO surgery)', () => {
+  // (1/B) Σ_i KL(q_i ‖ u) = (1/B) Σ_i KL(q_i ‖ q̄) + KL(q̄ ‖ u), computed here in plain arithmetic.
+  const logits = [
+    [2, -1, 0.5, 0],
+    [-3, 1, 1, 0.2],
+    [0, 0, 4, -2],
+  ];
+  const logQ = tf.logSoftmax(tf.tensor2d(logits)) as tf.Tensor2D;
+  const q = (logQ.arraySync() as number[][]).map((row) => row.map(Math.exp));
+  const k = 4;
+  const mean = [0, 1, 2, 3].map((y) => q.reduce((s, row) => s + row[y]! / q.length, 0));
+  const kl = (a: number[], b: number[]) => a.reduce((s, ay, y) => s + ay * Math.log(ay / b[y]!), 0);
+  const uniform = new Array<number>(k).fill(1 / k);
+  const toPrior = q.reduce((s, row) => s + kl(row, uniform) / q.length, 0);
+  const toMean = q.reduce((s, row) => s + kl(row, mean) / q.length, 0);
+  const got = aggregateClassKl(logQ).dataSync()[0]!;
+  assert.ok(Math.abs(got - kl(mean, uniform)) < 1e-6, `KL(q̄ ‖ u) ${got} against ${kl(mean, uniform)}`);
+  assert.ok(Math.abs(toPrior - (toMean + got)) < 1e-6, `${toPrior} = ${toMean} + ${got}`);
+  // Zero when the batch uses every class equally, even if each image is certain of its own.
+  const even = tf.log(tf.tensor2d([[1, 0], [0, 1]]).add(1e-30)) as tf.Tensor2D;
+  assert.ok(Math.abs(aggregateClassKl(even).dataSync()[0]!) < 1e-6);
+  // Finite when a class is all but unused, and equal to log K when the batch uses one class only.
+  const one = tf.logSoftmax(tf.tensor2d([[80, -80, -80], [90, -90, -90]])) as tf.Tensor2D;
+  assert.ok(Math.abs(aggregateClassKl(one).dataSync()[0]! - Math.log(3)) < 1e-5);
 });

@@ -149,6 +149,34 @@ test('labelledBoundWeight scales the labelled bound in the loss and is still rep
   assert.throws(() => resolveConfig({ variant: 'v2', labelledBoundWeight: 0 }), /config\.labelledBoundWeight 0 leaves v2 no labels/);
 });
 
+test('classBalance adds λ·KL(q̄(y) ‖ p(y)) of the unlabelled batch to the loss; 0 leaves the loss and its terms as they were', () => {
+  const stepOf = (classBalance: number) => {
+    const config = resolveConfig({ ...small, variant: 'v3', labels: 50, batchSize: 20, classBalance });
+    const splits = semiSupervisedSplits(dataset, config.labels, 0);
+    const trainer = new Trainer(config, splits);
+    try {
+      const rng = makeRng(5, 'balance');
+      const step = epochPlan(config, splits.unlabelled.count, splits.labelled.count, rng)[0] as Step;
+      return { t: trainer.step(step, rng), alpha: trainer.alpha };
+    } finally {
+      trainer.dispose();
+    }
+  };
+  const off = stepOf(0);
+  assert.ok(!('unlabelled.balance' in off.t), 'no balance term without the penalty');
+  for (const lambda of [0.5, 10]) {
+    const { t, alpha } = stepOf(lambda);
+    // Same initial weights, batch and noise: every term of the bound is the one without the penalty.
+    assert.equal(t['unlabelled.loss'], off.t['unlabelled.loss']);
+    const balance = t['unlabelled.balance']!;
+    assert.ok(balance > 0 && balance < Math.log(10), `KL(q̄ ‖ p) ${balance} lies in (0, log K)`);
+    const expected = t['unlabelled.loss']! + t['labelled.loss']! + alpha * t['labelled.classification']! + lambda * balance;
+    assert.ok(Math.abs(t.loss! - expected) < 1e-4 * Math.abs(expected), `λ ${lambda}: loss ${t.loss}, expected ${expected}`);
+  }
+  assert.throws(() => resolveConfig({ classBalance: -1 }), /config\.classBalance must be a non-negative number \(0 for none\), got -1/);
+  assert.throws(() => resolveConfig({ variant: 'baseline', classBalance: 1 }), /config\.classBalance applies to the unlabelled batch, and baseline trains on labels only/);
+});
+
 test('a restart trains the same labelled subset from other initial weights and batch order; restart 0 is the run as before', () => {
   const weightsOf = (trainer: Trainer) => trainer.model.classifier.getWeights().map((w) => Array.from(w.dataSync()));
   const start = (restart: number) => {

@@ -272,10 +272,11 @@ export function boundVersusAccuracy(runs: LoadedRun[], labels: number): BoundPoi
 }
 
 /**
- * Differences that name a row of oneRowPerMethod's table: the preset, a choice among starts, and
- * averaged weights (evaluated on the same training, so a row of its own beside the weights').
+ * Differences that name a row of oneRowPerMethod's table: the preset, a choice among starts,
+ * averaged weights (evaluated on the same training, so a row of its own beside the weights') and
+ * the class-balance penalty (another objective).
  */
-const ROW_NAMING = /^(preset |best of \d+ starts|averageDecay )/;
+const ROW_NAMING = /^(preset |best of \d+ starts|averageDecay |classBalance )/;
 
 /**
  * The summary as Table 1 shows it: one row per variant (and preset), whatever else its settings

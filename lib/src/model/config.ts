@@ -198,6 +198,15 @@ export interface TrainConfig extends ModelConfig {
    * (EpochRecord.unaveraged). Records written before it existed used 0.
    */
   averageDecay: number;
+  /**
+   * Weight λ of an extra penalty on the unlabelled batch, λ·KL(q̄(y) ‖ p(y)), q̄(y) the batch's
+   * mean of q(y|x) (objectives.ts, aggregateClassKl). The bound already holds this divergence once,
+   * inside the mean of KL(q(y|x) ‖ p(y)); λ > 0 counts it 1 + λ times, so that no class of the
+   * generative model can take a larger share of the images than p(y) gives it without a cost
+   * that outweighs the pixels. 0, the default, leaves the bound as it is. Variants with an
+   * unlabelled batch only. Records written before it existed used 0.
+   */
+  classBalance: number;
   /** 'mnist' or the directory of a dataset stored as MNIST's four IDX files. */
   dataset: string;
   /** M1's settings, for the variants m1 and m1m2 only (M1_DEFAULTS, then the fields given); absent for the others. */
@@ -225,6 +234,7 @@ export const DEFAULTS: Omit<TrainConfig, 'labelledBatchSize' | 'm1' | 'gumbel'> 
   alphaRule: 'kingma',
   labelledBoundWeight: 1,
   averageDecay: 0,
+  classBalance: 0,
   hidden: [500],
   zDim: 50,
   xDim: 784,
@@ -306,6 +316,12 @@ export function resolveConfig(overrides: TrainSettings = {}): TrainConfig {
   }
   if (!(config.averageDecay >= 0 && config.averageDecay < 1)) {
     throw new Error(`config.averageDecay must lie in [0, 1) (0 for no averaging), got ${config.averageDecay}`);
+  }
+  if (!(config.classBalance >= 0 && Number.isFinite(config.classBalance))) {
+    throw new Error(`config.classBalance must be a non-negative number (0 for none), got ${config.classBalance}`);
+  }
+  if (config.classBalance > 0 && objectiveOf(config.variant) === 'baseline') {
+    throw new Error(`config.classBalance applies to the unlabelled batch, and ${config.variant} trains on labels only; leave it at 0`);
   }
   if (config.labelledBoundWeight === 0 && (objectiveOf(config.variant) === 'v1' || objectiveOf(config.variant) === 'v2')) {
     throw new Error(

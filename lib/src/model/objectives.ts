@@ -96,6 +96,21 @@ export function logQy(m: M2, x: tf.Tensor2D): tf.Tensor2D {
   return tf.logSoftmax(classifierLogits(m, x));
 }
 
+/**
+ * How far the classifier's predictions over a batch are, as a whole, from the prior p(y) = 1/K:
+ *   q̄(y) = (1/B) Σ_i q(y|x_i),      KL(q̄ ‖ p) = Σ_y q̄(y) log(K q̄(y))
+ * The unlabelled bound already holds it once. Averaged over the batch, its KL term splits as
+ *   (1/B) Σ_i KL(q(y|x_i) ‖ p) = (1/B) Σ_i KL(q(y|x_i) ‖ q̄) + KL(q̄ ‖ p)
+ * (Hoffman and Johnson's "ELBO surgery"): how much y depends on the image, plus how unevenly the
+ * classes are used. log q̄ is taken as a log-sum-exp of `logQ` [B, K], so it stays finite when a
+ * class is all but unused. Returns a scalar.
+ */
+export function aggregateClassKl(logQ: tf.Tensor2D): tf.Scalar {
+  const [rows = 0, k = 0] = logQ.shape;
+  const logMean = tf.sub(tf.logSumExp(logQ, 0), Math.log(rows)); // log q̄(y), [K]
+  return tf.sum(tf.mul(tf.exp(logMean), tf.add(logMean, Math.log(k)))) as tf.Scalar;
+}
+
 export interface LabelledTerms {
   /** L(x,y), [B]. */
   bound: tf.Tensor1D;

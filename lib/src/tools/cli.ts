@@ -68,6 +68,8 @@ const SETTINGS_USAGE = `Settings (every run; defaults in lib/src/model/config.ts
                                          new initial weights, batch order and noise (default 0)
   --average-decay D                      evaluate an exponential moving average of the weights
                                          with decay D (about 1/(1 − D) steps; default 0: none)
+  --class-balance L                      add L · KL(q̄(y) ‖ p(y)) on the unlabelled batch, q̄
+                                         the batch's mean of q(y|x) (default 0: none)
   --schedule alternating|mixed|spread    how labelled and unlabelled batches meet
   --batch-size B  --labelled-batch-size B
   --hidden 500[,500]  --z-dim Z  --init glorot-normal|torch-uniform|pyro

@@ -436,6 +436,7 @@ export const SETTING_FLAGS: readonly { key: keyof TrainConfig; flag: string; kin
   { key: 'labelledBoundWeight', flag: 'labelled-bound-weight', kind: 'number' },
   { key: 'restart', flag: 'restart', kind: 'int' },
   { key: 'averageDecay', flag: 'average-decay', kind: 'number' },
+  { key: 'classBalance', flag: 'class-balance', kind: 'number' },
   { key: 'schedule', flag: 'schedule', kind: SCHEDULES },
   { key: 'batchSize', flag: 'batch-size', kind: 'int' },
   { key: 'labelledBatchSize', flag: 'labelled-batch-size', kind: 'int' },

@@ -231,14 +231,18 @@ export function readRunRecord(dir: string): RunRecord {
   // Records written before presets and α′ rules existed ran the 'round-1' defaults with a constant
   // α′; before the Gaussian observation model existed, every run's was Bernoulli; before the
   // labelled bound had a weight, it had weight 1; before restarts, every run was restart 0; before
-  // averaging, no run averaged its weights.
-  const legacy: Pick<TrainConfig, 'preset' | 'alphaRule' | 'likelihood' | 'labelledBoundWeight' | 'restart' | 'averageDecay'> = {
+  // averaging, no run averaged its weights; before the class-balance penalty, none had it.
+  const legacy: Pick<
+    TrainConfig,
+    'preset' | 'alphaRule' | 'likelihood' | 'labelledBoundWeight' | 'restart' | 'averageDecay' | 'classBalance'
+  > = {
     preset: 'round-1',
     alphaRule: 'constant',
     likelihood: 'bernoulli',
     labelledBoundWeight: 1,
     restart: 0,
     averageDecay: 0,
+    classBalance: 0,
   };
   record.config = { ...legacy, ...(record.config as Partial<TrainConfig>) } as TrainConfig;
   return record;

@@ -27,8 +27,10 @@ import { loadM2Into, saveM2 } from './checkpoint';
 import { accuracy, klPerDimension } from './evaluate';
 import { classifierVariables, createM2, disposeM2, networkVariables, type M2 } from '../model/m2';
 import {
+  aggregateClassKl,
   classificationLoss,
   labelledBound,
+  logQy,
   sampleClasses,
   unlabelledBoundEnumerated,
   unlabelledBoundSampled,
@@ -146,6 +148,7 @@ export class Trainer {
    *   unlabelled batch: −U(x) summed out (v2, v3), the score-function surrogate (v1; v1-loo with
    *                     the leave-one-out control variate), or −Ũ(x)
    *                     with y relaxed at temperature τ (gumbel)
+   *                     [+ λ·KL(q̄(y) ‖ p(y)), λ = config.classBalance, when λ > 0]
    * Under the spread schedule the labelled terms are scaled by the batch's share (labelledShare).
    */
   private lossTerms(batch: Batch, rng: Rng): { loss: tf.Scalar; terms: Record<string, tf.Scalar> } {
@@ -184,6 +187,12 @@ export class Trainer {
       const loss = boundTerms(terms, 'unlabelled', u);
       terms['unlabelled.entropy'] = tf.mean(u.entropy) as tf.Scalar;
       parts.push(sampled ? (tf.neg(tf.mean(sampled.surrogate)) as tf.Scalar) : loss);
+      const lambda = this.config.classBalance;
+      if (lambda > 0) {
+        const balance = aggregateClassKl(logQy(m, x));
+        terms['unlabelled.balance'] = balance;
+        parts.push(tf.mul(lambda, balance) as tf.Scalar);
+      }
     }
     const loss = parts.length === 1 ? (parts[0] as tf.Scalar) : (tf.addN(parts) as tf.Scalar);
     return { loss, terms };
