@@ -97,6 +97,22 @@ describe(
       );
     });
 
+    test('07: the ELBO-surgery split adds up on its made-up batch, and the class-balance runs are a table', () => {
+      const page = html['07-comparison'] as string;
+      const prior = /mean KL\(q\(y\|x\) ‖ p\(y\)\) = ([\d.]+)/.exec(page);
+      const parts = /mean KL\(q\(y\|x\) ‖ q̄\(y\)\) \+ KL\(q̄\(y\) ‖ p\(y\)\) = ([\d.]+) \+ ([\d.]+) = ([\d.]+)/.exec(page);
+      assert.ok(prior && parts, 'the split is not printed');
+      const [toMean, balance, sum] = parts.slice(1).map(Number) as [number, number, number];
+      assert.ok(balance > 0 && toMean > balance, `both parts are positive, the image's the larger: ${toMean} and ${balance}`);
+      assert.ok(Math.abs(sum - Number(prior[1])) <= 2e-5, `${prior[1]} against ${sum}`);
+      const table = figureMarkup(page, 'class-balance');
+      assert.ok(
+        page.includes('No labelled subset at N = 100 has been trained with the penalty yet.') ||
+          table?.includes('<table class="ssvae-balance">'),
+        'no table of the class-balance runs',
+      );
+    });
+
     test('07: the t quantiles and the comparison with Pyro are HTML tables, not console text', () => {
       const page = html['07-comparison'] as string;
       const quantiles = figureMarkup(page, 't-quantiles');

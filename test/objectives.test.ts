@@ -248,9 +248,21 @@ test('KL(q̄ ‖ p(y)) is the part of the batch-mean KL(q(y|x) ‖ p(y)) that th
   assert.ok(Math.abs(got - kl(mean, uniform)) < 1e-6, `KL(q̄ ‖ u) ${got} against ${kl(mean, uniform)}`);
   assert.ok(Math.abs(toPrior - (toMean + got)) < 1e-6, `${toPrior} = ${toMean} + ${got}`);
   // Zero when the batch uses every class equally, even if each image is certain of its own.
-  const even = tf.log(tf.tensor2d([[1, 0], [0, 1]]).add(1e-30)) as tf.Tensor2D;
+  const even = tf.log(
+    tf
+      .tensor2d([
+        [1, 0],
+        [0, 1],
+      ])
+      .add(1e-30),
+  ) as tf.Tensor2D;
   assert.ok(Math.abs(aggregateClassKl(even).dataSync()[0]!) < 1e-6);
   // Finite when a class is all but unused, and equal to log K when the batch uses one class only.
-  const one = tf.logSoftmax(tf.tensor2d([[80, -80, -80], [90, -90, -90]])) as tf.Tensor2D;
+  const one = tf.logSoftmax(
+    tf.tensor2d([
+      [80, -80, -80],
+      [90, -90, -90],
+    ]),
+  ) as tf.Tensor2D;
   assert.ok(Math.abs(aggregateClassKl(one).dataSync()[0]! - Math.log(3)) < 1e-5);
 });

@@ -174,7 +174,10 @@ test('classBalance adds λ·KL(q̄(y) ‖ p(y)) of the unlabelled batch to the l
     assert.ok(Math.abs(t.loss! - expected) < 1e-4 * Math.abs(expected), `λ ${lambda}: loss ${t.loss}, expected ${expected}`);
   }
   assert.throws(() => resolveConfig({ classBalance: -1 }), /config\.classBalance must be a non-negative number \(0 for none\), got -1/);
-  assert.throws(() => resolveConfig({ variant: 'baseline', classBalance: 1 }), /config\.classBalance applies to the unlabelled batch, and baseline trains on labels only/);
+  assert.throws(
+    () => resolveConfig({ variant: 'baseline', classBalance: 1 }),
+    /config\.classBalance applies to the unlabelled batch, and baseline trains on labels only/,
+  );
 });
 
 test('a restart trains the same labelled subset from other initial weights and batch order; restart 0 is the run as before', () => {

@@ -1,8 +1,9 @@
 /**
  * Table 1 as the project's plans define it: the runs that plans/table1.json (variants 1–3 and the
  * labelled-only classifier, and Pyro's script as published), plans/m1m2-table.json (M1 and
- * M1+M2), plans/gumbel-table.json (the Gumbel-softmax M2) and plans/averaging-table.json (variant
- * 3 evaluated with averaged weights) train, found where the sweep put
+ * M1+M2), plans/gumbel-table.json (the Gumbel-softmax M2), plans/averaging-table.json (variant
+ * 3 evaluated with averaged weights) and plans/class-balance-table.json (variant 3 with the
+ * class-balance penalty, N = 100) train, found where the sweep put
  * them, one row per method. A method's settings may differ by N (chosen on validation); the row
  * says so in its notes. Every other run record (the studies, restarts, round 1) is summarised
  * beside it by the README's second table and notebook 07's list of all groups.
@@ -21,7 +22,13 @@ import { resultsMarkdown } from '../figures/comparison';
 import { expandPlans, PlanError, readPlanFile, summarisePlanned, type SweepPlan } from './sweep';
 
 /** The plan files whose runs are Table 1, in the project's plans/ folder. */
-export const TABLE_PLANS = ['table1.json', 'm1m2-table.json', 'gumbel-table.json', 'averaging-table.json'] as const;
+export const TABLE_PLANS = [
+  'table1.json',
+  'm1m2-table.json',
+  'gumbel-table.json',
+  'averaging-table.json',
+  'class-balance-table.json',
+] as const;
 
 /** TABLE_PLANS as the project names them: "plans/table1.json", … */
 export const TABLE_PLAN_NAMES = TABLE_PLANS.map((f) => `plans/${f}`);
@@ -57,7 +64,8 @@ export function tableOneSummary(
  * The rows of Table 1 that the README compares subset by subset, as [a, b] (a minus b), each a
  * question the collection asks: what the unlabelled images add to a classifier, what the
  * classification term adds to M2, what relaxing y costs against summing it out, what M1's
- * features add to a labelled-only classifier, and what they add to M2.
+ * features add to a labelled-only classifier, what they add to M2, and what the class-balance
+ * penalty (λ = 10, plans/class-balance-table.json) changes in variant 3.
  */
 export const TABLE_PAIRS: readonly (readonly [string, string])[] = [
   ['v3|', 'baseline|'],
@@ -65,6 +73,7 @@ export const TABLE_PAIRS: readonly (readonly [string, string])[] = [
   ['gumbel|', 'v3|'],
   ['m1|', 'baseline|'],
   ['m1m2|', 'v3|'],
+  ['v3|classBalance 10', 'v3|'],
 ];
 
 /** TABLE_PAIRS paired by subset in a Table 1 summary; pairs with a row missing from it are left out. */
