@@ -228,6 +228,12 @@ test('v3 under the spread schedule: tf.memory().numTensors is the same after ste
   assertStepsKeepTensorCount(config, semiSupervisedSplits(dataset, config.labels, 0));
 });
 
+test('v3 with the class-balance penalty: tf.memory().numTensors is the same after step 10 and step 100', () => {
+  const config = resolveConfig({ ...small, variant: 'v3', classBalance: 10 });
+  const terms = assertStepsKeepTensorCount(config, semiSupervisedSplits(dataset, config.labels, 0));
+  assert.ok(Number.isFinite(terms['unlabelled.balance']), 'the step reports the penalty');
+});
+
 test('the train API leaves no tensors behind', async () => {
   const before = tf.memory().numTensors;
   await train({ ...small, variant: 'v2', epochs: 2 }, { dataset });

@@ -201,9 +201,9 @@ export interface TrainConfig extends ModelConfig {
   /**
    * Weight λ of an extra penalty on the unlabelled batch, λ·KL(q̄(y) ‖ p(y)), q̄(y) the batch's
    * mean of q(y|x) (objectives.ts, aggregateClassKl). The bound already holds this divergence once,
-   * inside the mean of KL(q(y|x) ‖ p(y)); λ > 0 counts it 1 + λ times, so that no class of the
-   * generative model can take a larger share of the images than p(y) gives it without a cost
-   * that outweighs the pixels. 0, the default, leaves the bound as it is. Variants with an
+   * inside the mean of KL(q(y|x) ‖ p(y)); λ > 0 counts it 1 + λ times, so that a class of the
+   * generative model that takes a larger share of the images than p(y) gives it costs more than
+   * the bound alone charges. 0, the default, leaves the bound as it is. Variants with an
    * unlabelled batch only. Records written before it existed used 0.
    */
   classBalance: number;
