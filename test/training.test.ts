@@ -25,6 +25,7 @@ import {
   Trainer,
   TrainingDiverged,
   type Step,
+  type TrainSettings,
   type Variant,
 } from 'ssvae';
 import { assertStepsKeepTensorCount, flags, tempDir, tinyModelFlags, tinyTraining } from './helpers';
@@ -125,22 +126,27 @@ test('spread schedule: a step weighs each labelled image like an unlabelled one;
   }
 });
 
+/**
+ * The terms of the first step of a fresh v3 trainer (mixed schedule, so the step has both
+ * batches) with `settings`, its random stream drawn from (seed, stream); and the trainer's α′.
+ */
+function firstMixedStep(settings: TrainSettings, seed: number, stream: string): { t: Record<string, number>; alpha: number } {
+  const config = resolveConfig({ ...small, variant: 'v3', labels: 50, batchSize: 20, ...settings });
+  const splits = semiSupervisedSplits(dataset, config.labels, 0);
+  const trainer = new Trainer(config, splits);
+  try {
+    const rng = makeRng(seed, stream);
+    const step = epochPlan(config, splits.unlabelled.count, splits.labelled.count, rng)[0] as Step;
+    assert.ok(step.labelled && step.unlabelled, 'a mixed step has both batches');
+    return { t: trainer.step(step, rng), alpha: trainer.alpha };
+  } finally {
+    trainer.dispose();
+  }
+}
+
 test('labelledBoundWeight scales the labelled bound in the loss and is still reported at 0', () => {
-  const lossOf = (weight: number) => {
-    const config = resolveConfig({ ...small, variant: 'v3', labels: 50, batchSize: 20, labelledBoundWeight: weight });
-    const splits = semiSupervisedSplits(dataset, config.labels, 0);
-    const trainer = new Trainer(config, splits);
-    try {
-      const rng = makeRng(4, 'weight');
-      const step = epochPlan(config, splits.unlabelled.count, splits.labelled.count, rng)[0] as Step;
-      assert.ok(step.labelled && step.unlabelled, 'a mixed step has both batches');
-      return { t: trainer.step(step, rng), alpha: trainer.alpha };
-    } finally {
-      trainer.dispose();
-    }
-  };
   for (const weight of [0, 0.25, 1]) {
-    const { t, alpha } = lossOf(weight);
+    const { t, alpha } = firstMixedStep({ labelledBoundWeight: weight }, 4, 'weight');
     assert.ok(Number.isFinite(t['labelled.loss']), `labelled.loss is reported at weight ${weight}`);
     const expected = t['unlabelled.loss']! + weight * t['labelled.loss']! + alpha * t['labelled.classification']!;
     assert.ok(Math.abs(t.loss! - expected) < 1e-4 * Math.abs(expected), `weight ${weight}: loss ${t.loss}, expected ${expected}`);
@@ -150,18 +156,7 @@ test('labelledBoundWeight scales the labelled bound in the loss and is still rep
 });
 
 test('classBalance adds λ·KL(q̄(y) ‖ p(y)) of the unlabelled batch to the loss; 0 leaves the loss and its terms as they were', () => {
-  const stepOf = (classBalance: number) => {
-    const config = resolveConfig({ ...small, variant: 'v3', labels: 50, batchSize: 20, classBalance });
-    const splits = semiSupervisedSplits(dataset, config.labels, 0);
-    const trainer = new Trainer(config, splits);
-    try {
-      const rng = makeRng(5, 'balance');
-      const step = epochPlan(config, splits.unlabelled.count, splits.labelled.count, rng)[0] as Step;
-      return { t: trainer.step(step, rng), alpha: trainer.alpha };
-    } finally {
-      trainer.dispose();
-    }
-  };
+  const stepOf = (classBalance: number) => firstMixedStep({ classBalance }, 5, 'balance');
   const off = stepOf(0);
   assert.ok(!('unlabelled.balance' in off.t), 'no balance term without the penalty');
   for (const lambda of [0.5, 10]) {
